@@ -1,0 +1,220 @@
+"""Settings for every environment, read from environment variables.
+
+`make run` needs none of them: the embedded defaults are SQLite, local media, kombu's
+filesystem broker and the built-in WaveSpeed simulator. Every variable is listed in the README
+and in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("DARKROOM_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+# --- Core -------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-set-SECRET_KEY-in-production"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "generations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and scheduler share one file: wait for locks instead of failing at once, and
+    # take the write lock at BEGIN so two writers never deadlock on an upgrade.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "generations:generate"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- I18n -------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Media lives outside every public folder: MEDIA_URL is deliberately unset, and files are
+# streamed by views that check the viewer's rights first.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Celery -----------------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+BROKER_DIR = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport needs no server: `make run` works on a bare machine.
+    (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR),
+        "data_folder_out": str(BROKER_DIR),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+else:
+    # Countdowns stay far below this (see POLL_MAX_SECONDS), so no delayed task is redelivered.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SWEEP_INTERVAL_SECONDS = env_float("DARKROOM_SWEEP_INTERVAL", 30.0)
+CELERY_BEAT_SCHEDULE = {
+    "resume-stuck-generations": {
+        "task": "generations.tasks.sweep_stuck_generations",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+}
+
+# --- WaveSpeed --------------------------------------------------------------------------------
+# Without a key, Darkroom talks to the built-in simulator (started by `make run`); the client
+# code is the same either way.
+SIMULATOR_URL = os.environ.get("WAVESPEED_SIMULATOR_URL", "http://127.0.0.1:8765")
+WAVESPEED_API_KEY = os.environ.get("WAVESPEED_API_KEY", "")
+WAVESPEED_USES_SIMULATOR = not WAVESPEED_API_KEY
+WAVESPEED_BASE_URL = os.environ.get("WAVESPEED_BASE_URL") or (
+    SIMULATOR_URL if WAVESPEED_USES_SIMULATOR else "https://api.wavespeed.ai"
+)
+if WAVESPEED_USES_SIMULATOR:
+    WAVESPEED_API_KEY = "simulator-key"
+# Hosts that output files may be downloaded from (suffix match, https only); the API's own host
+# is always allowed, which is how the simulator serves its outputs.
+WAVESPEED_OUTPUT_HOSTS = env_list("WAVESPEED_OUTPUT_HOSTS", "wavespeed.ai,cloudfront.net")
+WAVESPEED_CONNECT_TIMEOUT = env_float("WAVESPEED_CONNECT_TIMEOUT", 10.0)
+WAVESPEED_READ_TIMEOUT = env_float("WAVESPEED_READ_TIMEOUT", 30.0)
+WAVESPEED_SUBMIT_TIMEOUT = env_float("WAVESPEED_SUBMIT_TIMEOUT", 60.0)
+WAVESPEED_UPLOAD_TIMEOUT = env_float("WAVESPEED_UPLOAD_TIMEOUT", 120.0)
+
+# --- Generation pipeline ----------------------------------------------------------------------
+# Polling a prediction: first look after POLL_MIN_SECONDS, then each wait grows by POLL_FACTOR
+# up to POLL_MAX_SECONDS, with +/-20 % jitter. Nothing sleeps: each poll is a task with a
+# countdown, so a worker slot is free while the provider works.
+POLL_MIN_SECONDS = env_float("DARKROOM_POLL_MIN", 1.0)
+POLL_FACTOR = env_float("DARKROOM_POLL_FACTOR", 1.5)
+POLL_MAX_SECONDS = env_float("DARKROOM_POLL_MAX", 15.0)
+# A generation the provider has not finished after this long is failed (outputs are deleted
+# by WaveSpeed after 7 days, so waiting longer than a day helps no one).
+FOLLOW_GIVE_UP_SECONDS = env_float("DARKROOM_FOLLOW_GIVE_UP", 24 * 60 * 60)
+# A generation whose next step should have run this long ago is resumed by the sweeper.
+STALE_AFTER_SECONDS = env_float("DARKROOM_STALE_AFTER", 60.0)
+OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES", str(200 * 1024 * 1024)))
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD", "darkroom-demo")
+KLING_PRICE_PER_IMAGE = {"1k": Decimal("0.028"), "2k": Decimal("0.028"), "4k": Decimal("0.056")}
+
+# --- Logging ----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from . import state
+from .models import ErrorKind, Generation, OutputImage, Status, Thumbnail
+
+
+class OutputImageInline(admin.TabularInline):
+    model = OutputImage
+    extra = 0
+    can_delete = False
+    fields = ("uuid", "index", "width", "height", "format", "bytes", "nsfw", "sha256")
+    readonly_fields = fields
+
+
+@admin.register(Generation)
+class GenerationAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "owner",
+        "status",
+        "resolution",
+        "num_images",
+        "cost",
+        "error_kind",
+        "provider_id",
+    )
+    list_filter = ("status", "error_kind", "resolution", "aspect_ratio", "created_at")
+    search_fields = ("prompt", "provider_id", "uuid", "owner__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner",)
+    inlines = [OutputImageInline]
+    actions = ["mark_failed"]
+    readonly_fields = [
+        f.name for f in Generation._meta.get_fields() if f.concrete and f.name != "provider_id"
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Generation | None = None) -> list:
+        # A person may enter the prediction id of a generation that needs attention, once they
+        # have found it in the WaveSpeed dashboard; nothing else is edited by hand.
+        if obj is not None and obj.status == Status.NEEDS_ATTENTION:
+            return self.readonly_fields
+        return [*self.readonly_fields, "provider_id"]
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001
+        if change and "provider_id" in form.changed_data and obj.provider_id:
+            from .services.submission import adopt_prediction_id
+
+            adopt_prediction_id(generation_id=obj.pk, prediction_id=obj.provider_id)
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark as failed (only generations that need attention)")
+    def mark_failed(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
+        done = 0
+        for generation in queryset.filter(status=Status.NEEDS_ATTENTION):
+            done += state.fail(
+                generation.pk,
+                kind=ErrorKind.UNKNOWN_SUBMIT,
+                message=f"Marked as failed by {request.user.get_username()}. "
+                f"{generation.error_message}",
+            )
+        self.message_user(request, f"{done} generation(s) marked as failed.", messages.SUCCESS)
+
+
+@admin.register(OutputImage)
+class OutputImageAdmin(admin.ModelAdmin):
+    list_display = ("uuid", "generation", "owner", "width", "height", "format", "bytes", "nsfw")
+    list_filter = ("format", "nsfw")
+    list_select_related = ("generation", "owner")
+    readonly_fields = [f.name for f in OutputImage._meta.get_fields() if f.concrete]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+admin.site.register(Thumbnail)

@@ -1,0 +1,233 @@
+"""A generation is one run of the model; each of its outputs is an OutputImage with thumbnails."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from .wavespeed import KLING_IMAGE_O3
+
+
+class AspectRatio(models.TextChoices):
+    AUTO = "auto", "Auto"
+    LANDSCAPE_16_9 = "16:9", "16:9"
+    PORTRAIT_9_16 = "9:16", "9:16"
+    SQUARE = "1:1", "1:1"
+    LANDSCAPE_4_3 = "4:3", "4:3"
+    PORTRAIT_3_4 = "3:4", "3:4"
+    LANDSCAPE_3_2 = "3:2", "3:2"
+    PORTRAIT_2_3 = "2:3", "2:3"
+    ULTRAWIDE_21_9 = "21:9", "21:9"
+
+
+class Resolution(models.TextChoices):
+    R1K = "1k", "1k"
+    R2K = "2k", "2k"
+    R4K = "4k", "4k"
+
+
+class ResultType(models.TextChoices):
+    SINGLE = "single", "Single images"
+    SERIES = "series", "A series of related images"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTED = "submitted", "Submitted"
+    PROCESSING = "processing", "Processing"
+    SAVING = "saving", "Saving"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    # A submit whose answer was lost and which the provider's history could not settle: a
+    # person must look (the WaveSpeed dashboard) before anything is sent again.
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+
+
+# Every legal move. Nothing goes backwards; done and failed are final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.QUEUED: frozenset({Status.SUBMITTED, Status.FAILED, Status.NEEDS_ATTENTION}),
+    Status.SUBMITTED: frozenset({Status.PROCESSING, Status.SAVING, Status.FAILED}),
+    Status.PROCESSING: frozenset({Status.SAVING, Status.FAILED}),
+    Status.SAVING: frozenset({Status.DONE, Status.FAILED}),
+    Status.NEEDS_ATTENTION: frozenset({Status.SUBMITTED, Status.FAILED}),
+    Status.DONE: frozenset(),
+    Status.FAILED: frozenset(),
+}
+FINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+ACTIVE_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES - {Status.NEEDS_ATTENTION}
+
+
+class ErrorKind(models.TextChoices):
+    AUTH = "auth", "API key rejected"
+    BALANCE = "balance", "No balance"
+    INVALID = "invalid", "Request refused"
+    NOT_FOUND = "not_found", "Unknown to the provider"
+    RATE_LIMIT = "rate_limit", "Rate limited"
+    PROVIDER = "provider", "Provider error"
+    NETWORK = "network", "Network error"
+    PREDICTION = "prediction", "Prediction failed"
+    DOWNLOAD = "download", "Download failed"
+    TIMEOUT = "timeout", "Timed out"
+    UNKNOWN_SUBMIT = "unknown_submit", "Submit fate unknown"
+
+
+class Generation(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
+    )
+    model = models.CharField(max_length=100, default=KLING_IMAGE_O3)
+
+    # What the person asked for. `request_payload` is the body exactly as sent to WaveSpeed.
+    prompt = models.TextField()
+    aspect_ratio = models.CharField(
+        max_length=8, choices=AspectRatio.choices, default=AspectRatio.AUTO
+    )
+    resolution = models.CharField(max_length=4, choices=Resolution.choices, default=Resolution.R1K)
+    result_type = models.CharField(
+        max_length=8, choices=ResultType.choices, default=ResultType.SINGLE
+    )
+    num_images = models.PositiveSmallIntegerField(default=1)
+    request_payload = models.JSONField(default=dict)
+
+    # Where it is.
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    # Bookkeeping for the tasks: when the next step is due, leases, counters.
+    next_step_at = models.DateTimeField(null=True, blank=True)
+    submit_claimed_at = models.DateTimeField(null=True, blank=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    poll_seq = models.PositiveIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    poll_errors = models.PositiveSmallIntegerField(default=0)
+    save_claimed_at = models.DateTimeField(null=True, blank=True)
+    save_attempts = models.PositiveSmallIntegerField(default=0)
+
+    # What came back.
+    output_urls = models.JSONField(default=list, blank=True)
+    nsfw_flags = models.JSONField(default=list, blank=True)
+    inference_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    # Money, in exact decimals.
+    price_per_image = models.DecimalField(max_digits=8, decimal_places=4)
+    quoted_cost = models.DecimalField(max_digits=10, decimal_places=4)
+    cost = models.DecimalField(
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="What the provider charged: set on completion; zero for a failed prediction.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    processing_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="generation_owner_recent"),
+            models.Index(fields=["status", "next_step_at"], name="generation_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:40]} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @staticmethod
+    def can_move(source: str, target: str) -> bool:
+        return target in TRANSITIONS.get(source, frozenset())
+
+    @property
+    def request_payload_pretty(self) -> str:
+        return json.dumps(self.request_payload, indent=2, ensure_ascii=False)
+
+    @property
+    def billed_images(self) -> int:
+        return len(self.output_urls) if self.result_type == ResultType.SERIES else self.num_images
+
+    def cost_of_outputs(self) -> Decimal:
+        return self.price_per_image * self.billed_images
+
+
+def original_upload_to(instance: OutputImage, filename: str) -> str:
+    # Unguessable names; the original extension is kept only for the content type.
+    token = uuid.uuid4().hex
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"originals/{token[:2]}/{token}.{extension}"
+
+
+def thumbnail_upload_to(instance: Thumbnail, filename: str) -> str:
+    token = uuid.uuid4().hex
+    return f"thumbnails/{token[:2]}/{token}.webp"
+
+
+class OutputImage(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    # Denormalised from the generation so the gallery reads one table through one index.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="images"
+    )
+    index = models.PositiveSmallIntegerField(help_text="Position in the provider's outputs.")
+    file = models.FileField(upload_to=original_upload_to, max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    nsfw = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_output")
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"Image {self.index + 1} of {self.generation_id}"
+
+    @property
+    def download_name(self) -> str:
+        extension = {"JPEG": "jpg"}.get(self.format, self.format.lower())
+        return f"darkroom-{self.uuid}.{extension}"
+
+
+class Thumbnail(models.Model):
+    image = models.ForeignKey(OutputImage, on_delete=models.CASCADE, related_name="thumbnails")
+    size = models.PositiveSmallIntegerField(help_text="Longest side in pixels.")
+    file = models.FileField(upload_to=thumbnail_upload_to, max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "size"], name="one_thumbnail_per_size")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.size}px of {self.image_id}"

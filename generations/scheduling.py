@@ -1,0 +1,70 @@
+"""Queueing the next step of a generation: always after the surrounding transaction commits.
+
+Tasks are imported lazily: services schedule tasks and tasks call services.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+
+MAX_COUNTDOWN_SECONDS = 600.0
+
+
+def jittered(seconds: float, spread: float = 0.2) -> float:
+    return max(0.0, seconds * random.uniform(1 - spread, 1 + spread))
+
+
+def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Capped exponential backoff with jitter; a provider's Retry-After is a floor."""
+    delay = jittered(min(cap, base * (2 ** max(0, attempt - 1))))
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, max(cap, retry_after or 0))
+
+
+def poll_delay(poll_number: int) -> float:
+    """Wait before poll number `poll_number` (1 = the first look after the submit)."""
+    raw = settings.POLL_MIN_SECONDS * settings.POLL_FACTOR ** max(0, poll_number - 1)
+    return jittered(min(settings.POLL_MAX_SECONDS, raw))
+
+
+def due_at(countdown: float) -> datetime:
+    return timezone.now() + timedelta(seconds=countdown)
+
+
+def schedule_submit(generation_id: int, countdown: float = 0) -> None:
+    from .tasks import submit_generation
+
+    _after_commit(submit_generation, countdown, generation_id)
+
+
+def schedule_reconcile(generation_id: int, countdown: float = 0) -> None:
+    from .tasks import reconcile_submit
+
+    _after_commit(reconcile_submit, countdown, generation_id)
+
+
+def schedule_follow(generation_id: int, seq: int, countdown: float) -> None:
+    from .tasks import follow_generation
+
+    _after_commit(follow_generation, countdown, generation_id, seq)
+
+
+def schedule_save(generation_id: int, countdown: float = 0) -> None:
+    from .tasks import save_generation_outputs
+
+    _after_commit(save_generation_outputs, countdown, generation_id)
+
+
+def _after_commit(task, countdown: float, *args: int) -> None:  # noqa: ANN001
+    # Countdowns stay far below the broker's visibility timeout (2 h), so a waiting task is
+    # never handed out twice by Redis.
+    countdown = min(countdown, MAX_COUNTDOWN_SECONDS)
+    options = {"countdown": countdown} if countdown > 0 else {}
+    transaction.on_commit(lambda: task.apply_async(args=args, **options))

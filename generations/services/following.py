@@ -1,0 +1,137 @@
+"""Following a submitted prediction to its end, one short poll task at a time.
+
+Nothing sleeps: each poll is a task queued with a countdown that grows from POLL_MIN_SECONDS to
+POLL_MAX_SECONDS, so a worker slot is free while WaveSpeed works, and a prediction that waits in
+`created` behind the account's concurrency limit is looked at rarely but never given up early.
+Each poll carries a sequence number and claims the row by advancing it, so when the sweeper
+restarts a chain that only looked lost, the two chains cannot both go on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import scheduling, state
+from ..models import ErrorKind, Generation, Status
+from ..wavespeed import Prediction, RateLimitError, WaveSpeedError, get_client
+
+logger = logging.getLogger(__name__)
+
+# Consecutive failed polls (429, 5xx, network) before we stop: about half an hour of backoff.
+MAX_POLL_ERRORS = 12
+POLL_ERROR_BASE_SECONDS = 2.0
+POLL_ERROR_CAP_SECONDS = 300.0
+
+
+def generation_follow(*, generation_id: int, seq: int) -> None:
+    now = timezone.now()
+    claimed = Generation.objects.filter(
+        pk=generation_id, poll_seq=seq, status__in=[Status.SUBMITTED, Status.PROCESSING]
+    ).update(poll_seq=seq + 1, poll_count=F("poll_count") + 1, updated_at=now)
+    if not claimed:
+        return
+    generation = Generation.objects.get(pk=generation_id)
+    try:
+        prediction = get_client().get_result(generation.provider_id)
+    except WaveSpeedError as exc:
+        _poll_failed(generation, exc)
+        return
+    if prediction.is_completed:
+        _completed(generation, prediction)
+    elif prediction.is_final:
+        _prediction_failed(generation, prediction)
+    else:
+        _still_running(generation, prediction)
+
+
+def _completed(generation: Generation, prediction: Prediction) -> None:
+    outputs = [str(url) for url in prediction.outputs]
+    if not outputs:
+        state.fail(
+            generation.pk,
+            kind=ErrorKind.PREDICTION,
+            message="WaveSpeed reported the prediction completed but sent no images.",
+            cost=0,
+        )
+        return
+    nsfw = [bool(flag) for flag in prediction.has_nsfw_contents]
+    generation.output_urls = outputs
+    with transaction.atomic():
+        moved = state.move(
+            generation.pk,
+            Status.SAVING,
+            output_urls=outputs,
+            nsfw_flags=nsfw,
+            inference_ms=prediction.inference_ms,
+            completed_at=timezone.now(),
+            processing_at=generation.processing_at or timezone.now(),
+            cost=generation.cost_of_outputs(),
+            poll_errors=0,
+            error_kind="",
+            error_message="",
+            next_step_at=timezone.now(),
+        )
+        if moved:
+            scheduling.schedule_save(generation.pk)
+
+
+def _prediction_failed(generation: Generation, prediction: Prediction) -> None:
+    reason = prediction.error or f"The prediction ended as '{prediction.status}'."
+    code = f" (code {prediction.error_code})" if prediction.error_code else ""
+    # WaveSpeed refunds failed predictions: no cost is counted.
+    state.fail(
+        generation.pk,
+        kind=ErrorKind.PREDICTION,
+        message=f"WaveSpeed could not make the images{code}: {reason}",
+        code=prediction.error_code,
+        cost=0,
+        inference_ms=prediction.inference_ms,
+    )
+
+
+def _still_running(generation: Generation, prediction: Prediction) -> None:
+    now = timezone.now()
+    started = generation.submitted_at or generation.created_at
+    if (now - started).total_seconds() > settings.FOLLOW_GIVE_UP_SECONDS:
+        state.fail(
+            generation.pk,
+            kind=ErrorKind.TIMEOUT,
+            message=f"WaveSpeed had not finished after "
+            f"{settings.FOLLOW_GIVE_UP_SECONDS / 3600:.0f} hours (status "
+            f"'{prediction.status}'); gave up following it.",
+        )
+        return
+    delay = scheduling.poll_delay(generation.poll_count + 1)
+    with transaction.atomic():
+        if prediction.status == "processing" and generation.status == Status.SUBMITTED:
+            state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
+        Generation.objects.filter(pk=generation.pk).update(
+            next_step_at=scheduling.due_at(delay), poll_errors=0
+        )
+        scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
+
+
+def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
+    errors = generation.poll_errors + 1
+    if exc.permanent or errors > MAX_POLL_ERRORS:
+        state.fail(
+            generation.pk,
+            kind=exc.kind,
+            message=f"Could not read the prediction's result from WaveSpeed: {exc.message}",
+        )
+        return
+    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+    delay = scheduling.backoff(
+        errors, base=POLL_ERROR_BASE_SECONDS, cap=POLL_ERROR_CAP_SECONDS, retry_after=retry_after
+    )
+    logger.warning("Poll %s of generation %s failed: %s", errors, generation.pk, exc)
+    with transaction.atomic():
+        Generation.objects.filter(pk=generation.pk).update(
+            poll_errors=errors, next_step_at=scheduling.due_at(delay)
+        )
+        scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)

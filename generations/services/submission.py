@@ -1,0 +1,273 @@
+"""Creating a generation and sending it to WaveSpeed exactly once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import pricing, scheduling, state
+from ..models import ErrorKind, Generation, ResultType, Status
+from ..wavespeed import (
+    KLING_IMAGE_O3,
+    NetworkError,
+    Prediction,
+    RateLimitError,
+    WaveSpeedError,
+    get_client,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_SUBMIT_ATTEMPTS = 6
+SUBMIT_RETRY_BASE_SECONDS = 2.0
+SUBMIT_RETRY_CAP_SECONDS = 60.0
+# Look in the history a little after a lost answer, so the provider has recorded the task.
+RECONCILE_DELAY_SECONDS = 3.0
+MAX_RECONCILE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    prompt: str
+    aspect_ratio: str = "auto"
+    resolution: str = "1k"
+    result_type: str = ResultType.SINGLE
+    num_images: int = 1
+
+
+def build_payload(params: GenerationParams) -> dict[str, Any]:
+    """The submit body, in the documented field names (shared/wavespeed-api.md)."""
+    payload: dict[str, Any] = {
+        "prompt": params.prompt,
+        "aspect_ratio": params.aspect_ratio,
+        "resolution": params.resolution,
+        "result_type": params.result_type,
+    }
+    if params.result_type != ResultType.SERIES:
+        # For a series the provider ignores num_images; not sending it keeps the record honest.
+        payload["num_images"] = params.num_images
+    return payload
+
+
+@transaction.atomic
+def generation_create(*, owner: AbstractBaseUser, params: GenerationParams) -> Generation:
+    price = pricing.price_per_image(params.resolution)
+    generation = Generation.objects.create(
+        owner=owner,
+        model=KLING_IMAGE_O3,
+        prompt=params.prompt,
+        aspect_ratio=params.aspect_ratio,
+        resolution=params.resolution,
+        result_type=params.result_type,
+        num_images=params.num_images,
+        request_payload=build_payload(params),
+        price_per_image=price,
+        quoted_cost=pricing.quote(resolution=params.resolution, num_images=params.num_images),
+        next_step_at=timezone.now(),
+    )
+    scheduling.schedule_submit(generation.pk)
+    return generation
+
+
+def generation_submit(*, generation_id: int) -> None:
+    """Send a queued generation to WaveSpeed. Safe to run twice: only one run claims it."""
+    now = timezone.now()
+    claimed = Generation.objects.filter(
+        pk=generation_id,
+        status=Status.QUEUED,
+        provider_id__isnull=True,
+        submit_claimed_at__isnull=True,
+    ).update(submit_claimed_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now)
+    if not claimed:
+        return
+    generation = Generation.objects.get(pk=generation_id)
+    try:
+        prediction = get_client().submit(generation.model, generation.request_payload)
+    except WaveSpeedError as exc:
+        _submit_failed(generation, exc)
+        return
+    _adopt(generation, prediction)
+
+
+def _submit_failed(generation: Generation, exc: WaveSpeedError) -> None:
+    if exc.permanent:
+        state.fail(generation.pk, kind=exc.kind, message=exc.message)
+        return
+    if exc.maybe_sent:
+        # The request may have reached WaveSpeed, which has no idempotency key: sending it again
+        # could run (and bill) the generation twice. Keep the claim and ask the history first.
+        logger.warning("Submit of generation %s has an unknown fate: %s", generation.pk, exc)
+        with transaction.atomic():
+            Generation.objects.filter(pk=generation.pk).update(
+                next_step_at=scheduling.due_at(RECONCILE_DELAY_SECONDS),
+                error_message=f"Checking whether WaveSpeed received the request ({exc.message}).",
+            )
+            scheduling.schedule_reconcile(generation.pk, RECONCILE_DELAY_SECONDS)
+        return
+    # Refused before anything was created (429, no connection): sending again is safe.
+    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+    _retry_submit_later(generation, exc, retry_after=retry_after)
+
+
+def _retry_submit_later(
+    generation: Generation, exc: WaveSpeedError, *, retry_after: float | None = None
+) -> None:
+    if generation.submit_attempts >= MAX_SUBMIT_ATTEMPTS:
+        state.fail(
+            generation.pk,
+            kind=exc.kind,
+            message=f"WaveSpeed did not take the request after {generation.submit_attempts} "
+            f"tries. Last answer: {exc.message}",
+        )
+        return
+    delay = scheduling.backoff(
+        generation.submit_attempts,
+        base=SUBMIT_RETRY_BASE_SECONDS,
+        cap=SUBMIT_RETRY_CAP_SECONDS,
+        retry_after=retry_after,
+    )
+    with transaction.atomic():
+        Generation.objects.filter(pk=generation.pk, status=Status.QUEUED).update(
+            submit_claimed_at=None,
+            next_step_at=scheduling.due_at(delay),
+            error_kind=exc.kind,
+            error_message=f"Retrying in {delay:.0f} s: {exc.message}",
+            updated_at=timezone.now(),
+        )
+        scheduling.schedule_submit(generation.pk, delay)
+
+
+def _adopt(generation: Generation, prediction: Prediction) -> None:
+    """Record that WaveSpeed holds this generation as `prediction`, and start following it."""
+    with transaction.atomic():
+        moved = state.move(
+            generation.pk,
+            Status.SUBMITTED,
+            provider_id=prediction.id,
+            submitted_at=timezone.now(),
+            submit_claimed_at=None,
+            error_kind="",
+            error_message="",
+            next_step_at=scheduling.due_at(scheduling.poll_delay(1)),
+        )
+        if moved:
+            seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation.pk)
+            scheduling.schedule_follow(generation.pk, seq, scheduling.poll_delay(1))
+    if not moved:
+        logger.error(
+            "Generation %s got prediction %s but was no longer queued", generation.pk, prediction.id
+        )
+
+
+def generation_reconcile(*, generation_id: int) -> None:
+    """Settle a submit whose answer was lost, through the provider's prediction history.
+
+    Found there: adopt it. Certainly absent: send again. The history cannot tell (its items carry
+    no `input`, or it cannot be read): mark the generation as needing attention rather than risk
+    a second, billed run.
+    """
+    generation = Generation.objects.filter(
+        pk=generation_id,
+        status=Status.QUEUED,
+        provider_id__isnull=True,
+        submit_claimed_at__isnull=False,
+    ).first()
+    if generation is None:
+        return
+    claimed_at = generation.submit_claimed_at
+    try:
+        found, conclusive = _search_history(generation)
+    except WaveSpeedError as exc:
+        attempts = generation.submit_attempts
+        if exc.permanent or attempts >= MAX_RECONCILE_ATTEMPTS:
+            _needs_attention(generation, f"the prediction history could not be read ({exc})")
+            return
+        delay = scheduling.backoff(attempts, base=RECONCILE_DELAY_SECONDS, cap=60)
+        with transaction.atomic():
+            Generation.objects.filter(pk=generation.pk, submit_claimed_at=claimed_at).update(
+                next_step_at=scheduling.due_at(delay)
+            )
+            scheduling.schedule_reconcile(generation.pk, delay)
+        return
+    if found is not None:
+        logger.info("Generation %s found in history as %s", generation.pk, found.id)
+        _adopt(generation, found)
+    elif conclusive:
+        # Never arrived: safe to send again (counts as an attempt).
+        _retry_submit_later(
+            generation,
+            NetworkError("The earlier request never reached WaveSpeed.", maybe_sent=False),
+        )
+    else:
+        _needs_attention(
+            generation,
+            "WaveSpeed's history does not show the inputs of its predictions, so it cannot tell "
+            "whether this request arrived",
+        )
+
+
+def _search_history(generation: Generation) -> tuple[Prediction | None, bool]:
+    """(the matching prediction or None, whether an absence is conclusive)."""
+    client = get_client()
+    known = set(
+        Generation.objects.filter(provider_id__isnull=False).values_list("provider_id", flat=True)
+    )
+    since = (generation.submit_claimed_at or generation.created_at) - timedelta(minutes=2)
+    page, seen, conclusive = 1, 0, True
+    while True:
+        history = client.history(
+            page=page, page_size=100, model=generation.model, created_after=since
+        )
+        for item in history.items:
+            if item.input is None:
+                conclusive = False
+                continue
+            if item.id not in known and _same_request(item.input, generation.request_payload):
+                return item, True
+        seen += len(history.items)
+        if not history.items or seen >= history.total or page >= 10:
+            return None, conclusive
+        page += 1
+
+
+def _same_request(sent_back: dict[str, Any], ours: dict[str, Any]) -> bool:
+    return all(sent_back.get(key) == value for key, value in ours.items())
+
+
+def _needs_attention(generation: Generation, why: str) -> None:
+    state.move(
+        generation.pk,
+        Status.NEEDS_ATTENTION,
+        source=Status.QUEUED,
+        error_kind=ErrorKind.UNKNOWN_SUBMIT,
+        error_message=f"The request to WaveSpeed may or may not have arrived, and {why}. "
+        "It was not sent again, to avoid paying twice: check the WaveSpeed dashboard, then "
+        "fail it or enter its prediction id in the admin.",
+        submit_claimed_at=None,
+        next_step_at=None,
+    )
+
+
+def adopt_prediction_id(*, generation_id: int, prediction_id: str) -> None:
+    """A person found the prediction of a generation that needs attention: follow it."""
+    with transaction.atomic():
+        moved = state.move(
+            generation_id,
+            Status.SUBMITTED,
+            source=Status.NEEDS_ATTENTION,
+            provider_id=prediction_id,
+            submitted_at=timezone.now(),
+            error_kind="",
+            error_message="",
+            next_step_at=timezone.now(),
+        )
+        if moved:
+            seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation_id)
+            scheduling.schedule_follow(generation_id, seq, 0)

@@ -1,0 +1,58 @@
+"""Resuming generations whose next step was lost: a dead worker, a lost message, a new broker.
+
+Every generation that is not final records in `next_step_at` when its next task should run.
+Once that is STALE_AFTER_SECONDS in the past, the sweeper queues the step again. Every task
+claims its row before acting, so a step queued twice still runs once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import scheduling
+from ..models import Generation, Status
+from .saving import SAVE_LEASE
+
+# Longer than the submit timeout: a claim this old belongs to a worker that died mid-request.
+SUBMIT_LEASE = timedelta(seconds=120)
+
+
+def generations_sweep() -> dict[str, int]:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.STALE_AFTER_SECONDS)
+    counts = {"submit": 0, "reconcile": 0, "follow": 0, "save": 0}
+
+    for pk in Generation.objects.filter(
+        status=Status.QUEUED, submit_claimed_at__isnull=True, next_step_at__lt=stale
+    ).values_list("pk", flat=True):
+        scheduling.schedule_submit(pk)
+        counts["submit"] += 1
+
+    # A claim this old with no answer recorded: the worker died mid-request, so the request
+    # may have arrived. Never resend blindly; ask the history.
+    for pk in Generation.objects.filter(
+        status=Status.QUEUED,
+        submit_claimed_at__lt=now - SUBMIT_LEASE,
+        next_step_at__lt=stale,
+    ).values_list("pk", flat=True):
+        scheduling.schedule_reconcile(pk)
+        counts["reconcile"] += 1
+
+    for pk, seq in Generation.objects.filter(
+        status__in=[Status.SUBMITTED, Status.PROCESSING], next_step_at__lt=stale
+    ).values_list("pk", "poll_seq"):
+        scheduling.schedule_follow(pk, seq, 0)
+        counts["follow"] += 1
+
+    for pk in (
+        Generation.objects.filter(status=Status.SAVING, next_step_at__lt=stale)
+        .filter(Q(save_claimed_at__isnull=True) | Q(save_claimed_at__lt=now - SAVE_LEASE))
+        .values_list("pk", flat=True)
+    ):
+        scheduling.schedule_save(pk)
+        counts["save"] += 1
+    return counts

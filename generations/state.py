@@ -1,0 +1,65 @@
+"""Moves of a generation between statuses.
+
+Each move is one conditional UPDATE that only matches a row in a status the move is legal from,
+so two workers racing on one generation cannot both move it, and nothing ever goes backwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from .models import FINAL_STATUSES, TRANSITIONS, ErrorKind, Generation, Status
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def sources_of(target: str) -> frozenset[str]:
+    return frozenset(source for source, targets in TRANSITIONS.items() if target in targets)
+
+
+def move(generation_id: int, target: str, *, source: str | None = None, **fields: Any) -> bool:
+    """Move to `target` if the row is in a status it may come from; True if it moved.
+
+    Asking for a move the table forbids (from `source`, or into a status nothing leads to)
+    is a programming error and raises.
+    """
+    if source is not None:
+        if not Generation.can_move(source, target):
+            raise IllegalTransition(f"A generation cannot go from {source} to {target}.")
+        allowed = frozenset({source})
+    else:
+        allowed = sources_of(target)
+        if not allowed:
+            raise IllegalTransition(f"Nothing leads to {target}.")
+    fields.setdefault("updated_at", timezone.now())
+    if target in FINAL_STATUSES:
+        fields.setdefault("finished_at", timezone.now())
+        fields.setdefault("next_step_at", None)
+    updated = Generation.objects.filter(pk=generation_id, status__in=allowed).update(
+        status=target, **fields
+    )
+    return updated == 1
+
+
+def fail(
+    generation_id: int,
+    *,
+    kind: ErrorKind | str,
+    message: str,
+    code: int | None = None,
+    **fields: Any,
+) -> bool:
+    return move(
+        generation_id,
+        Status.FAILED,
+        error_kind=kind,
+        error_message=message,
+        error_code=code,
+        submit_claimed_at=None,
+        save_claimed_at=None,
+        **fields,
+    )

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from . import pricing, selectors
+from .forms import GenerateForm, QuoteForm
+from .images import THUMBNAIL_SIZES
+from .models import ResultType
+from .services import generation_create
+
+GALLERY_PAGE_SIZE = 48
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def generate(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = GenerateForm(request.POST)
+        if form.is_valid():
+            generation_create(owner=request.user, params=form.to_params())
+            return redirect("generations:generate")
+    else:
+        initial = {}
+        if again := request.GET.get("again"):
+            source = selectors.generation_for_viewer(user=request.user, uuid=again)
+            initial = GenerateForm.initial_from(source)
+        form = GenerateForm(initial=initial)
+    return render(
+        request,
+        "generations/generate.html",
+        {
+            "form": form,
+            "quote": _quote_for(form),
+            "recent": selectors.generations_recent(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def quote(request: HttpRequest) -> HttpResponse:
+    form = QuoteForm(request.GET)
+    form.is_valid()
+    return render(request, "generations/_quote.html", {"quote": _quote_from(form.cleaned_data)})
+
+
+def _quote_for(form: GenerateForm) -> dict[str, object]:
+    source = form.data if form.is_bound else {k: form[k].value() for k in form.fields}
+    quote_form = QuoteForm(source)
+    quote_form.is_valid()
+    return _quote_from(quote_form.cleaned_data)
+
+
+def _quote_from(data: dict[str, object]) -> dict[str, object]:
+    resolution = data.get("resolution") or "1k"
+    num_images = data.get("num_images") or 1
+    price = pricing.price_per_image(resolution)
+    return {
+        "resolution": resolution,
+        "num_images": num_images,
+        "series": data.get("result_type") == ResultType.SERIES,
+        "price": pricing.format_usd(price),
+        "total": pricing.format_usd(pricing.quote(resolution=resolution, num_images=num_images)),
+    }
+
+
+@login_required
+@require_GET
+def recent(request: HttpRequest) -> HttpResponse:
+    generations = selectors.generations_recent(user=request.user)
+    response = render(request, "generations/_recent.html", {"recent": generations})
+    if not any(g.is_active for g in generations):
+        # Everything shown is final: tell htmx to stop polling (HTTP 286).
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@login_required
+@require_GET
+def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+    generation = selectors.generation_for_viewer(user=request.user, uuid=uuid)
+    template = (
+        "generations/_generation_status.html"
+        if request.htmx
+        else "generations/generation_detail.html"
+    )
+    response = render(request, template, {"generation": generation})
+    if request.htmx and not generation.is_active:
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@login_required
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.gallery_images(user=request.user), GALLERY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "generations/gallery.html", {"page": page})
+
+
+@login_required
+@require_GET
+def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+    image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    return render(request, "generations/image_detail.html", {"image": image})
+
+
+@login_required
+@require_GET
+def image_original(request: HttpRequest, uuid: str) -> FileResponse:
+    image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    download = request.GET.get("download") == "1"
+    return _file_response(
+        image.file.name, image.content_type, download=download, filename=image.download_name
+    )
+
+
+@login_required
+@require_GET
+def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> FileResponse:
+    if size not in THUMBNAIL_SIZES:
+        from django.http import Http404
+
+        raise Http404
+    thumbnail = selectors.thumbnail_for_viewer(user=request.user, uuid=uuid, size=size)
+    return _file_response(thumbnail.file.name, "image/webp")
+
+
+def _file_response(
+    name: str, content_type: str, *, download: bool = False, filename: str | None = None
+) -> FileResponse:
+    response = FileResponse(
+        default_storage.open(name, "rb"),
+        content_type=content_type,
+        as_attachment=download,
+        filename=filename,
+    )
+    # Files never change under a name; only this browser may keep them.
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

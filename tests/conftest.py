@@ -1,0 +1,142 @@
+"""Shared fixtures: people, a running WaveSpeed simulator, and a record of queued tasks.
+
+Unit tests drive the pipeline step by step through `pipeline` (tasks are recorded instead of
+sent to a broker, then run in order); the end-to-end tests in tests/e2e use a real broker and a
+real Celery worker process instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from simulator.server import RunningSimulator, SimulatorConfig, start_in_thread
+
+REQUIRE_SERVICES = os.environ.get("DARKROOM_REQUIRE_SERVICES") == "1"
+
+# Fast but realistic: a prediction waits a little in `created`, then works for 0.3 s.
+FAST = {"latency": 0.3, "queue_delay": 0.05}
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path) -> None:  # noqa: ANN001
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def simulator_server() -> Iterator[RunningSimulator]:
+    running = start_in_thread(SimulatorConfig(**FAST))
+    yield running
+    running.stop()
+
+
+class Simulator:
+    """Test-side handle on the simulator: its control endpoints, over HTTP."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+    def reset(self) -> None:
+        self.http.post("/_sim/reset").raise_for_status()
+        self.configure(**FAST)
+
+    def configure(self, **config: Any) -> None:
+        self.http.post("/_sim/config", json=config).raise_for_status()
+
+    def fault(self, kind: str, **options: Any) -> None:
+        self.http.post("/_sim/faults", json={"kind": kind, **options}).raise_for_status()
+
+    def requests(self, path_contains: str = "") -> list[dict[str, Any]]:
+        log = self.http.get("/_sim/requests").raise_for_status().json()["data"]
+        return [r for r in log if path_contains in r["path"]]
+
+    def predictions(self) -> list[dict[str, Any]]:
+        return self.http.get("/_sim/predictions").raise_for_status().json()["data"]
+
+    def submits(self) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.requests("/api/v3/kwaivgi/kling-image-o3")
+            if r["method"] == "POST"
+        ]
+
+
+@pytest.fixture
+def sim(simulator_server: RunningSimulator, settings) -> Iterator[Simulator]:  # noqa: ANN001
+    handle = Simulator(simulator_server.base_url)
+    handle.reset()
+    settings.WAVESPEED_BASE_URL = simulator_server.base_url
+    settings.WAVESPEED_API_KEY = "test-key"
+    yield handle
+    handle.http.close()
+
+
+@dataclass
+class QueuedTask:
+    name: str
+    args: tuple[int, ...]
+    countdown: float
+
+
+@dataclass
+class Pipeline:
+    """Tasks the services queued, run on demand in this process (no broker, no worker)."""
+
+    queued: list[QueuedTask] = field(default_factory=list)
+    ran: list[QueuedTask] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [task.name for task in self.queued]
+
+    def run_next(self) -> QueuedTask:
+        task = self.queued.pop(0)
+        from generations import tasks
+
+        getattr(tasks, task.name).run(*task.args)
+        self.ran.append(task)
+        return task
+
+    def run_until(
+        self, done: Callable[[], bool], *, timeout: float = 15.0, tick: float = 0.05
+    ) -> None:
+        """Run queued tasks in order (ignoring countdowns, pausing a little between polls of
+        the simulator, which moves on by the clock) until `done()` or the timeout."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Not done after {timeout} s; queued: {self.names()}")
+            if not self.queued:
+                raise AssertionError("Nothing is queued, and the pipeline is not done.")
+            if self.queued[0].name == "follow_generation":
+                time.sleep(tick)
+            self.run_next()
+
+
+@pytest.fixture
+def pipeline(monkeypatch) -> Pipeline:  # noqa: ANN001
+    from generations import scheduling
+
+    recorder = Pipeline()
+
+    def record(task, countdown: float, *args: int) -> None:  # noqa: ANN001
+        recorder.queued.append(QueuedTask(task.__name__, args, countdown))
+
+    monkeypatch.setattr(scheduling, "_after_commit", record)
+    return recorder
+
+
+@pytest.fixture
+def user(django_user_model):  # noqa: ANN001, ANN201
+    return django_user_model.objects.create_user("ada", password="pw-ada-123456")
+
+
+@pytest.fixture
+def outsider(django_user_model):  # noqa: ANN001, ANN201
+    return django_user_model.objects.create_user("mallory", password="pw-mallory-123456")

@@ -1,0 +1,179 @@
+"""Pages as a person uses them, and what an outsider gets: nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from generations.models import Generation, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def done_generation(user, sim, pipeline) -> Generation:  # noqa: ANN001
+    from generations import services
+    from generations.services.submission import GenerationParams
+
+    generation = services.generation_create(
+        owner=user, params=GenerationParams(prompt="a quiet forest", num_images=2)
+    )
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    generation.refresh_from_db()
+    assert generation.status == Status.DONE
+    return generation
+
+
+def test_pages_need_a_login(client) -> None:  # noqa: ANN001
+    for name in ("generations:generate", "generations:gallery", "generations:recent"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_form_offers_every_parameter_with_a_label_and_a_price(client, user) -> None:
+    client.force_login(user)
+    html = client.get(reverse("generations:generate")).content.decode()
+    for field in ("prompt", "aspect_ratio", "result_type", "num_images"):
+        assert f'for="id_{field}"' in html
+    assert "Resolution" in html
+    assert "1 × 1k × $0.028 = <strong>$0.028</strong>" in html
+
+
+def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(
+    client, user, pipeline
+) -> None:
+    client.force_login(user)
+    response = client.post(
+        reverse("generations:generate"),
+        {
+            "prompt": "neon alley",
+            "aspect_ratio": "9:16",
+            "resolution": "4k",
+            "result_type": "single",
+            "num_images": 2,
+        },
+        follow=True,
+    )
+    generation = Generation.objects.get()
+    assert (generation.owner, generation.resolution, generation.num_images) == (user, "4k", 2)
+    assert generation.quoted_cost == generation.price_per_image * 2
+    html = response.content.decode()
+    assert "neon alley" in html
+    assert 'data-status="queued"' in html
+    assert "hx-trigger=\"every 2s\"" in html
+
+
+def test_an_invalid_submit_keeps_the_form_and_says_what_is_wrong(client, user) -> None:
+    client.force_login(user)
+    response = client.post(
+        reverse("generations:generate"),
+        {
+            "prompt": "keep me",
+            "aspect_ratio": "21:9",
+            "resolution": "2k",
+            "result_type": "single",
+            "num_images": 12,
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Kling Image O3 makes at most 9 images per run." in html
+    assert "keep me" in html
+    assert 'value="21:9" selected' in html
+    assert Generation.objects.count() == 0
+
+
+def test_the_quote_follows_the_options(client, user) -> None:
+    client.force_login(user)
+    html = client.get(
+        reverse("generations:quote"), {"resolution": "4k", "num_images": 4}
+    ).content.decode()
+    assert "4 × 4k × $0.056 = <strong>$0.224</strong>" in html
+    html = client.get(
+        reverse("generations:quote"), {"resolution": "2k", "num_images": 3}
+    ).content.decode()
+    assert "3 × 2k × $0.028 = <strong>$0.084</strong>" in html
+
+
+def test_recent_stops_polling_once_everything_is_final(client, user, done_generation) -> None:
+    client.force_login(user)
+    response = client.get(reverse("generations:recent"), headers={"HX-Request": "true"})
+    assert response.status_code == 286
+    assert "every 2s" not in response.content.decode()
+
+
+def test_the_gallery_shows_my_images_newest_first(client, user, done_generation) -> None:
+    client.force_login(user)
+    html = client.get(reverse("generations:gallery")).content.decode()
+    images = list(done_generation.images.order_by("-created_at", "-id"))
+    positions = [html.index(str(image.uuid)) for image in images]
+    assert positions == sorted(positions)
+
+
+def test_the_image_page_shows_everything_about_it(client, user, done_generation) -> None:
+    client.force_login(user)
+    image = done_generation.images.first()
+    html = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    assert "a quiet forest" in html
+    assert done_generation.provider_id in html
+    assert "$0.056" in html
+    assert f"{image.width} × {image.height} px" in html
+    assert f"?again={done_generation.uuid}" in html
+
+
+def test_the_download_is_the_original_file(client, user, done_generation) -> None:
+    from django.core.files.storage import default_storage
+
+    client.force_login(user)
+    image = done_generation.images.first()
+    response = client.get(
+        reverse("generations:image_original", args=[image.uuid]), {"download": "1"}
+    )
+    body = b"".join(response.streaming_content)
+    with default_storage.open(image.file.name) as fp:
+        assert body == fp.read()
+    assert response["Content-Type"] == "image/png"
+    assert "attachment" in response["Content-Disposition"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_generate_again_fills_the_form(client, user, done_generation) -> None:
+    client.force_login(user)
+    html = client.get(
+        reverse("generations:generate"), {"again": str(done_generation.uuid)}
+    ).content.decode()
+    assert "a quiet forest</textarea>" in html
+    assert 'name="num_images" value="2"' in html
+
+
+@pytest.mark.parametrize(
+    "view", ["image_detail", "image_original", "image_thumbnail", "generation_detail", "again"]
+)
+def test_an_outsider_gets_not_found(client, outsider, done_generation, view: str) -> None:
+    client.force_login(outsider)
+    image = done_generation.images.first()
+    urls = {
+        "image_detail": reverse("generations:image_detail", args=[image.uuid]),
+        "image_original": reverse("generations:image_original", args=[image.uuid]),
+        "image_thumbnail": reverse("generations:image_thumbnail", args=[image.uuid, 256]),
+        "generation_detail": reverse(
+            "generations:generation_detail", args=[done_generation.uuid]
+        ),
+        "again": reverse("generations:generate") + f"?again={done_generation.uuid}",
+    }
+    assert client.get(urls[view]).status_code == 404
+
+
+def test_an_outsiders_gallery_and_recent_list_are_empty(client, outsider, done_generation) -> None:
+    client.force_login(outsider)
+    for name in ("generations:gallery", "generations:recent"):
+        html = client.get(reverse(name)).content.decode()
+        assert "a quiet forest" not in html
+        assert str(done_generation.images.first().uuid) not in html
+
+
+def test_signed_out_media_requests_are_refused(client, done_generation) -> None:
+    image = done_generation.images.first()
+    response = client.get(reverse("generations:image_original", args=[image.uuid]))
+    assert response.status_code == 302

@@ -48,7 +48,7 @@ class GenerationAdmin(admin.ModelAdmin):
             return self.readonly_fields
         return [*self.readonly_fields, "provider_id"]
 
-    def save_model(self, request, obj, form, change):  # noqa: ANN001
+    def save_model(self, request, obj, form, change):
         if change and "provider_id" in form.changed_data and obj.provider_id:
             from .services.submission import adopt_prediction_id
 

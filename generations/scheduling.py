@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-
 MAX_COUNTDOWN_SECONDS = 600.0
 
 
@@ -62,7 +61,7 @@ def schedule_save(generation_id: int, countdown: float = 0) -> None:
     _after_commit(save_generation_outputs, countdown, generation_id)
 
 
-def _after_commit(task, countdown: float, *args: int) -> None:  # noqa: ANN001
+def _after_commit(task, countdown: float, *args: int) -> None:
     # Countdowns stay far below the broker's visibility timeout (2 h), so a waiting task is
     # never handed out twice by Redis.
     countdown = min(countdown, MAX_COUNTDOWN_SECONDS)

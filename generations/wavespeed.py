@@ -121,7 +121,9 @@ class Prediction:
                 has_nsfw_contents=[bool(x) for x in data.get("has_nsfw_contents") or []],
                 created_at=_parse_time(data.get("created_at")),
                 error=str(data.get("error") or ""),
-                error_code=int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+                error_code=int(code)
+                if isinstance(code, int | str) and str(code).isdigit()
+                else None,
                 inference_ms=_int_or_none(timings.get("inference")),
                 input=data.get("input") if isinstance(data.get("input"), dict) else None,
             )
@@ -224,7 +226,9 @@ class WaveSpeedClient:
         return Prediction.from_json(data)
 
     def get_result(self, prediction_id: str) -> Prediction:
-        return Prediction.from_json(self._call("GET", f"/api/v3/predictions/{prediction_id}/result"))
+        return Prediction.from_json(
+            self._call("GET", f"/api/v3/predictions/{prediction_id}/result")
+        )
 
     def history(
         self,

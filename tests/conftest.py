@@ -20,12 +20,26 @@ from simulator.server import RunningSimulator, SimulatorConfig, start_in_thread
 
 REQUIRE_SERVICES = os.environ.get("DARKROOM_REQUIRE_SERVICES") == "1"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In CI the suite must run on the real services: refuse to fall back to the embedded ones."""
+    if not REQUIRE_SERVICES:
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(f"CI needs PostgreSQL (DATABASE_URL), not {engine}")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        raise pytest.UsageError(f"CI needs Redis as the broker, not {settings.CELERY_BROKER_URL}")
+
+
 # Fast but realistic: a prediction waits a little in `created`, then works for 0.3 s.
 FAST = {"latency": 0.3, "queue_delay": 0.05}
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path) -> None:  # noqa: ANN001
+def _media_root(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -61,15 +75,11 @@ class Simulator:
         return self.http.get("/_sim/predictions").raise_for_status().json()["data"]
 
     def submits(self) -> list[dict[str, Any]]:
-        return [
-            r
-            for r in self.requests("/api/v3/kwaivgi/kling-image-o3")
-            if r["method"] == "POST"
-        ]
+        return [r for r in self.requests("/api/v3/kwaivgi/kling-image-o3") if r["method"] == "POST"]
 
 
 @pytest.fixture
-def sim(simulator_server: RunningSimulator, settings) -> Iterator[Simulator]:  # noqa: ANN001
+def sim(simulator_server: RunningSimulator, settings) -> Iterator[Simulator]:
     handle = Simulator(simulator_server.base_url)
     handle.reset()
     settings.WAVESPEED_BASE_URL = simulator_server.base_url
@@ -120,12 +130,12 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(monkeypatch) -> Pipeline:  # noqa: ANN001
+def pipeline(monkeypatch) -> Pipeline:
     from generations import scheduling
 
     recorder = Pipeline()
 
-    def record(task, countdown: float, *args: int) -> None:  # noqa: ANN001
+    def record(task, countdown: float, *args: int) -> None:
         recorder.queued.append(QueuedTask(task.__name__, args, countdown))
 
     monkeypatch.setattr(scheduling, "_after_commit", record)
@@ -133,10 +143,29 @@ def pipeline(monkeypatch) -> Pipeline:  # noqa: ANN001
 
 
 @pytest.fixture
-def user(django_user_model):  # noqa: ANN001, ANN201
+def user(django_user_model):
     return django_user_model.objects.create_user("ada", password="pw-ada-123456")
 
 
 @pytest.fixture
-def outsider(django_user_model):  # noqa: ANN001, ANN201
+def outsider(django_user_model):
     return django_user_model.objects.create_user("mallory", password="pw-mallory-123456")
+
+
+@pytest.fixture
+def start_worker(transactional_db, sim, tmp_path):
+    """Start real Celery worker processes (with the scheduler) against the real broker."""
+    from config.celery_app import app
+    from tests.processes import WorkerProcess
+
+    app.control.purge()
+    workers: list[WorkerProcess] = []
+
+    def start(**extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess(simulator_url=sim.base_url, log_dir=tmp_path, extra_env=extra_env)
+        workers.append(worker.start())
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -20,13 +20,13 @@ from generations.services.submission import GenerationParams
 pytestmark = pytest.mark.django_db
 
 
-def create(user, **params) -> Generation:  # noqa: ANN001, ANN003
+def create(user, **params) -> Generation:
     return services.generation_create(
         owner=user, params=GenerationParams(**{"prompt": "a harbour at dawn", **params})
     )
 
 
-def finish(pipeline, generation: Generation, timeout: float = 15) -> Generation:  # noqa: ANN001
+def finish(pipeline, generation: Generation, timeout: float = 15) -> Generation:
     def final() -> bool:
         return Generation.objects.get(pk=generation.pk).is_final
 
@@ -133,9 +133,7 @@ def test_429_on_submit_is_retried_after_retry_after(user, sim, pipeline) -> None
     assert len(sim.submits()) == 3  # two refused, one accepted
 
 
-def test_a_submit_refused_every_time_fails_with_the_providers_message(
-    user, sim, pipeline
-) -> None:
+def test_a_submit_refused_every_time_fails_with_the_providers_message(user, sim, pipeline) -> None:
     sim.fault("http", endpoint="submit", status=429, count=10, message="Too many images per minute")
     generation = finish(pipeline, create(user))
     assert generation.status == Status.FAILED
@@ -185,7 +183,7 @@ def test_a_dropped_submit_whose_fate_cannot_be_told_needs_attention(
     # A provider whose history does not echo inputs cannot tell our task from another's.
     original = wavespeed.Prediction.from_json
 
-    def without_input(data):  # noqa: ANN001, ANN202
+    def without_input(data):
         return original({k: v for k, v in data.items() if k != "input"})
 
     monkeypatch.setattr(wavespeed.Prediction, "from_json", staticmethod(without_input))
@@ -203,9 +201,7 @@ def test_5xx_while_polling_is_retried(user, sim, pipeline) -> None:
     assert generation.poll_errors == 0
 
 
-def test_an_expired_output_url_fails_clearly_and_keeps_the_generation(
-    user, sim, pipeline
-) -> None:
+def test_an_expired_output_url_fails_clearly_and_keeps_the_generation(user, sim, pipeline) -> None:
     sim.fault("expire_outputs")
     generation = finish(pipeline, create(user))
     assert generation.status == Status.FAILED

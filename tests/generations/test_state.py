@@ -13,7 +13,7 @@ from generations.models import FINAL_STATUSES, TRANSITIONS, Generation, Status
 pytestmark = pytest.mark.django_db
 
 
-def make(user, status: str) -> Generation:  # noqa: ANN001
+def make(user, status: str) -> Generation:
     return Generation.objects.create(
         owner=user,
         prompt="p",

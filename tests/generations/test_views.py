@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def done_generation(user, sim, pipeline) -> Generation:  # noqa: ANN001
+def done_generation(user, sim, pipeline) -> Generation:
     from generations import services
     from generations.services.submission import GenerationParams
 
@@ -24,7 +24,7 @@ def done_generation(user, sim, pipeline) -> Generation:  # noqa: ANN001
     return generation
 
 
-def test_pages_need_a_login(client) -> None:  # noqa: ANN001
+def test_pages_need_a_login(client) -> None:
     for name in ("generations:generate", "generations:gallery", "generations:recent"):
         response = client.get(reverse(name))
         assert response.status_code == 302
@@ -40,9 +40,7 @@ def test_the_form_offers_every_parameter_with_a_label_and_a_price(client, user) 
     assert "1 × 1k × $0.028 = <strong>$0.028</strong>" in html
 
 
-def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(
-    client, user, pipeline
-) -> None:
+def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(client, user, pipeline) -> None:
     client.force_login(user)
     response = client.post(
         reverse("generations:generate"),
@@ -61,7 +59,7 @@ def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(
     html = response.content.decode()
     assert "neon alley" in html
     assert 'data-status="queued"' in html
-    assert "hx-trigger=\"every 2s\"" in html
+    assert 'hx-trigger="every 2s"' in html
 
 
 def test_an_invalid_submit_keeps_the_form_and_says_what_is_wrong(client, user) -> None:
@@ -157,9 +155,7 @@ def test_an_outsider_gets_not_found(client, outsider, done_generation, view: str
         "image_detail": reverse("generations:image_detail", args=[image.uuid]),
         "image_original": reverse("generations:image_original", args=[image.uuid]),
         "image_thumbnail": reverse("generations:image_thumbnail", args=[image.uuid, 256]),
-        "generation_detail": reverse(
-            "generations:generation_detail", args=[done_generation.uuid]
-        ),
+        "generation_detail": reverse("generations:generation_detail", args=[done_generation.uuid]),
         "again": reverse("generations:generate") + f"?again={done_generation.uuid}",
     }
     assert client.get(urls[view]).status_code == 404

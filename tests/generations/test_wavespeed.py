@@ -22,13 +22,13 @@ from generations.wavespeed import (
 
 
 @pytest.fixture
-def client(sim):  # noqa: ANN001, ANN201
+def client(sim):
     client = WaveSpeedClient(base_url=sim.base_url, api_key="test-key")
     yield client
     client.close()
 
 
-def wait_final(client: WaveSpeedClient, prediction_id: str, timeout: float = 10):  # noqa: ANN201
+def wait_final(client: WaveSpeedClient, prediction_id: str, timeout: float = 10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         prediction = client.get_result(prediction_id)

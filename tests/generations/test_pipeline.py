@@ -266,3 +266,58 @@ def test_a_series_is_billed_per_image_delivered(user, sim, pipeline) -> None:
     delivered = generation.images.count()
     assert delivered > 1
     assert generation.cost == Decimal("0.028") * delivered
+
+
+def test_a_generation_waiting_behind_the_accounts_limit_is_followed_to_the_end(
+    user, sim, pipeline
+) -> None:
+    # A new account runs two tasks at a time; the rest wait in `created`.
+    sim.configure(concurrency=1, latency=0.6)
+    first, second = create(user, prompt="first"), create(user, prompt="second")
+    pipeline.run_next()
+    pipeline.run_next()
+    statuses: set[str] = set()
+
+    def both_final() -> bool:
+        statuses.add(Generation.objects.get(pk=second.pk).status)
+        return all(Generation.objects.get(pk=g.pk).is_final for g in (first, second))
+
+    pipeline.run_until(both_final, timeout=20)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.DONE, Status.DONE)
+    assert Status.SUBMITTED in statuses  # it waited, still `created` at the provider
+    assert second.processing_at > first.processing_at
+
+
+def test_the_poll_schedule_backs_off_up_to_its_cap(settings) -> None:
+    from generations.scheduling import poll_delay
+
+    settings.POLL_MIN_SECONDS, settings.POLL_FACTOR, settings.POLL_MAX_SECONDS = 1, 1.5, 15
+    delays = [poll_delay(n) for n in range(1, 12)]
+    assert 0.8 <= delays[0] <= 1.2
+    assert 1.2 <= delays[1] <= 1.8
+    assert all(d <= 15 * 1.2 for d in delays)
+    assert delays[-1] >= 15 * 0.8
+
+
+def test_a_poll_that_times_out_is_retried(user, sim, pipeline, settings) -> None:
+    settings.WAVESPEED_READ_TIMEOUT = 0.3
+    sim.fault("slow", endpoint="result", seconds=1.0)
+    generation = finish(pipeline, create(user))
+    assert generation.status == Status.DONE
+
+
+def test_a_prediction_that_disappears_fails_clearly(user, sim, pipeline) -> None:
+    generation = create(user)
+    pipeline.run_next()
+    generation.refresh_from_db()
+    sim.http.post(
+        "/api/v3/predictions/delete",
+        json={"ids": [generation.provider_id]},
+        headers={"Authorization": "Bearer k"},
+    ).raise_for_status()
+    generation = finish(pipeline, generation)
+    assert generation.status == Status.FAILED
+    assert generation.error_kind == "not_found"
+    assert "Could not read the prediction" in generation.error_message

@@ -148,7 +148,7 @@ def _save_failed(
         reason = (
             "its link has expired or was refused"
             if isinstance(exc, DownloadError) and exc.status_code in (403, 404, 410)
-            else str(exc)
+            else str(exc).rstrip(".")
         )
         state.fail(
             generation.pk,

@@ -1,0 +1,226 @@
+"""Verify an image, read its real format and size, and make its thumbnails: one decode.
+
+Pure functions over file objects, no Django, so they are easy to test and to bench
+(`bench/saving.py`).
+
+Decisions, with the figures from /work/shared/MEASURED.md behind them:
+
+- Only PNG, JPEG and WebP are opened (`Image.open(..., formats=...)`), whatever the file is
+  called; anything else, or a file that fails to decode to the end, raises `NotAnImage`.
+- The pixel count is checked from the header, before any decoding; Pillow's own
+  `DecompressionBombWarning` is turned into an error too.
+- `width` and `height` are the file's stored size: originals are kept byte for byte, so
+  they describe those bytes. The thumbnails are turned upright by the EXIF orientation
+  (browsers honour it on the original, and the thumbnails carry no metadata), so a
+  thumbnail's own `width`/`height` may be swapped relative to the original's.
+- Thumbnails are made from a single decode: JPEG decodes straight at 1/2, 1/4 or 1/8 scale
+  (`draft`), to the smallest scale still at least twice the largest thumbnail; then an
+  integer box `reduce()` down to about twice the target, then LANCZOS (Pillow's
+  `reducing_gap=2`, ≈ 52-55 dB PSNR against a full LANCZOS resize, i.e. visually
+  lossless; drafting all the way to the target would drop to ≈ 46 dB). The 256 px
+  thumbnail is made from the 512 px one.
+- WebP quality 80, method 4 (libwebp's default). Method 2 would save ~12 ms per image
+  (once, in a background task) for ~9 % more bytes on every gallery view; the bytes win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from io import BytesIO
+from typing import BinaryIO
+
+from PIL import Image
+
+THUMBNAIL_SIZES: tuple[int, ...] = (256, 512)  # longest side in px, WebP
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
+
+WEBP_QUALITY = 80
+WEBP_METHOD = 4
+REDUCING_GAP = 2.0
+
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# What a broken or hostile file can make Pillow raise while opening or decoding it.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+
+
+class NotAnImage(ValueError):
+    """The bytes are not an image we accept; the message can be shown to the user."""
+
+
+class ImageTooLarge(NotAnImage):
+    """The image has more pixels than we are willing to decode."""
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    size: int  # the longest side it was made for, one of THUMBNAIL_SIZES
+    width: int
+    height: int
+    data: bytes  # encoded WebP
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    format: str  # "PNG", "JPEG" or "WEBP", from the bytes
+    content_type: str
+    width: int  # as stored in the file (before EXIF orientation)
+    height: int
+    thumbnails: tuple[Thumbnail, ...]  # in THUMBNAIL_SIZES order
+
+
+def sha256_file(fp: BinaryIO) -> str:
+    """Hex SHA-256 of the whole file, read in chunks from the start."""
+    fp.seek(0)
+    return hashlib.file_digest(fp, "sha256").hexdigest()
+
+
+def fit_within(width: int, height: int, size: int) -> tuple[int, int]:
+    """The size of `width` x `height` scaled down so its longest side is `size`; never up."""
+    longest = max(width, height)
+    if longest <= size:
+        return width, height
+    scale = size / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedImage:
+    """Decode `fp` once (from the start), check it, and make its WebP thumbnails.
+
+    Raises `NotAnImage` for anything that is not a complete PNG, JPEG or WebP image, and
+    `ImageTooLarge` (a `NotAnImage`) when it has more than `max_pixels` pixels.
+    """
+    fp.seek(0)
+    with _open(fp, max_pixels=max_pixels) as im:
+        image_format = im.format
+        width, height = im.size
+        largest = max(THUMBNAIL_SIZES)
+        target = fit_within(width, height, largest)
+        # JPEG only (a no-op for the others): decode at a reduced DCT scale. `box` maps
+        # the original's coordinates onto the drafted image, whose size is rounded up.
+        drafted = im.draft(None, (int(target[0] * REDUCING_GAP), int(target[1] * REDUCING_GAP)))
+        box = drafted[1] if drafted else None
+        try:
+            im.load()
+        except _DECODE_ERRORS as exc:
+            raise NotAnImage("The image file is damaged or incomplete.") from exc
+        orientation = _orientation(im)
+        source = _for_resizing(im)
+        icc_profile = _rgb_profile(im) if source.mode in ("RGB", "RGBA") else None
+        resized = source.resize(target, Image.Resampling.LANCZOS, box, REDUCING_GAP)
+        del source
+
+    thumbnails = []
+    for size in sorted(THUMBNAIL_SIZES, reverse=True):
+        thumb_size = fit_within(width, height, size)
+        if resized.size != thumb_size:
+            resized = resized.resize(thumb_size, Image.Resampling.LANCZOS)
+        upright = resized
+        if orientation in _TRANSPOSE_FOR_ORIENTATION:
+            upright = resized.transpose(_TRANSPOSE_FOR_ORIENTATION[orientation])
+        thumbnails.append(
+            Thumbnail(
+                size=size,
+                width=upright.width,
+                height=upright.height,
+                data=_encode_webp(upright, icc_profile=icc_profile),
+            )
+        )
+    thumbnails.sort(key=lambda t: THUMBNAIL_SIZES.index(t.size))
+    return ProcessedImage(
+        format=image_format,
+        content_type=Image.MIME[image_format],
+        width=width,
+        height=height,
+        thumbnails=tuple(thumbnails),
+    )
+
+
+def _not_an_image_message() -> str:
+    names = [{"WEBP": "WebP"}.get(name, name) for name in ALLOWED_FORMATS]
+    return f"The file is not a {', '.join(names[:-1])} or {names[-1]} image."
+
+
+def _open(fp: BinaryIO, *, max_pixels: int) -> Image.Image:
+    """Open (parse the header only) and refuse images over `max_pixels` before decoding."""
+    try:
+        # catch_warnings is process-wide state. Under threads a race can only keep the filter
+        # on longer, or let one warning through as a log line: the max_pixels check below
+        # still refuses the image.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(fp, formats=ALLOWED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(_too_large_message(max_pixels)) from exc
+    except _DECODE_ERRORS as exc:
+        raise NotAnImage(_not_an_image_message()) from exc
+    if im.width * im.height > max_pixels:
+        im.close()
+        raise ImageTooLarge(_too_large_message(max_pixels))
+    return im
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (1 = upright); a broken EXIF block counts as upright.
+
+    Call after `load()`: PNG may keep EXIF in an eXIf chunk after the pixels.
+    """
+    try:
+        orientation = im.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return orientation if isinstance(orientation, int) else 1
+
+
+def _rgb_profile(im: Image.Image) -> bytes | None:
+    """The embedded ICC profile if it describes RGB (a CMYK or grey one would not fit)."""
+    profile = im.info.get("icc_profile")
+    if isinstance(profile, bytes) and profile[16:20] == b"RGB ":
+        return profile
+    return None
+
+
+def _too_large_message(max_pixels: int) -> str:
+    return f"The image is too large: at most {max_pixels / 1_000_000:g} megapixels are allowed."
+
+
+def _for_resizing(im: Image.Image) -> Image.Image:
+    """`im` in a mode that resizes well and that WebP can take, keeping any transparency.
+
+    L and LA stay as they are (a third of the work of RGB); WebP's encoder turns them
+    into RGB(A) on the small image.
+    """
+    if im.mode in ("RGB", "RGBA", "L", "LA") and "transparency" not in im.info:
+        return im
+    if im.mode.startswith("I"):  # 16-bit greyscale PNG: scale, don't clip, to 8 bits
+        return im.convert("I").point(lambda v: v / 257).convert("L")
+    if im.mode == "1":
+        return im.convert("L")
+    # P, PA, CMYK, YCbCr, and RGB/L with a transparent colour key (tRNS).
+    return im.convert("RGBA" if im.has_transparency_data else "RGB")
+
+
+def _encode_webp(im: Image.Image, *, icc_profile: bytes | None) -> bytes:
+    out = BytesIO()
+    # An RGB colour profile (e.g. Display P3) is kept so that colours match the original;
+    # no other metadata is carried over.
+    im.save(
+        out,
+        "WEBP",
+        quality=WEBP_QUALITY,
+        method=WEBP_METHOD,
+        icc_profile=icc_profile or None,
+    )
+    return out.getvalue()

@@ -26,6 +26,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "num_images",
         "cost",
         "error_kind",
+        "error_summary",
         "provider_id",
     )
     list_filter = ("status", "error_kind", "resolution", "aspect_ratio", "created_at")
@@ -40,6 +41,10 @@ class GenerationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description="Error")
+    def error_summary(self, obj: Generation) -> str:
+        return obj.error_message[:120]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Generation | None = None) -> list:
         # A person may enter the prediction id of a generation that needs attention, once they

@@ -216,10 +216,8 @@ def generation_reconcile(*, generation_id: int) -> None:
 def _search_history(generation: Generation) -> tuple[Prediction | None, bool]:
     """(the matching prediction or None, whether an absence is conclusive)."""
     client = get_client()
-    known = set(
-        Generation.objects.filter(provider_id__isnull=False).values_list("provider_id", flat=True)
-    )
     since = (generation.submit_claimed_at or generation.created_at) - timedelta(minutes=2)
+    candidates: list[Prediction] = []
     page, seen, conclusive = 1, 0, True
     while True:
         history = client.history(
@@ -228,13 +226,21 @@ def _search_history(generation: Generation) -> tuple[Prediction | None, bool]:
         for item in history.items:
             if item.input is None:
                 conclusive = False
-                continue
-            if item.id not in known and _same_request(item.input, generation.request_payload):
-                return item, True
+            elif _same_request(item.input, generation.request_payload):
+                candidates.append(item)
         seen += len(history.items)
         if not history.items or seen >= history.total or page >= 10:
-            return None, conclusive
+            break
         page += 1
+    # Two identical requests close together: skip the predictions other generations own.
+    owned = set(
+        Generation.objects.filter(provider_id__in=[c.id for c in candidates]).values_list(
+            "provider_id", flat=True
+        )
+    )
+    unowned = [c for c in candidates if c.id not in owned]
+    oldest_first = sorted(unowned, key=lambda c: c.created_at or generation.created_at)
+    return (oldest_first[0] if oldest_first else None), conclusive
 
 
 def _same_request(sent_back: dict[str, Any], ours: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("DARKROOM_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(os.environ.get("DARKROOM_VAR_DIR") or BASE_DIR / "var")
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -88,7 +88,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE") or "60"),
         conn_health_checks=True,
     )
 }
@@ -116,17 +116,17 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = os.environ.get("TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Media lives outside every public folder: MEDIA_URL is deliberately unset, and files are
 # streamed by views that check the viewer's rights first.
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -146,7 +146,7 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Celery -----------------------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = os.environ.get("REDIS_URL") or ""
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- WaveSpeed --------------------------------------------------------------------------------
 # Without a key, Darkroom talks to the built-in simulator (started by `make run`); the client
 # code is the same either way.
-SIMULATOR_URL = os.environ.get("WAVESPEED_SIMULATOR_URL", "http://127.0.0.1:8765")
+SIMULATOR_URL = os.environ.get("WAVESPEED_SIMULATOR_URL") or "http://127.0.0.1:8765"
 WAVESPEED_API_KEY = os.environ.get("WAVESPEED_API_KEY", "")
 WAVESPEED_USES_SIMULATOR = not WAVESPEED_API_KEY
 WAVESPEED_BASE_URL = os.environ.get("WAVESPEED_BASE_URL") or (
@@ -208,9 +208,9 @@ POLL_MAX_SECONDS = env_float("DARKROOM_POLL_MAX", 15.0)
 FOLLOW_GIVE_UP_SECONDS = env_float("DARKROOM_FOLLOW_GIVE_UP", 24 * 60 * 60)
 # A generation whose next step should have run this long ago is resumed by the sweeper.
 STALE_AFTER_SECONDS = env_float("DARKROOM_STALE_AFTER", 60.0)
-OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES", str(200 * 1024 * 1024)))
+OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES") or 200 * 1024 * 1024)
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD", "darkroom-demo")
+DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD") or "darkroom-demo"
 KLING_PRICE_PER_IMAGE = {"1k": Decimal("0.028"), "2k": Decimal("0.028"), "4k": Decimal("0.056")}
 
 # --- Logging ----------------------------------------------------------------------------------
@@ -219,6 +219,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL") or "INFO"},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

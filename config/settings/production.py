@@ -12,7 +12,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, MIDDLEWARE, STORAGES, env_bool
+from .base import LOGGING, MIDDLEWARE, STORAGES, env_bool, env_list
 
 # The placeholders that ship with the code: base.py's development key and `.env.example`'s.
 _KNOWN_INSECURE_KEYS = {"dev-only-insecure-key-set-SECRET_KEY-in-production", "change-me"}
@@ -29,7 +29,8 @@ if not SECRET_KEY or SECRET_KEY in _KNOWN_INSECURE_KEYS:
     )
 
 # base.py falls back to localhost; a deployment must name its own hosts.
-if not os.environ.get("ALLOWED_HOSTS", "").strip():
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")
+if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the deployment's host names.")
 
 # --- Static files -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
@@ -126,8 +126,6 @@ def image_original(request: HttpRequest, uuid: str) -> FileResponse:
 @require_GET
 def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> FileResponse:
     if size not in THUMBNAIL_SIZES:
-        from django.http import Http404
-
         raise Http404
     thumbnail = selectors.thumbnail_for_viewer(user=request.user, uuid=uuid, size=size)
     return _file_response(thumbnail.file.name, "image/webp")

@@ -47,6 +47,7 @@ class WorkerProcess:
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }
+        self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         self.schedule = log_dir / f"{self.name}-beat-schedule"
         self.process: subprocess.Popen[bytes] | None = None
 

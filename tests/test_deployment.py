@@ -51,7 +51,11 @@ _SETTINGS_VARIABLES = (
 
 
 def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SETTINGS_VARIABLES}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in _SETTINGS_VARIABLES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=TEST_SECRET_KEY,

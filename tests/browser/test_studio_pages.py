@@ -88,7 +88,8 @@ def test_a_person_generates_finds_downloads_and_generates_again(
     hrefs = [tiles.nth(i).get_attribute("href") for i in range(2)]
     assert hrefs == [f"/images/{image.uuid}/" for image in newest_first]
     for i in range(2):
-        assert tiles.nth(i).locator("img").evaluate("img => img.complete && img.naturalWidth") > 0
+        thumb = tiles.nth(i).locator("img").element_handle()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb)
     shot(page, "4-gallery")
 
     tiles.first.click()

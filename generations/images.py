@@ -19,8 +19,9 @@ Decisions, with the figures from /work/shared/MEASURED.md behind them:
   `reducing_gap=2`, ≈ 52-55 dB PSNR against a full LANCZOS resize, i.e. visually
   lossless; drafting all the way to the target would drop to ≈ 46 dB). The 256 px
   thumbnail is made from the 512 px one.
-- WebP quality 80, method 4 (libwebp's default). Method 2 would save ~12 ms per image
-  (once, in a background task) for ~9 % more bytes on every gallery view; the bytes win.
+- WebP quality 80, method 2: ~12 ms less per image than libwebp's default method 4 for ~3 %
+  more bytes on our outputs (bench/saving.py prints both). At 200 generations on one
+  two-slot worker that is ~1 s of wall time (bench/jobs_in_flight.py), which decided it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ THUMBNAIL_SIZES: tuple[int, ...] = (256, 512)  # longest side in px, WebP
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 
 WEBP_QUALITY = 80
-WEBP_METHOD = 4
+WEBP_METHOD = 2
 REDUCING_GAP = 2.0
 
 _ORIENTATION_TAG = 0x0112

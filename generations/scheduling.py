@@ -33,6 +33,16 @@ def poll_delay(poll_number: int) -> float:
     return jittered(min(settings.POLL_MAX_SECONDS, raw))
 
 
+def processing_poll_cap(seconds_processing: float) -> float:
+    """The longest wait while the provider is working: a fifth of the time it has worked so far,
+    at least POLL_PROCESSING_MIN_SECONDS. A finished prediction is noticed within ~20 % of its
+    run time, while one waiting in `created` keeps the slow schedule."""
+    fraction = settings.POLL_PROCESSING_FRACTION * seconds_processing
+    return jittered(
+        min(settings.POLL_MAX_SECONDS, max(settings.POLL_PROCESSING_MIN_SECONDS, fraction))
+    )
+
+
 def due_at(countdown: float) -> datetime:
     return timezone.now() + timedelta(seconds=countdown)
 

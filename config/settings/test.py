@@ -24,6 +24,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):  # noqa: F405
         "data_folder_in": str(VAR_DIR / "test-broker"),
         "data_folder_out": str(VAR_DIR / "test-broker"),
         "control_folder": str(VAR_DIR / "test-broker" / "control"),
+        "polling_interval": 0.1,
     }
     (VAR_DIR / "test-broker" / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "test-celerybeat-schedule")

@@ -107,6 +107,9 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
         )
         return
     delay = scheduling.poll_delay(generation.poll_count + 1)
+    if prediction.status == "processing":
+        working = (now - (generation.processing_at or now)).total_seconds()
+        delay = min(delay, scheduling.processing_poll_cap(working))
     with transaction.atomic():
         if prediction.status == "processing" and generation.status == Status.SUBMITTED:
             state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)

@@ -321,3 +321,12 @@ def test_a_prediction_that_disappears_fails_clearly(user, sim, pipeline) -> None
     assert generation.status == Status.FAILED
     assert generation.error_kind == "not_found"
     assert "Could not read the prediction" in generation.error_message
+
+
+def test_polls_come_closer_while_the_provider_is_working(settings) -> None:
+    from generations.scheduling import processing_poll_cap
+
+    settings.POLL_MAX_SECONDS, settings.POLL_PROCESSING_MIN_SECONDS = 15, 2
+    assert processing_poll_cap(0) <= 2 * 1.2
+    assert 6 * 0.8 <= processing_poll_cap(30) <= 6 * 1.2
+    assert processing_poll_cap(600) <= 15 * 1.2

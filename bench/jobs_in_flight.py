@@ -1,0 +1,652 @@
+"""Jobs in flight: many generations submitted at once to one Celery worker with two slots.
+
+    .venv/bin/python bench/jobs_in_flight.py [--count 200] [--latency 10]
+        [--broker redis|filesystem] [--database postgres|sqlite]
+
+Starts the WaveSpeed simulator (unlimited concurrency: a high-tier account), a fresh database,
+one `celery worker --beat --concurrency 2` (as in the Procfile), then creates `--count`
+generations at once through `generation_create` (the same path as the web form: the submit
+task is queued on commit through the real broker) and waits until every one is final. Prints
+the wall time, per-generation latencies and their phases, result polls per generation
+(from the database and from the simulator's request log), submits received, and CPU used.
+
+Only talks to 127.0.0.1. Everything it starts is stopped, and its database, Redis db 14 and
+temporary files are cleaned up. It never fails on time: exit 0 unless something broke.
+Poll settings can be tried without editing anything, e.g. `DARKROOM_POLL_FACTOR=1.2 ...`: the
+DARKROOM_* variables of the calling shell reach the worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOAL_SECONDS = 20.0
+REDIS_URL = "redis://127.0.0.1:6379/14"
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+# Variables of the calling shell that would point the bench somewhere else.
+SCRUBBED_ENV = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "WAVESPEED_API_KEY",
+    "WAVESPEED_BASE_URL",
+    "WAVESPEED_SIMULATOR_URL",
+    "MEDIA_ROOT",
+    "DARKROOM_VAR_DIR",
+    "AWS_STORAGE_BUCKET_NAME",
+    "DJANGO_SETTINGS_MODULE",
+)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=200, help="generations (default 200)")
+    parser.add_argument(
+        "--latency", type=float, default=10.0, help="simulator seconds per prediction (10)"
+    )
+    parser.add_argument(
+        "--queue-delay", type=float, default=0.3, help="simulator seconds in 'created' (0.3)"
+    )
+    parser.add_argument(
+        "--broker",
+        choices=["redis", "filesystem"],
+        help="default: redis when 127.0.0.1:6379 answers, else filesystem",
+    )
+    parser.add_argument(
+        "--database",
+        choices=["postgres", "sqlite"],
+        help="default: postgres when 127.0.0.1:5432 answers, else sqlite",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="worker slots (2: the benchmark's setting)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a Django setting for this run only (a Python literal), e.g. "
+        "--set CELERY_DB_REUSE_MAX=1000; may be repeated",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="give up waiting after this (180 s)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temp dir (worker and simulator logs)"
+    )
+    args = parser.parse_args()
+    if args.broker is None:
+        args.broker = "redis" if port_open("127.0.0.1", 6379) else "filesystem"
+    if args.database is None:
+        args.database = "postgres" if port_open(PG_HOST, PG_PORT) else "sqlite"
+    return args
+
+
+# --- processes --------------------------------------------------------------------------------
+def venv_bin(name: str) -> list[str]:
+    candidate = Path(sys.executable).parent / name
+    return [str(candidate)] if candidate.exists() else [sys.executable, "-m", name]
+
+
+def wait_for_log(proc: subprocess.Popen, log: Path, pattern: str, timeout: float) -> re.Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        match = re.search(pattern, text)
+        if match:
+            return match
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"{log.name}: the process exited ({proc.returncode}):\n{text[-3000:]}"
+            )
+        time.sleep(0.1)
+    raise RuntimeError(f"{log.name}: not ready after {timeout:.0f} s:\n{text[-3000:]}")
+
+
+def stop(proc: subprocess.Popen | None, grace: float = 15.0) -> None:
+    """SIGTERM the process we started, then SIGKILL what is left of its process group."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # the parent stops its own children (celery's pool)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        # a dead worker can leave its pool or beat process behind, in the same group
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        proc.wait(timeout=10)
+
+
+def process_tree(root_pid: int) -> list[int]:
+    """root_pid and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def cpu_seconds_one(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:13]) / CLK_TCK
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process and its descendants, living and reaped."""
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the ")": state is field 3, so utime..cstime (14..17) are [11:15]
+        total += sum(int(value) for value in fields[11:15])
+    return total / CLK_TCK
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+# --- database and broker ----------------------------------------------------------------------
+def psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", "postgres", "-qc", sql],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
+
+
+def flush_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    client.flushdb()
+    client.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * p / 100
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body = json.load(response)
+    return body["data"] if isinstance(body, dict) and "data" in body else body
+
+
+# --- the run ----------------------------------------------------------------------------------
+def main() -> int:
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="darkroom-jobs-in-flight-"))
+    db_name = f"darkroom_bench_jif_{os.getpid()}"
+    simulator = worker = None
+    created_db = False
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        # 1. the simulator
+        sim_log = tmp / "simulator.log"
+        simulator = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulator",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--latency",
+                str(args.latency),
+                "--queue-delay",
+                str(args.queue_delay),
+                "--concurrency",
+                "0",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(sim_log, "wb"),  # noqa: SIM115 - written by the child until it ends
+            start_new_session=True,
+        )
+        sim_url = wait_for_log(simulator, sim_log, r"listening on (http://\S+)", 30).group(1)
+
+        # 2. a fresh database and broker
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings.base",
+            DARKROOM_VAR_DIR=str(tmp / "var"),
+            MEDIA_ROOT=str(tmp / "media"),
+            WAVESPEED_BASE_URL=sim_url,
+            DEBUG=os.environ.get("DEBUG", "0"),  # as in production: no query log in memory
+            PYTHONUNBUFFERED="1",
+            LOG_LEVEL="INFO",  # the worker's " ready." and "succeeded in" lines are read
+        )
+        (tmp / "var").mkdir()
+        if args.set:
+            # a settings module in the temp dir: base plus the overrides, for worker and bench
+            lines = ["from config.settings.base import *  # noqa: F403"]
+            for item in args.set:
+                name, _, value = item.partition("=")
+                ast.literal_eval(value)  # a literal, nothing else
+                lines.append(f"{name.strip()} = {value.strip()}")
+            (tmp / "settings").mkdir()
+            (tmp / "settings" / "bench_overrides.py").write_text("\n".join(lines) + "\n")
+            env["DJANGO_SETTINGS_MODULE"] = "bench_overrides"
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(tmp / "settings"), str(ROOT), env.get("PYTHONPATH")])
+            )
+        if args.database == "postgres":
+            psql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            psql(f'CREATE DATABASE "{db_name}"')
+            created_db = True
+            env["DATABASE_URL"] = f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{db_name}"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+        if args.broker == "redis":
+            env["REDIS_URL"] = REDIS_URL
+            flush_redis()
+        # filesystem: no URL at all, settings put the broker folders under DARKROOM_VAR_DIR
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=180,
+        )
+        if migrate.returncode:
+            raise RuntimeError(f"migrate failed:\n{migrate.stderr.decode(errors='replace')}")
+
+        # 3. one worker with two slots, and the beat scheduler (the sweeper) inside it
+        worker_log = tmp / "worker.log"
+        worker = subprocess.Popen(
+            [
+                *venv_bin("celery"),
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                "--schedule",
+                str(tmp / "beat-schedule"),
+                "--concurrency",
+                str(args.concurrency),
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"jobs-in-flight-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=open(worker_log, "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_log(worker, worker_log, r" ready\.", 90)
+
+        # 4. this process: Django with the same environment, to create and watch generations
+        os.environ.clear()
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        if args.set:
+            sys.path.insert(0, str(tmp / "settings"))
+        import django
+
+        django.setup()
+        result = run(args, sim_url, worker, simulator)
+        print_report(args, sim_url, result)
+        return 0 if result["worker_exit"] is None else 1
+    finally:
+        with contextlib.suppress(Exception):  # Django may never have been set up
+            from django.db import connections
+
+            connections.close_all()
+        stop(worker)
+        stop(simulator, grace=5)
+        if created_db:
+            try:
+                psql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            except Exception as exc:
+                print(f"warning: could not drop {db_name}: {exc}", file=sys.stderr)
+        if args.broker == "redis":
+            with contextlib.suppress(Exception):
+                flush_redis()
+        if args.keep:
+            print(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(
+    args: argparse.Namespace, sim_url: str, worker: subprocess.Popen, simulator: subprocess.Popen
+) -> dict:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Count
+
+    from generations.models import FINAL_STATUSES, Generation
+    from generations.services import generation_create
+    from generations.services.submission import GenerationParams
+
+    user = get_user_model().objects.create(username="bench-jobs-in-flight")
+    cpu_worker0, cpu_sim0 = cpu_seconds(worker.pid), cpu_seconds(simulator.pid)
+    cpu_self0 = sum(os.times()[:2])
+    busy0, wall0 = machine_busy(), time.monotonic()
+
+    worker_log = Path(os.environ["DARKROOM_VAR_DIR"]).parent / "worker.log"
+    worker_log_offset = worker_log.stat().st_size
+    t0 = time.time()
+    ids = [
+        generation_create(
+            owner=user,
+            params=GenerationParams(
+                prompt=f"Jobs in flight #{i}: a lighthouse at dusk, film grain",
+                resolution="1k",
+                num_images=1,
+            ),
+        ).pk
+        for i in range(args.count)
+    ]
+    t_created = time.time()
+
+    timeline: list[tuple[float, dict[str, int]]] = []
+    deadline = time.monotonic() + args.timeout
+    last_print = 0.0
+    timed_out = False
+    while True:
+        counts = dict(
+            Generation.objects.filter(pk__in=ids)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+        now = time.time() - t0
+        timeline.append((now, counts))
+        final = sum(n for status, n in counts.items() if status in FINAL_STATUSES)
+        if now - last_print >= 5:
+            last_print = now
+            shown = " ".join(f"{s}={n}" for s, n in sorted(counts.items()))
+            print(f"  t={now:5.1f}s  {shown}", flush=True)
+        if final >= len(ids):
+            break
+        if time.monotonic() > deadline:
+            timed_out = True
+            break
+        if worker.poll() is not None:
+            break  # the worker died: nothing will move any more
+        time.sleep(0.2)
+    cpu_worker = cpu_seconds(worker.pid) - cpu_worker0
+    cpu_sim = cpu_seconds(simulator.pid) - cpu_sim0
+    cpu_self = sum(os.times()[:2]) - cpu_self0
+    busy, capacity = machine_busy() - busy0, (time.monotonic() - wall0) * (os.cpu_count() or 1)
+
+    pg_cpu = None
+    if connection.vendor == "postgresql":
+        # the backends serving this database (its connections outlive the tasks: CONN_MAX_AGE)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            pg_cpu = sum(cpu_seconds_one(pid) for (pid,) in cursor.fetchall())
+
+    rows = list(
+        Generation.objects.filter(pk__in=ids).values(
+            "status",
+            "created_at",
+            "submitted_at",
+            "completed_at",
+            "finished_at",
+            "poll_count",
+            "submit_attempts",
+            "save_attempts",
+            "provider_id",
+        )
+    )
+    requests = get_json(f"{sim_url}/_sim/requests")
+    predictions = get_json(f"{sim_url}/_sim/predictions")
+    return {
+        "t0": t0,
+        "create_s": t_created - t0,
+        "rows": rows,
+        "timed_out": timed_out,
+        "worker_exit": worker.poll(),
+        "requests": requests,
+        "predictions": predictions,
+        "cpu_worker": cpu_worker,
+        "cpu_sim": cpu_sim,
+        "cpu_self": cpu_self,
+        "busy": busy,
+        "pg_cpu": pg_cpu,
+        "capacity": capacity,
+        "poll_settings": (
+            settings.POLL_MIN_SECONDS,
+            settings.POLL_FACTOR,
+            settings.POLL_MAX_SECONDS,
+        ),
+        "prefetch": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
+        "sweep": (settings.SWEEP_INTERVAL_SECONDS, settings.STALE_AFTER_SECONDS),
+        "worker_log": worker_log,
+        "worker_log_offset": worker_log_offset,
+    }
+
+
+def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
+    from generations.wavespeed import KLING_IMAGE_O3
+
+    rows, t0, n = r["rows"], r["t0"], len(r["rows"])
+
+    def secs(a: datetime | None, b: datetime | None) -> float | None:
+        return (b - a).total_seconds() if a and b else None
+
+    def stats(values: list[float | None]) -> str:
+        vals = [v for v in values if v is not None]
+        if not vals:
+            return "-"
+        return (
+            f"min {min(vals):6.2f}  p50 {percentile(vals, 50):6.2f}  "
+            f"p95 {percentile(vals, 95):6.2f}  max {max(vals):6.2f}"
+        )
+
+    t0_dt = datetime.fromtimestamp(t0, UTC)
+    done = [row for row in rows if row["status"] == "done"]
+    finished = [row["finished_at"] for row in rows if row["finished_at"]]
+    wall_last_done = max((secs(t0_dt, row["finished_at"]) for row in done), default=None)
+    wall_all_final = max((secs(t0_dt, f) for f in finished), default=None)
+    statuses = Counter(row["status"] for row in rows)
+
+    # the simulator's view
+    result_path = re.compile(r"/api/v3/predictions/[^/]+(/result)?")
+    reqs = r["requests"]
+    submits = [
+        q for q in reqs if q["method"] == "POST" and q["path"] == f"/api/v3/{KLING_IMAGE_O3}"
+    ]
+    result_gets = [q for q in reqs if q["method"] == "GET" and result_path.fullmatch(q["path"])]
+    downloads = [q for q in reqs if q["method"] == "GET" and q["path"].startswith("/cdn/")]
+    not_ok = Counter(str(q["status"]) for q in reqs if q["status"] != 200)
+    per_prediction = Counter(q["path"].split("/")[4] for q in result_gets)
+    sim_finished = {
+        p["id"]: p["_sim"]["finished_at"] for p in r["predictions"] if p["_sim"].get("finished_at")
+    }
+    # how long after the provider finished did a poll notice it
+    notice_lag = [
+        row["completed_at"].timestamp() - sim_finished[row["provider_id"]]
+        for row in rows
+        if row["completed_at"] and row["provider_id"] in sim_finished
+    ]
+    polls = [row["poll_count"] for row in rows]
+    # when each result GET arrived, counted from the prediction's submit
+    sim_created = {p["id"]: p["_sim"]["created_at"] for p in r["predictions"]}
+    by_poll: dict[int, list[float]] = {}
+    seen: Counter = Counter()
+    for q in sorted(result_gets, key=lambda q: q["at"]):
+        pid = q["path"].split("/")[4]
+        if pid not in sim_created:
+            continue
+        seen[pid] += 1
+        at = datetime.fromisoformat(q["at"].replace("Z", "+00:00")).timestamp()
+        by_poll.setdefault(seen[pid], []).append(at - sim_created[pid])
+    with open(r["worker_log"], "rb") as log:
+        log.seek(r["worker_log_offset"])  # what the worker wrote during the run only
+        log_text = log.read().decode(errors="replace")
+    problem_lines = [
+        line
+        for line in log_text.splitlines()
+        if re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line)
+        # kombu's filesystem transport has no host: noise, logged on each new connection
+        and "No hostname was supplied" not in line
+    ]
+    log_problems = len(problem_lines)
+    # "Task generations.tasks.x[id] succeeded in 0.012s": time each kind of task held a slot
+    task_times: dict[str, list[float]] = {}
+    for name, seconds in re.findall(
+        r"Task generations\.tasks\.(\w+)\[[^\]]+\] succeeded in ([\d.]+)s", log_text
+    ):
+        task_times.setdefault(name, []).append(float(seconds))
+
+    ours = r["cpu_worker"] + r["cpu_sim"] + r["cpu_self"] + (r["pg_cpu"] or 0)
+    pmin, pfactor, pmax = r["poll_settings"]
+    print()
+    print(
+        f"Jobs in flight: {n} generations (1k, 1 image), simulator latency {args.latency:g} s + "
+        f"queue delay {args.queue_delay:g} s, concurrency unlimited (a high-tier account)"
+    )
+    print(
+        f"broker {args.broker}, database {args.database}, one worker --concurrency "
+        f"{args.concurrency} --beat, "
+        f"prefetch x{r['prefetch']}, polls {pmin:g} s x{pfactor:g} up to {pmax:g} s (±20 %), "
+        f"sweep every {r['sweep'][0]:g} s"
+    )
+    if args.set:
+        print(f"settings overridden: {', '.join(args.set)}")
+    print()
+    table = [
+        ("wall time, t0 -> last done", f"{wall_last_done:.2f} s" if wall_last_done else "-"),
+        ("wall time, t0 -> all final", f"{wall_all_final:.2f} s" if wall_all_final else "-"),
+        (f"creating the rows ({n} commits)", f"{r['create_s']:.2f} s"),
+        (
+            "per generation, created -> finished",
+            stats([secs(x["created_at"], x["finished_at"]) for x in rows]),
+        ),
+        ("  created -> submitted", stats([secs(x["created_at"], x["submitted_at"]) for x in rows])),
+        ("  provider done -> poll noticed", stats(notice_lag)),
+        (
+            "  noticed -> saved (done)",
+            stats([secs(x["completed_at"], x["finished_at"]) for x in rows]),
+        ),
+        (
+            "status",
+            ", ".join(f"{s} {c}" for s, c in sorted(statuses.items()))
+            + ("  (TIMED OUT)" if r["timed_out"] else "")
+            + ("" if r["worker_exit"] is None else f"  (THE WORKER EXITED: {r['worker_exit']})"),
+        ),
+        (
+            "result polls / generation (DB)",
+            f"mean {statistics.mean(polls):.2f}, min {min(polls)}, "
+            f"max {max(polls)}; spread {dict(sorted(Counter(polls).items()))}",
+        ),
+        *((f"  poll #{k} after submit (n={len(v)})", stats(v)) for k, v in sorted(by_poll.items())),
+        (
+            "result GETs at the simulator",
+            f"{len(result_gets)} = {len(result_gets) / n:.2f} / generation, "
+            f"max {max(per_prediction.values(), default=0)} for one prediction",
+        ),
+        (
+            "submits at the simulator",
+            f"{len(submits)} (predictions {len(r['predictions'])}, expected {n})"
+            + ("" if len(submits) == n else "  <-- MISMATCH"),
+        ),
+        ("output downloads", f"{len(downloads)}"),
+        ("non-200 answers", ", ".join(f"{s}: {c}" for s, c in not_ok.items()) or "none"),
+        *(
+            (
+                f"slot time: {name}",
+                f"{len(v)} runs, {sum(v):6.2f} s total, "
+                f"mean {1000 * statistics.mean(v):5.1f} ms, max {1000 * max(v):5.0f} ms",
+            )
+            for name, v in sorted(task_times.items())
+        ),
+        (
+            "worker CPU (+pool, +beat)",
+            f"{r['cpu_worker']:.2f} s = {1000 * r['cpu_worker'] / n:.1f} ms / generation",
+        ),
+        ("simulator CPU / bench CPU", f"{r['cpu_sim']:.2f} s / {r['cpu_self']:.2f} s"),
+        *(
+            [("postgres backends of the bench DB", f"{r['pg_cpu']:.2f} s")]
+            if r["pg_cpu"] is not None
+            else []
+        ),
+        (
+            "machine CPU busy during the run",
+            f"{r['busy']:.2f} s of {r['capacity']:.2f} s "
+            f"({os.cpu_count()} cores); not the bench's processes: "
+            f"{r['busy'] - ours:.2f} s",
+        ),
+        ("worker log warnings+errors during the run", str(log_problems)),
+    ]
+    width = max(len(k) for k, _ in table)
+    for key, value in table:
+        print(f"  {key:<{width}}  {value}")
+    for line in problem_lines[:5]:
+        print(f"    | {line[:200]}")
+    if len(reqs) >= 10_000:
+        print("  (the simulator's request log holds 10,000 entries at most: counts may be low)")
+    met = (
+        wall_last_done is not None
+        and statuses.get("done", 0) == n
+        and wall_last_done <= GOAL_SECONDS
+    )
+    print()
+    print(f"Goal: all done within {GOAL_SECONDS:g} s: {'MET' if met else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

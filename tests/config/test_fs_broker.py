@@ -12,7 +12,11 @@ import config.fs_broker  # noqa: F401 - registers the transport
 def connect(folder) -> Connection:
     return Connection(
         "filesystem://",
-        transport_options={"data_folder_in": str(folder), "data_folder_out": str(folder)},
+        transport_options={
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
+        },
     )
 
 
@@ -20,7 +24,7 @@ def test_a_message_is_renamed_into_the_folder_whole(tmp_path) -> None:
     with connect(tmp_path) as conn:
         queue = conn.SimpleQueue("jobs")
         queue.put({"generation_id": 7})
-        messages = [p for p in tmp_path.iterdir() if p.name.endswith(".msg")]
+        messages = [p for p in tmp_path.iterdir() if p.name.endswith(".jobs.msg")]
         assert len(messages) == 1
         assert json.loads(messages[0].read_text())  # complete JSON, never an empty file
         assert list((tmp_path / ".staging").iterdir()) == []  # nothing left half-written

@@ -10,6 +10,7 @@ import config.fs_broker  # noqa: F401 - registers the transport
 
 
 def connect(folder) -> Connection:
+    (folder / "control").mkdir(exist_ok=True)
     return Connection(
         "filesystem://",
         transport_options={
@@ -33,7 +34,8 @@ def test_a_message_is_renamed_into_the_folder_whole(tmp_path) -> None:
 
 def test_every_message_is_delivered_once(tmp_path) -> None:
     with connect(tmp_path) as conn:
-        queue = conn.SimpleQueue("jobs")
+        # kombu keeps exchange bindings per process: a queue name of its own for this test.
+        queue = conn.SimpleQueue("delivery")
         for n in range(3):
             queue.put({"n": n})
         received = []

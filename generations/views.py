@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
-from . import pricing, selectors
+from . import media, pricing, selectors
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
 from .models import ResultType
@@ -117,7 +116,7 @@ def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
 def image_original(request: HttpRequest, uuid: str) -> FileResponse:
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
     download = request.GET.get("download") == "1"
-    return _file_response(
+    return media.file_response(
         image.file.name, image.content_type, download=download, filename=image.download_name
     )
 
@@ -128,19 +127,4 @@ def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> FileResponse:
     if size not in THUMBNAIL_SIZES:
         raise Http404
     thumbnail = selectors.thumbnail_for_viewer(user=request.user, uuid=uuid, size=size)
-    return _file_response(thumbnail.file.name, "image/webp")
-
-
-def _file_response(
-    name: str, content_type: str, *, download: bool = False, filename: str | None = None
-) -> FileResponse:
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=download,
-        filename=filename,
-    )
-    # Files never change under a name; only this browser may keep them.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return media.file_response(thumbnail.file.name, "image/webp")

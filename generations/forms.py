@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from projects.models import Project
+
 from .models import AspectRatio, Generation, Resolution, ResultType
 from .services.submission import GenerationParams
 
@@ -9,6 +11,11 @@ PROMPT_MAX_LENGTH = 2500
 
 
 class GenerateForm(forms.Form):
+    project = forms.ChoiceField(
+        required=False,
+        label="Project",
+        help_text="Where the images go: your personal gallery, or a project you can generate in.",
+    )
     prompt = forms.CharField(
         max_length=PROMPT_MAX_LENGTH,
         strip=True,
@@ -44,6 +51,17 @@ class GenerateForm(forms.Form):
         },
     )
 
+    def __init__(self, *args: object, projects: list[Project] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.projects = {str(project.uuid): project for project in projects}
+        self.fields["project"].choices = [
+            ("", "Personal"),
+            *((k, p.name) for k, p in self.projects.items()),
+        ]
+
+    def selected_project(self) -> Project | None:
+        return self.projects.get(self.cleaned_data.get("project") or "")
+
     def to_params(self) -> GenerationParams:
         data = self.cleaned_data
         return GenerationParams(
@@ -58,6 +76,7 @@ class GenerateForm(forms.Form):
     def initial_from(cls, generation: Generation) -> dict[str, object]:
         """The form's values for "generate again"."""
         return {
+            "project": str(generation.project.uuid) if generation.project else "",
             "prompt": generation.prompt,
             "aspect_ratio": generation.aspect_ratio,
             "resolution": generation.resolution,

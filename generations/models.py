@@ -80,6 +80,14 @@ class Generation(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
     )
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="generations",
+        help_text="Empty for a personal generation.",
+    )
     model = models.CharField(max_length=100, default=KLING_IMAGE_O3)
 
     # What the person asked for. `request_payload` is the body exactly as sent to WaveSpeed.
@@ -189,6 +197,14 @@ class OutputImage(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="images"
     )
+    # Usually the generation's project; an image can be moved on its own.
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="images",
+    )
     index = models.PositiveSmallIntegerField(help_text="Position in the provider's outputs.")
     file = models.FileField(upload_to=original_upload_to, max_length=200)
     width = models.PositiveIntegerField()
@@ -205,7 +221,10 @@ class OutputImage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_output")
         ]
-        indexes = [models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_recent"),
+            models.Index(fields=["project", "-created_at", "-id"], name="image_project_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"Image {self.index + 1} of {self.generation_id}"

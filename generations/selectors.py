@@ -1,10 +1,16 @@
-"""Reads: what a person may see. Anything not theirs is simply not found."""
+"""Reads, always scoped to what the viewer may see: their own work, and their projects'.
+
+Anything else is simply not found (404), so nobody learns that it exists.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+
+from projects.models import Project
+from projects.selectors import member_project_ids
 
 from .models import Generation, OutputImage, Thumbnail
 
@@ -17,37 +23,66 @@ def _with_thumbnails(queryset: QuerySet[OutputImage]) -> QuerySet[OutputImage]:
     )
 
 
+def _visible(user: AbstractBaseUser) -> Q:
+    return Q(owner=user) | Q(project_id__in=member_project_ids(user))
+
+
 def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:
     images = _with_thumbnails(OutputImage.objects.order_by("index"))
     return list(
         Generation.objects.filter(owner=user)
+        .select_related("project")
         .order_by("-created_at", "-id")
         .prefetch_related(Prefetch("images", queryset=images))[:limit]
     )
 
 
+def last_project_key(*, user: AbstractBaseUser) -> str:
+    """The project of the person's latest generation ("" for personal)."""
+    latest = (
+        Generation.objects.filter(owner=user)
+        .order_by("-created_at", "-id")
+        .values_list("project__uuid", flat=True)
+        .first()
+    )
+    return str(latest) if latest else ""
+
+
 def gallery_images(*, user: AbstractBaseUser) -> QuerySet[OutputImage]:
+    """Everything I made, wherever it lives."""
     return _with_thumbnails(
         OutputImage.objects.filter(owner=user).order_by("-created_at", "-id")
     ).select_related("generation")
 
 
+def project_gallery_images(*, project: Project) -> QuerySet[OutputImage]:
+    """Everything in a project, by any member (the caller checked membership)."""
+    return _with_thumbnails(
+        OutputImage.objects.filter(project=project).order_by("-created_at", "-id")
+    ).select_related("generation", "owner")
+
+
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:
-    images = _with_thumbnails(OutputImage.objects.order_by("index"))
+    images = _with_thumbnails(
+        OutputImage.objects.filter(_visible(user)).order_by("index")
+    ).select_related("owner")
     return get_object_or_404(
-        Generation.objects.prefetch_related(Prefetch("images", queryset=images)),
+        Generation.objects.filter(_visible(user))
+        .select_related("project", "owner")
+        .prefetch_related(Prefetch("images", queryset=images)),
         uuid=uuid,
-        owner=user,
     )
 
 
 def image_for_viewer(*, user: AbstractBaseUser, uuid: str) -> OutputImage:
     return get_object_or_404(
-        OutputImage.objects.select_related("generation"), uuid=uuid, owner=user
+        OutputImage.objects.filter(_visible(user)).select_related("generation", "owner", "project"),
+        uuid=uuid,
     )
 
 
 def thumbnail_for_viewer(*, user: AbstractBaseUser, uuid: str, size: int) -> Thumbnail:
+    images = OutputImage.objects.filter(_visible(user)).values("pk")
     return get_object_or_404(
-        Thumbnail.objects.select_related("image"), image__uuid=uuid, image__owner=user, size=size
+        Thumbnail.objects.filter(image_id__in=images), image__uuid=uuid, size=size
     )

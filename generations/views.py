@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
+
+from projects.models import Project
+from projects.selectors import memberships_of, projects_for_generating
 
 from . import media, pricing, selectors
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
 from .models import ResultType
 from .services import generation_create
+from .services.moving import MoveRefused, check_move
+from .services.moving import generation_move as generation_move_service
+from .services.moving import image_move as image_move_service
 
 GALLERY_PAGE_SIZE = 48
 
@@ -19,17 +26,21 @@ GALLERY_PAGE_SIZE = 48
 @login_required
 @require_http_methods(["GET", "POST"])
 def generate(request: HttpRequest) -> HttpResponse:
+    projects = projects_for_generating(request.user)
     if request.method == "POST":
-        form = GenerateForm(request.POST)
+        form = GenerateForm(request.POST, projects=projects)
         if form.is_valid():
-            generation_create(owner=request.user, params=form.to_params())
+            generation_create(
+                owner=request.user, params=form.to_params(), project=form.selected_project()
+            )
             return redirect("generations:generate")
     else:
-        initial = {}
+        # The project picker remembers the last project generated into.
+        initial = {"project": selectors.last_project_key(user=request.user)}
         if again := request.GET.get("again"):
             source = selectors.generation_for_viewer(user=request.user, uuid=again)
             initial = GenerateForm.initial_from(source)
-        form = GenerateForm(initial=initial)
+        form = GenerateForm(initial=initial, projects=projects)
     return render(
         request,
         "generations/generate.html",
@@ -89,7 +100,10 @@ def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         if request.htmx
         else "generations/generation_detail.html"
     )
-    response = render(request, template, {"generation": generation})
+    targets = (
+        [] if request.htmx else _move_targets(request, generation.owner_id, generation.project)
+    )
+    response = render(request, template, {"generation": generation, "move_targets": targets})
     if request.htmx and not generation.is_active:
         return HttpResponseStopPolling(response.content)
     return response
@@ -101,14 +115,63 @@ def gallery(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.gallery_images(user=request.user), GALLERY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "generations/gallery.html", {"page": page})
+    return render(
+        request,
+        "generations/gallery.html",
+        {"page": page, "memberships": memberships_of(request.user)},
+    )
 
 
 @login_required
 @require_GET
 def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
-    return render(request, "generations/image_detail.html", {"image": image})
+    return render(
+        request,
+        "generations/image_detail.html",
+        {"image": image, "move_targets": _move_targets(request, image.owner_id, image.project)},
+    )
+
+
+@login_required
+@require_POST
+def image_move(request: HttpRequest, uuid: str) -> HttpResponse:
+    image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    _move(request, image_move_service, image=image)
+    return redirect("generations:image_detail", uuid=image.uuid)
+
+
+@login_required
+@require_POST
+def generation_move(request: HttpRequest, uuid: str) -> HttpResponse:
+    generation = selectors.generation_for_viewer(user=request.user, uuid=uuid)
+    _move(request, generation_move_service, generation=generation)
+    return redirect("generations:generation_detail", uuid=generation.uuid)
+
+
+def _move_targets(request: HttpRequest, owner_id: int, source: Project | None) -> list[Project]:
+    """The projects the viewer could move this into (an empty list hides the form)."""
+    targets = []
+    for project in projects_for_generating(request.user):
+        try:
+            check_move(user=request.user, owner_id=owner_id, source=source, target=project)
+        except MoveRefused:
+            continue
+        targets.append(project)
+    return targets
+
+
+def _move(request: HttpRequest, service, **target_kwargs: object) -> None:
+    project = Project.objects.filter(uuid=request.POST.get("project") or None).first()
+    if project is None:
+        messages.error(request, "Choose a project to move it to.")
+        return
+    try:
+        service(user=request.user, target=project, **target_kwargs)
+    except MoveRefused as exc:
+        messages.error(request, str(exc))
+        return
+    messages.success(request, f"Moved to {project.name}.")
 
 
 @login_required

@@ -1,15 +1,19 @@
 """The writes of the generation pipeline, one module per step."""
 
 from .following import generation_follow
+from .moving import MoveRefused, generation_move, image_move
 from .saving import generation_save_outputs
 from .submission import generation_create, generation_reconcile, generation_submit
 from .sweeping import generations_sweep
 
 __all__ = [
+    "MoveRefused",
     "generation_create",
     "generation_follow",
+    "generation_move",
     "generation_reconcile",
     "generation_save_outputs",
     "generation_submit",
     "generations_sweep",
+    "image_move",
 ]

@@ -103,6 +103,7 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
             image = OutputImage.objects.create(
                 generation=generation,
                 owner_id=generation.owner_id,
+                project_id=generation.project_id,
                 index=index,
                 file=original_name,
                 width=processed.width,

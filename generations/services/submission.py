@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from projects.models import Project
+
 from .. import pricing, scheduling, state
 from ..models import ErrorKind, Generation, ResultType, Status
 from ..wavespeed import (
@@ -57,10 +59,15 @@ def build_payload(params: GenerationParams) -> dict[str, Any]:
 
 
 @transaction.atomic
-def generation_create(*, owner: AbstractBaseUser, params: GenerationParams) -> Generation:
+def generation_create(
+    *, owner: AbstractBaseUser, params: GenerationParams, project: Project | None = None
+) -> Generation:
+    """Record a generation (personal, or in a project the caller checked they may generate in)
+    and queue its submit."""
     price = pricing.price_per_image(params.resolution)
     generation = Generation.objects.create(
         owner=owner,
+        project=project,
         model=KLING_IMAGE_O3,
         prompt=params.prompt,
         aspect_ratio=params.aspect_ratio,

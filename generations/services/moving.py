@@ -1,0 +1,50 @@
+"""Moving images and generations into and between projects.
+
+From personal into a project: the author, who may generate in that project. Between projects:
+an editor (or owner) of both. Archived projects take nothing in and give nothing out.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from projects.models import Project
+from projects.selectors import membership_for
+
+from ..models import Generation, OutputImage
+
+
+class MoveRefused(Exception):
+    """The message is for the person who asked."""
+
+
+def check_move(
+    *, user: AbstractBaseUser, owner_id: int, source: Project | None, target: Project
+) -> None:
+    if source is not None and source.pk == target.pk:
+        raise MoveRefused(f"It is already in {target.name}.")
+    target_membership = membership_for(user, target)
+    if target_membership is None or not target_membership.can_generate:
+        raise MoveRefused(f"You need to be an editor of {target.name} to move images into it.")
+    if source is None:
+        if owner_id != user.pk:
+            raise MoveRefused("Only its author can move a personal image into a project.")
+        return
+    source_membership = membership_for(user, source)
+    if source_membership is None or not source_membership.can_generate:
+        raise MoveRefused(f"You need to be an editor of {source.name} to move images out of it.")
+
+
+@transaction.atomic
+def image_move(*, user: AbstractBaseUser, image: OutputImage, target: Project) -> None:
+    check_move(user=user, owner_id=image.owner_id, source=image.project, target=target)
+    OutputImage.objects.filter(pk=image.pk).update(project=target)
+
+
+@transaction.atomic
+def generation_move(*, user: AbstractBaseUser, generation: Generation, target: Project) -> None:
+    """The generation and every image of it that is where the generation is."""
+    check_move(user=user, owner_id=generation.owner_id, source=generation.project, target=target)
+    generation.images.filter(project=generation.project).update(project=target)
+    Generation.objects.filter(pk=generation.pk).update(project=target)

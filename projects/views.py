@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from generations.selectors import project_gallery_images
+
+from . import selectors, services
+from .forms import InviteForm, ProjectNameForm, RoleForm
+from .models import Membership, ProjectInvite
+
+GALLERY_PAGE_SIZE = 48
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_list(request: HttpRequest) -> HttpResponse:
+    form = ProjectNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = services.project_create(user=request.user, name=form.cleaned_data["name"])
+        return redirect("projects:detail", uuid=project.uuid)
+    return render(
+        request,
+        "projects/project_list.html",
+        {"form": form, "memberships": selectors.memberships_of(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+    project, membership = selectors.project_for_member(request.user, uuid)
+    page = Paginator(project_gallery_images(project=project), GALLERY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "membership": membership,
+            "page": page,
+            "memberships": selectors.memberships_of(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
+    project, membership = selectors.project_for_member(request.user, uuid, manage=True)
+    rename = ProjectNameForm(request.POST or None, initial={"name": project.name})
+    if request.method == "POST" and rename.is_valid():
+        services.project_rename(project=project, name=rename.cleaned_data["name"])
+        messages.success(request, "Renamed.")
+        return redirect("projects:settings", uuid=project.uuid)
+    return render(
+        request,
+        "projects/project_settings.html",
+        {
+            "project": project,
+            "membership": membership,
+            "rename": rename,
+            "invite_form": InviteForm(),
+            "members": selectors.members_of(project),
+            "invites": project.invites.filter(used_at__isnull=True, revoked_at__isnull=True),
+            "role_form": RoleForm,
+        },
+    )
+
+
+@login_required
+@require_POST
+def project_archive(request: HttpRequest, uuid: str) -> HttpResponse:
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    archive = request.POST.get("archive") == "1"
+    services.project_set_archived(project=project, archived=archive)
+    messages.success(request, "Archived: read-only for everyone." if archive else "Restored.")
+    return redirect("projects:settings", uuid=project.uuid)
+
+
+@login_required
+@require_POST
+def invite_create(request: HttpRequest, uuid: str) -> HttpResponse:
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        services.invite_create(
+            project=project,
+            role=form.cleaned_data["role"],
+            created_by=request.user,
+            days=form.cleaned_data["days"],
+        )
+        messages.success(request, "Invitation link created: copy it from the list below.")
+    else:
+        messages.error(request, "Choose a role and a validity of 1 to 30 days.")
+    return redirect("projects:settings", uuid=project.uuid)
+
+
+@login_required
+@require_POST
+def invite_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    services.invite_revoke(invite=get_object_or_404(ProjectInvite, project=project, token=token))
+    messages.success(request, "Invitation withdrawn.")
+    return redirect("projects:settings", uuid=project.uuid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
+    if request.method == "POST":
+        try:
+            membership = services.invite_accept(token=token, user=request.user)
+        except services.ProjectError as exc:
+            messages.error(request, str(exc))
+            return redirect("projects:list")
+        messages.success(request, f"You are now in {membership.project.name}.")
+        return redirect("projects:detail", uuid=membership.project.uuid)
+    return render(
+        request,
+        "projects/invite_accept.html",
+        {"invite": invite if invite and invite.is_usable else None},
+    )
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, uuid: str, member: str) -> HttpResponse:
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    membership = get_object_or_404(Membership, project=project, uuid=member)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_set_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, "Role changed.")
+        except services.ProjectError as exc:
+            messages.error(request, str(exc))
+    return redirect("projects:settings", uuid=project.uuid)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, uuid: str, member: str) -> HttpResponse:
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    membership = get_object_or_404(Membership, project=project, uuid=member)
+    try:
+        services.member_remove(membership=membership)
+        messages.success(request, "Removed from the project. Their images stay in it.")
+    except services.ProjectError as exc:
+        messages.error(request, str(exc))
+    return redirect("projects:settings", uuid=project.uuid)

@@ -24,6 +24,9 @@ def check_move(
 ) -> None:
     if source is not None and source.pk == target.pk:
         raise MoveRefused(f"It is already in {target.name}.")
+    for project in (source, target):
+        if project is not None and project.is_archived:
+            raise MoveRefused(f"{project.name} is archived: nothing moves in or out.")
     target_membership = membership_for(user, target)
     if target_membership is None or not target_membership.can_generate:
         raise MoveRefused(f"You need to be an editor of {target.name} to move images into it.")

@@ -1,0 +1,145 @@
+"""Projects as people use them: create, invite, join, generate into, browse, manage."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from generations.models import Generation
+from projects.models import Membership, Role
+from tests.factories import add_member, make_image, make_project
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "prompt": "a lantern",
+    "aspect_ratio": "1:1",
+    "resolution": "1k",
+    "result_type": "single",
+    "num_images": 1,
+}
+
+
+def test_creating_a_project_opens_its_gallery(client, user) -> None:
+    client.force_login(user)
+    response = client.post(reverse("projects:list"), {"name": "Spring campaign"}, follow=True)
+    html = response.content.decode()
+    assert "<h1>Spring campaign" in html
+    assert "You are owner." in html
+
+
+def test_an_invitation_link_lets_a_signed_in_person_join(client, user, outsider) -> None:
+    project = make_project(user, "Harbour")
+    client.force_login(user)
+    client.post(
+        reverse("projects:invite_create", args=[project.uuid]), {"role": "viewer", "days": 3}
+    )
+    html = client.get(reverse("projects:settings", args=[project.uuid])).content.decode()
+    [link] = re.findall(r'value="(http://testserver/projects/join/[0-9a-f-]+/)"', html)
+
+    client.force_login(outsider)
+    page = client.get(link).content.decode()
+    assert "Join Harbour" in page
+    response = client.post(link, follow=True)
+    assert "You are now in Harbour." in response.content.decode()
+    assert Membership.objects.get(project=project, user=outsider).role == Role.VIEWER
+    again = client.get(link).content.decode()
+    assert "cannot be used" in again
+
+
+def test_joining_needs_a_login(client, user) -> None:
+    project = make_project(user)
+    from projects.services import invite_create
+
+    invite = invite_create(project=project, role=Role.EDITOR, created_by=user)
+    response = client.get(reverse("projects:join", args=[invite.token]))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_the_form_generates_into_a_project_and_remembers_it(client, user, pipeline) -> None:
+    project = make_project(user, "Harbour")
+    client.force_login(user)
+    html = client.get(reverse("generations:generate")).content.decode()
+    assert '<option value="" selected>Personal</option>' in html
+    client.post(reverse("generations:generate"), {**FORM, "project": str(project.uuid)})
+    generation = Generation.objects.get()
+    assert generation.project == project
+    html = client.get(reverse("generations:generate")).content.decode()
+    assert f'<option value="{project.uuid}" selected>Harbour</option>' in html
+
+
+def test_a_viewer_is_not_offered_the_project(client, user, outsider) -> None:
+    project = make_project(user, "Harbour")
+    add_member(project, outsider, Role.VIEWER)
+    client.force_login(outsider)
+    html = client.get(reverse("generations:generate")).content.decode()
+    assert "Harbour" not in html
+
+
+def test_an_archived_project_is_not_offered(client, user) -> None:
+    from projects.services import project_set_archived
+
+    project = make_project(user, "Harbour")
+    project_set_archived(project=project, archived=True)
+    client.force_login(user)
+    html = client.get(reverse("generations:generate")).content.decode()
+    assert f'value="{project.uuid}"' not in html
+
+
+def test_the_project_gallery_shows_every_members_images_with_the_author(
+    client, user, outsider
+) -> None:
+    project = make_project(user, "Harbour")
+    add_member(project, outsider, Role.EDITOR)
+    theirs = make_image(outsider, project=project)
+    mine = make_image(user, project=project)
+    personal = make_image(user)
+    client.force_login(user)
+    html = client.get(reverse("projects:detail", args=[project.uuid])).content.decode()
+    assert str(theirs.uuid) in html and str(mine.uuid) in html
+    assert str(personal.uuid) not in html
+    assert "mallory" in html  # the author is shown
+    switcher = client.get(reverse("generations:gallery")).content.decode()
+    assert reverse("projects:detail", args=[project.uuid]) in switcher
+
+
+def test_moving_from_the_image_page(client, user) -> None:
+    project = make_project(user, "Harbour")
+    image = make_image(user)
+    client.force_login(user)
+    page = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    assert "Move image to" in page
+    response = client.post(
+        reverse("generations:image_move", args=[image.uuid]),
+        {"project": str(project.uuid)},
+        follow=True,
+    )
+    assert "Moved to Harbour." in response.content.decode()
+    image.refresh_from_db()
+    assert image.project == project
+
+
+def test_removing_the_last_owner_is_refused_with_a_message(client, user) -> None:
+    project = make_project(user, "Harbour")
+    membership = project.memberships.get()
+    client.force_login(user)
+    response = client.post(
+        reverse("projects:member_remove", args=[project.uuid, membership.uuid]), follow=True
+    )
+    assert "at least one owner" in response.content.decode()
+    assert project.memberships.count() == 1
+
+
+def test_a_project_generation_saves_its_images_into_the_project(user, sim, pipeline) -> None:
+    from generations.services import generation_create
+    from generations.services.submission import GenerationParams
+
+    project = make_project(user, "Harbour")
+    generation = generation_create(
+        owner=user, params=GenerationParams(prompt="a boat"), project=project
+    )
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    assert generation.images.get().project == project

@@ -1,0 +1,225 @@
+"""Every page, partial, file and action, tried by each kind of person.
+
+alice owns the project, bob edits in it, carol views it, dave belongs to another project, and
+a stranger is signed out. Nobody outside learns that an object exists: 404, never 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import reverse
+
+from projects.models import Membership, Role
+from tests.factories import add_member, make_image, make_project
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ("alice", "bob", "carol", "dave", "stranger")
+LOGIN = "login"  # a redirect to the login page
+
+
+@dataclass
+class World:
+    users: dict
+    project: object
+    other_project: object
+    project_image: object  # made by bob in the project
+    personal_image: object  # alice's, in no project
+
+
+@pytest.fixture
+def world(django_user_model) -> World:
+    users = {
+        name: django_user_model.objects.create_user(name, password=f"pw-{name}-1234")
+        for name in PEOPLE[:-1]
+    }
+    project = make_project(users["alice"], "Harbour")
+    add_member(project, users["bob"], Role.EDITOR)
+    add_member(project, users["carol"], Role.VIEWER)
+    other = make_project(users["dave"], "Elsewhere")
+    return World(
+        users=users,
+        project=project,
+        other_project=other,
+        project_image=make_image(users["bob"], project=project, prompt="shared harbour"),
+        personal_image=make_image(users["alice"], prompt="alice alone"),
+    )
+
+
+def client_for(client, world: World, who: str):
+    if who != "stranger":
+        client.force_login(world.users[who])
+    return client
+
+
+def outcome(response) -> int | str:
+    if response.status_code == 302 and "/login/" in response["Location"]:
+        return LOGIN
+    return response.status_code
+
+
+READS = {
+    # url builder: expected outcome for alice, bob, carol, dave, stranger
+    "image page": (
+        lambda w: reverse("generations:image_detail", args=[w.project_image.uuid]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "original file": (
+        lambda w: reverse("generations:image_original", args=[w.project_image.uuid]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "download": (
+        lambda w: (
+            reverse("generations:image_original", args=[w.project_image.uuid]) + "?download=1"
+        ),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "thumbnail": (
+        lambda w: reverse("generations:image_thumbnail", args=[w.project_image.uuid, 256]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "generation page": (
+        lambda w: reverse("generations:generation_detail", args=[w.project_image.generation.uuid]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "generation status partial": (
+        lambda w: reverse("generations:generation_detail", args=[w.project_image.generation.uuid]),
+        (286, 286, 286, 404, LOGIN),
+    ),
+    "generate again": (
+        lambda w: reverse("generations:generate") + f"?again={w.project_image.generation.uuid}",
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "personal image page": (
+        lambda w: reverse("generations:image_detail", args=[w.personal_image.uuid]),
+        (200, 404, 404, 404, LOGIN),
+    ),
+    "personal original": (
+        lambda w: reverse("generations:image_original", args=[w.personal_image.uuid]),
+        (200, 404, 404, 404, LOGIN),
+    ),
+    "personal thumbnail": (
+        lambda w: reverse("generations:image_thumbnail", args=[w.personal_image.uuid, 512]),
+        (200, 404, 404, 404, LOGIN),
+    ),
+    "project gallery": (
+        lambda w: reverse("projects:detail", args=[w.project.uuid]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "project settings": (
+        lambda w: reverse("projects:settings", args=[w.project.uuid]),
+        (200, 403, 403, 404, LOGIN),
+    ),
+    "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
+    "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
+    "projects list": (lambda w: reverse("projects:list"), (200, 200, 200, 200, LOGIN)),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("view", list(READS))
+def test_reads(client, world: World, view: str, who: str) -> None:
+    url_for, expected = READS[view]
+    headers = {"HX-Request": "true"} if "partial" in view else {}
+    response = client_for(client, world, who).get(url_for(world), headers=headers)
+    assert outcome(response) == expected[PEOPLE.index(who)]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_listings_show_nothing_that_is_not_theirs(client, world: World, who: str) -> None:
+    c = client_for(client, world, who)
+    pages = [
+        reverse("generations:gallery"),
+        reverse("generations:recent"),
+        reverse("projects:list"),
+    ]
+    seen = "".join(c.get(url).content.decode() for url in pages)
+    assert ("alice alone" in seen or str(world.personal_image.uuid) in seen) == (who == "alice")
+    assert (str(world.project_image.uuid) in seen) == (who == "bob")  # only in bob's own gallery
+    assert ("Harbour" in seen) == (who in ("alice", "bob", "carol"))
+    assert ("Elsewhere" in seen) == (who == "dave")
+
+
+MANAGE = {
+    # a POST that only owners may make; expected status for each person
+    "invite": lambda w: (
+        reverse("projects:invite_create", args=[w.project.uuid]),
+        {"role": "viewer", "days": 7},
+    ),
+    "rename": lambda w: (reverse("projects:settings", args=[w.project.uuid]), {"name": "Renamed"}),
+    "archive": lambda w: (reverse("projects:archive", args=[w.project.uuid]), {"archive": "1"}),
+    "change role": lambda w: (
+        reverse(
+            "projects:member_role",
+            args=[w.project.uuid, Membership.objects.get(user=w.users["carol"]).uuid],
+        ),
+        {"role": "owner"},
+    ),
+    "remove member": lambda w: (
+        reverse(
+            "projects:member_remove",
+            args=[w.project.uuid, Membership.objects.get(user=w.users["carol"]).uuid],
+        ),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("action", list(MANAGE))
+def test_only_owners_manage_a_project(client, world: World, action: str, who: str) -> None:
+    url, data = MANAGE[action](world)
+    before = _project_state(world)
+    response = client_for(client, world, who).post(url, data)
+    expected = {"alice": 302, "bob": 403, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected
+    if who != "alice":
+        assert _project_state(world) == before
+
+
+def _project_state(world: World) -> tuple:
+    world.project.refresh_from_db()
+    return (
+        world.project.name,
+        world.project.archived_at,
+        world.project.invites.count(),
+        tuple(world.project.memberships.order_by("pk").values_list("user_id", "role")),
+    )
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_moving_an_image_out_of_the_project(client, world: World, who: str) -> None:
+    # Everyone gets editor rights in the other project, so only rights in the source matter.
+    for name in ("alice", "bob", "carol"):
+        add_member(world.other_project, world.users[name], Role.EDITOR)
+    url = reverse("generations:image_move", args=[world.project_image.uuid])
+    response = client_for(client, world, who).post(url, {"project": world.other_project.uuid})
+    world.project_image.refresh_from_db()
+    moved = world.project_image.project == world.other_project
+    assert moved == (who in ("alice", "bob"))
+    assert outcome(response) == {"dave": 404, "stranger": LOGIN}.get(who, 302)
+
+
+@pytest.mark.parametrize("who", ["bob", "carol", "dave"])
+def test_nobody_generates_into_a_project_they_cannot_edit(client, world: World, who: str) -> None:
+    from generations.models import Generation
+
+    client.force_login(world.users[who])
+    response = client.post(
+        reverse("generations:generate"),
+        {
+            "project": str(world.project.uuid),
+            "prompt": "sneaky",
+            "aspect_ratio": "auto",
+            "resolution": "1k",
+            "result_type": "single",
+            "num_images": 1,
+        },
+    )
+    created = Generation.objects.filter(prompt="sneaky", project=world.project).exists()
+    assert created == (who == "bob")
+    if who != "bob":
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()

@@ -8,6 +8,7 @@ and in `.env.example`.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
+    "accounts",
     "projects",
     "generations",
 ]
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -114,6 +119,39 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "generations:generate"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes watches every authenticate() (it needs the request) and refuses a locked-out
+# one; ModelBackend checks the password and refuses inactive (deactivated) people.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock out a username from one address after this many failures, for this long; a success
+# resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("DARKROOM_LOGIN_FAILURE_LIMIT") or 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("DARKROOM_LOGIN_LOCKOUT_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Behind reverse proxies, the client address is read from X-Forwarded-For (accounts/throttling.py).
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+DARKROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("DARKROOM_TRUSTED_PROXY_COUNT") or 0)
+# New people join by an invitation link (staff create them); open sign-up is off by default.
+DARKROOM_OPEN_SIGNUP = env_bool("DARKROOM_OPEN_SIGNUP", False)
+DARKROOM_INVITATION_DAYS = int(os.environ.get("DARKROOM_INVITATION_DAYS") or 7)
+
+# --- Email ------------------------------------------------------------------------------------
+# Password reset links. Printed on the console unless an SMTP server is configured.
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or ""
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "Darkroom <darkroom@localhost>"
 
 # --- I18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -9,6 +9,12 @@ from .base import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# django-axes stays on; this subclass only lets `client.login()` (which passes no request)
+# through to ModelBackend. Every login through a view is watched as in production.
+AUTHENTICATION_BACKENDS = [
+    "tests.accounts.backends.AxesBackendAllowingClientLogin",
+    "django.contrib.auth.backends.ModelBackend",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

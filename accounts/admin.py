@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from . import services
+from .models import Invitation, Profile
+
+User = get_user_model()
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ("display_name",)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, plus the profile and a "Deactivate" action. People are deactivated,
+    not deleted: their images stay with their projects."""
+
+    inlines = [*DjangoUserAdmin.inlines, ProfileInline]
+    list_display = (*DjangoUserAdmin.list_display, "display_name", "is_active")
+    list_select_related = ("profile",)
+    actions = ["deactivate"]
+
+    @admin.display(description="Display name")
+    def display_name(self, obj) -> str:
+        profile = getattr(obj, "profile", None)  # a missing profile raises an AttributeError
+        return profile.display_name if profile else ""
+
+    @admin.action(description="Deactivate (they can no longer log in; their work stays)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = services.users_deactivate(
+            user_ids=queryset.values_list("pk", flat=True), by=request.user
+        )
+        self.message_user(request, f"{done} person(s) deactivated.", messages.SUCCESS)
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("token", "email", "created_by", "created_at", "expires_at", "state", "used_by")
+    list_select_related = ("created_by", "used_by")
+    search_fields = ("email", "token", "created_by__username", "used_by__username")
+    date_hierarchy = "created_at"
+    fields = ("email", "expires_at", "link", "created_by", "created_at", "used_at", "used_by")
+    readonly_fields = ("link", "created_by", "created_at", "used_at", "used_by")
+    actions = ["revoke"]
+
+    @admin.display(description="State")
+    def state(self, obj: Invitation) -> str:
+        return obj.state.label
+
+    @admin.display(description="Link")
+    def link(self, obj: Invitation) -> str:
+        if obj.pk is None:
+            return "Shown once the invitation is saved."
+        url = obj.get_absolute_url()
+        return format_html('<a href="{}">{}</a> (copy the link address)', url, url)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> tuple:
+        # A used invitation is history: nothing about it changes.
+        if obj is not None and obj.used_at is not None:
+            return (*self.readonly_fields, "email", "expires_at")
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke (expire now; used invitations are left alone)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        done = services.invitations_revoke(invitation_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{done} invitation(s) revoked.", messages.SUCCESS)

@@ -1,0 +1,80 @@
+"""A person's profile, and the single-use links that let new people join the site."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Profile(models.Model):
+    """What Darkroom knows about a person beyond Django's user. Created on first need
+    (`services.profile_get_or_create`), so a user without one is normal."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(
+        max_length=80, blank=True, help_text="Shown beside your work; your username if empty."
+    )
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+
+def _default_expiry() -> datetime:
+    return timezone.now() + timedelta(days=settings.DARKROOM_INVITATION_DAYS)
+
+
+class InvitationState(models.TextChoices):
+    OPEN = "open", "Open"
+    USED = "used", "Used"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """A link that lets one new person create an account, once, before it expires.
+
+    The token is the secret: whoever holds the link may join. `email` is only a note (and the
+    sign-up form's initial value)."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    email = models.EmailField(blank=True, help_text="Optional: who the link is meant for.")
+    expires_at = models.DateTimeField(default=_default_expiry)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="invitations_used",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.token} ({self.state_at(timezone.now()).label.lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:join", kwargs={"token": self.token})
+
+    def state_at(self, now: datetime) -> InvitationState:
+        if self.used_at is not None:
+            return InvitationState.USED
+        if self.expires_at <= now:
+            return InvitationState.EXPIRED
+        return InvitationState.OPEN
+
+    @property
+    def state(self) -> InvitationState:
+        return self.state_at(timezone.now())

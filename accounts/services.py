@@ -1,0 +1,107 @@
+"""The writes of accounts: profiles, joining (by invitation or open sign-up), deactivation.
+
+Joining takes the cleaned data of `forms.SignupForm` (username, email, display_name, password1);
+the form has already run Django's password validators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Invitation, InvitationState, Profile
+
+
+class InvitationUnusable(Exception):
+    """The invitation was used or expired before this accept could claim it."""
+
+    def __init__(self, state: InvitationState) -> None:
+        super().__init__(f"This invitation is {state.label.lower()}.")
+        self.state = state
+
+
+class UsernameTaken(Exception):
+    """Someone took the username between the form's check and the insert."""
+
+
+def profile_get_or_create(*, user: AbstractBaseUser) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+def profile_update(*, user: AbstractBaseUser, display_name: str) -> Profile:
+    profile = profile_get_or_create(user=user)
+    profile.display_name = display_name.strip()
+    profile.save(update_fields=["display_name"])
+    return profile
+
+
+def invitation_create(*, created_by: AbstractBaseUser, email: str = "") -> Invitation:
+    return Invitation.objects.create(created_by=created_by, email=email.strip())
+
+
+def invitations_revoke(*, invitation_ids: Iterable[int]) -> int:
+    """Expire open invitations now; used ones stay as they are. Returns how many changed."""
+    now = timezone.now()
+    return Invitation.objects.filter(
+        pk__in=list(invitation_ids), used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+    """Create the account the invitation allows, and mark the invitation used by it.
+
+    The invitation is claimed with a conditional UPDATE in the same transaction as the new user,
+    so two accepts of one link create one account: the second finds `used_at` set (or waits for
+    the first's row lock, then finds it set) and raises InvitationUnusable. `invitation` is
+    updated in place (`used_at`, `used_by`), so the caller holds both the user and the
+    invitation."""
+    now = timezone.now()
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if not claimed:
+        invitation.refresh_from_db()
+        raise InvitationUnusable(invitation.state_at(now))
+    user = _user_create(form_data=form_data)
+    Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+    invitation.used_at, invitation.used_by = now, user
+    return user
+
+
+def user_signup(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+    """Open sign-up (only when DARKROOM_OPEN_SIGNUP is on; the view checks)."""
+    with transaction.atomic():
+        return _user_create(form_data=form_data)
+
+
+def _user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                username=form_data["username"],
+                email=form_data.get("email") or "",
+                password=form_data["password1"],
+            )
+    except IntegrityError as exc:
+        raise UsernameTaken(form_data["username"]) from exc
+    Profile.objects.create(user=user, display_name=(form_data.get("display_name") or "").strip())
+    return user
+
+
+def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
+    """Stop people from logging in (their sessions stop working too: Django's auth backend
+    refuses inactive users on every request). Nothing of theirs is deleted. Never `by`
+    themselves, so an admin cannot lock themselves out by mistake."""
+    return (
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .exclude(pk=by.pk)
+        .update(is_active=False)
+    )

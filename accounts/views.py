@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .forms import InvitationForm, ProfileForm, SignupForm
+from .models import InvitationState
+
+# The backend a new account is logged in with (axes' backend only watches attempts).
+LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            services.profile_update(
+                user=request.user, display_name=form.cleaned_data["display_name"]
+            )
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:profile")
+    else:
+        current = selectors.profile_of(request.user)
+        form = ProfileForm(initial={"display_name": current.display_name if current else ""})
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise PermissionDenied
+    if request.method == "POST":
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            services.invitation_create(created_by=request.user, email=form.cleaned_data["email"])
+            messages.success(request, "Invitation created: copy its link below and send it.")
+            return redirect("accounts:invite")
+    else:
+        form = InvitationForm()
+    invitations = [
+        (invitation, request.build_absolute_uri(invitation.get_absolute_url()))
+        for invitation in selectors.invitations_open()
+    ]
+    return render(
+        request,
+        "accounts/invite.html",
+        {
+            "form": form,
+            "invitations": invitations,
+            "days": settings.DARKROOM_INVITATION_DAYS,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+    invitation = selectors.invitation_by_token(token)
+    if invitation is None:
+        return _unusable(request, "unknown", status=404)
+    if invitation.state != InvitationState.OPEN:
+        return _unusable(request, invitation.state, status=410)
+    if request.user.is_authenticated:
+        return render(request, "accounts/join.html", {"signed_in": True})
+
+    form = SignupForm(request.POST or None, initial={"email": invitation.email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(invitation=invitation, form_data=form.cleaned_data)
+        except services.InvitationUnusable as exc:
+            return _unusable(request, exc.state, status=410)
+        except services.UsernameTaken:
+            form.add_error("username", "A user with that username already exists.")
+        else:
+            return _welcome(request, user)
+    return render(request, "accounts/join.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.DARKROOM_OPEN_SIGNUP:
+        raise Http404("Sign-up is by invitation only.")
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_signup(form_data=form.cleaned_data)
+        except services.UsernameTaken:
+            form.add_error("username", "A user with that username already exists.")
+        else:
+            return _welcome(request, user)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def _welcome(request: HttpRequest, user) -> HttpResponse:
+    login(request, user, backend=LOGIN_BACKEND)
+    messages.success(request, f"Welcome to Darkroom, {selectors.display_name_of(user)}.")
+    return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+def _unusable(request: HttpRequest, reason: str, *, status: int) -> HttpResponse:
+    return render(request, "accounts/join_unusable.html", {"reason": reason}, status=status)

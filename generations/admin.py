@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import state
-from .models import ErrorKind, Generation, OutputImage, Status, Thumbnail
+from .models import ErrorKind, Generation, OutputImage, ShareLink, Status, Thumbnail
 
 
 class OutputImageInline(admin.TabularInline):
@@ -86,3 +86,15 @@ class OutputImageAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Thumbnail)
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("image", "created_by", "created_at", "expires_at", "revoked_at")
+    list_filter = ("created_at", "expires_at", "revoked_at")
+    list_select_related = ("image", "created_by")
+    # Links are made from the image page; here one can only see them, expire or revoke them.
+    readonly_fields = ("token", "image", "created_by", "created_at", "show_prompt")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .wavespeed import KLING_IMAGE_O3
 
@@ -250,3 +251,41 @@ class Thumbnail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.size}px of {self.image_id}"
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def live(self) -> ShareLinkQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
+
+
+class ShareLink(models.Model):
+    """A read-only public link to one image: revocable, optionally expiring."""
+
+    # The only secret in the public URL: unguessable, and never derived from the image.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    image = models.ForeignKey(OutputImage, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    show_prompt = models.BooleanField(
+        default=False, help_text="Show the prompt under the image (nothing else is ever shown)."
+    )
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Share link to {self.image}"
+
+    @property
+    def is_live(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

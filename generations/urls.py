@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import share_views, views
 
 app_name = "generations"
 
@@ -15,4 +15,13 @@ urlpatterns = [
     path("images/<uuid:uuid>/move/", views.image_move, name="image_move"),
     path("images/<uuid:uuid>/original/", views.image_original, name="image_original"),
     path("images/<uuid:uuid>/thumbnail/<int:size>/", views.image_thumbnail, name="image_thumbnail"),
+    path("images/<uuid:uuid>/share/", share_views.image_share, name="image_share"),
+    path(
+        "images/<uuid:uuid>/share/<uuid:token>/revoke/",
+        share_views.share_revoke,
+        name="share_revoke",
+    ),
+    # Public, no login: the token is the whole key.
+    path("s/<uuid:token>/", share_views.shared_image, name="shared_image"),
+    path("s/<uuid:token>/image/", share_views.shared_image_file, name="shared_image_file"),
 ]

@@ -223,3 +223,31 @@ def test_nobody_generates_into_a_project_they_cannot_edit(client, world: World, 
     if who != "bob":
         assert response.status_code == 200
         assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_sharing_the_project_image(client, world: World, who: str) -> None:
+    from generations.models import ShareLink
+
+    url = reverse("generations:image_share", args=[world.project_image.uuid])
+    response = client_for(client, world, who).post(url, {"expires": "7"})
+    created = ShareLink.objects.filter(image=world.project_image).exists()
+    assert created == (who in ("alice", "bob"))
+    expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_revoking_a_share_link(client, world: World, who: str) -> None:
+    from generations.services.sharing import share_create
+
+    # bob (the author) shares; the owner, the author and the link's maker may revoke.
+    link = share_create(
+        user=world.users["bob"], image=world.project_image, expires_in_days=None, show_prompt=False
+    )
+    url = reverse("generations:share_revoke", args=[world.project_image.uuid, link.token])
+    response = client_for(client, world, who).post(url)
+    link.refresh_from_db()
+    assert (link.revoked_at is not None) == (who in ("alice", "bob"))
+    expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+NGINX_CONF = ROOT / "docker" / "nginx.conf"
 DOCKERFILE = ROOT / "Dockerfile"
 APP_SERVICES = ("web", "worker", "scheduler")
 HOST = "darkroom.example.com"
@@ -47,6 +49,7 @@ _SETTINGS_VARIABLES = (
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "WAVESPEED_API_KEY",
+    "DARKROOM_MEDIA_ACCEL_PREFIX",
 )
 
 
@@ -84,11 +87,14 @@ def production_settings(tmp_path: Path, **overrides: str | None) -> dict[str, An
         "print(json.dumps({'DEBUG': s.DEBUG, 'MIDDLEWARE': s.MIDDLEWARE, "
         "'STATICFILES_BACKEND': s.STORAGES['staticfiles']['BACKEND'], "
         "'SILENCED': s.SILENCED_SYSTEM_CHECKS, 'MEDIA_URL': s.MEDIA_URL, "
-        "'HSTS': s.SECURE_HSTS_SECONDS, 'SSL_REDIRECT': s.SECURE_SSL_REDIRECT}))"
+        "'HSTS': s.SECURE_HSTS_SECONDS, 'SSL_REDIRECT': s.SECURE_SSL_REDIRECT, "
+        "'ACCEL': s.MEDIA_ACCEL_REDIRECT_PREFIX, 'FILE_MODE': s.FILE_UPLOAD_PERMISSIONS, "
+        "'DIR_MODE': s.FILE_UPLOAD_DIRECTORY_PERMISSIONS}))"
     )
     result = run_python(["-c", script], production_env(tmp_path, **overrides))
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    # The last line: production logs to stdout, and apps may log while Django sets up.
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # --- Production settings ----------------------------------------------------------------------
@@ -150,6 +156,22 @@ def test_security_switches_read_the_environment(tmp_path: Path) -> None:
     tuned = production_settings(tmp_path, SECURE_SSL_REDIRECT="false", SECURE_HSTS_SECONDS="60")
     assert tuned["SSL_REDIRECT"] is False
     assert tuned["HSTS"] == 60
+
+
+def test_media_is_streamed_unless_an_accel_prefix_is_given(tmp_path: Path) -> None:
+    assert production_settings(tmp_path)["ACCEL"] == ""
+    loaded = production_settings(tmp_path, DARKROOM_MEDIA_ACCEL_PREFIX="/_protected_media/")
+    assert loaded["ACCEL"] == "/_protected_media/"
+    # nginx, another user than the app, reads the files it is handed.
+    assert (loaded["FILE_MODE"], loaded["DIR_MODE"]) == (0o644, 0o755)
+
+
+@pytest.mark.parametrize("prefix", ["_protected_media/", "/_protected_media", "http://x/"])
+def test_it_refuses_an_accel_prefix_that_is_not_a_location_path(tmp_path: Path, prefix) -> None:
+    env = production_env(tmp_path, DARKROOM_MEDIA_ACCEL_PREFIX=prefix)
+    result = run_python(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DARKROOM_MEDIA_ACCEL_PREFIX" in result.stderr
 
 
 # --- The image's build step and web process ---------------------------------------------------
@@ -302,7 +324,7 @@ def compose() -> dict[str, Any]:
 
 
 def test_compose_has_every_service(compose: dict[str, Any]) -> None:
-    assert {"postgres", "redis", "migrate", *APP_SERVICES} <= set(compose["services"])
+    assert {"postgres", "redis", "migrate", "nginx", *APP_SERVICES} <= set(compose["services"])
     assert compose["services"]["postgres"]["image"].startswith("postgres:16")
     assert compose["services"]["redis"]["image"].startswith("redis:7")
 
@@ -342,21 +364,41 @@ def test_app_services_use_production_settings_and_wait_for_migrations(
         assert services[name]["healthcheck"]["test"], name
 
 
-def _media_mounts(service: dict[str, Any]) -> list[str]:
-    """The container paths where `service` mounts the `media` volume."""
-    targets = []
+@dataclass
+class Mount:
+    target: str
+    read_only: bool
+
+
+def _media_volumes(service: dict[str, Any]) -> list[Mount]:
+    """Where `service` mounts the `media` volume."""
+    mounts = []
     for volume in service.get("volumes", []):
         if isinstance(volume, str):
             source, _, rest = volume.partition(":")
-            target = rest.split(":")[0]
+            target, _, mode = rest.partition(":")
+            read_only = "ro" in mode.split(",")
         else:
             source, target = volume.get("source"), volume.get("target")
+            read_only = bool(volume.get("read_only"))
         if source == "media":
-            targets.append(target)
-    return targets
+            mounts.append(Mount(target, read_only))
+    return mounts
 
 
-PUBLIC_PATHS = ("/app/staticfiles", "/app/static", "/usr/share/nginx", "/var/www", "/srv")
+def _media_mounts(service: dict[str, Any]) -> list[str]:
+    """The container paths where `service` mounts the `media` volume."""
+    return [mount.target for mount in _media_volumes(service)]
+
+
+PUBLIC_PATHS = (
+    "/app/staticfiles",
+    "/app/static",
+    "/usr/share/nginx",
+    "/etc/nginx",
+    "/var/www",
+    "/srv",
+)
 
 
 def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, Any]) -> None:
@@ -368,10 +410,144 @@ def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, A
         environment = service.get("environment") or {}
         assert "MEDIA_URL" not in environment, name
         for target in _media_mounts(service):
-            # Only the Django image, which checks rights before streaming a file, reads media.
+            assert not target.startswith(PUBLIC_PATHS), f"{name} mounts media at {target}"
+            if name == "nginx":
+                continue  # read-only, and only for an `internal` location: checked below
+            # Otherwise only the Django image, which checks rights before answering, reads media.
             assert "build" in service, f"{name} mounts media but is not the Darkroom image"
             assert target == environment.get("MEDIA_ROOT"), name
-            assert not target.startswith(PUBLIC_PATHS), f"{name} mounts media at {target}"
+
+
+# --- nginx (docker/nginx.conf) ----------------------------------------------------------------
+
+
+@dataclass
+class Directive:
+    name: str
+    args: list[str]
+    block: list[Directive] | None  # None for a simple directive (`name args;`)
+
+
+def _parse_nginx(tokens: Iterator[str]) -> list[Directive]:
+    directives: list[Directive] = []
+    words: list[str] = []
+    for token in tokens:
+        if token in {";", "{"}:
+            assert words, f"an empty directive before {token!r}"
+            block = _parse_nginx(tokens) if token == "{" else None
+            directives.append(Directive(words[0], words[1:], block))
+            words = []
+        elif token == "}":
+            return directives
+        else:
+            words.append(token)
+    assert not words, f"unterminated directive {words}"
+    return directives
+
+
+def nginx_config(text: str) -> list[Directive]:
+    """An nginx configuration as a tree of directives: enough of the grammar for our file."""
+    tokens = re.findall(r"#[^\n]*|\"[^\"]*\"|'[^']*'|[{};]|[^\s{};\"'#]+", text)
+    return _parse_nginx(iter([t.strip("\"'") for t in tokens if not t.startswith("#")]))
+
+
+def _walk(
+    directives: list[Directive], location: Directive | None = None
+) -> Iterator[tuple[Directive, Directive | None]]:
+    """Every directive, with the innermost `location` around it (None outside any)."""
+    for directive in directives:
+        yield directive, location
+        if directive.block is not None:
+            inner = directive if directive.name == "location" else location
+            yield from _walk(directive.block, inner)
+
+
+def _location(config: list[Directive], *args: str) -> Directive:
+    found = [d for d, _ in _walk(config) if d.name == "location" and d.args == list(args)]
+    assert len(found) == 1, f"expected one `location {' '.join(args)}`, found {len(found)}"
+    return found[0]
+
+
+def _values(block: list[Directive] | None, name: str) -> list[list[str]]:
+    return [d.args for d in block or [] if d.name == name]
+
+
+@pytest.fixture(scope="module")
+def nginx() -> list[Directive]:
+    return nginx_config(NGINX_CONF.read_text())
+
+
+def test_the_nginx_parser_reads_blocks_quotes_and_comments() -> None:
+    config = nginx_config(
+        'http { # a comment { ;\n map $a $b { default "x y"; "" z; }\n'
+        "server { location /p/ { internal; alias /m/; } } }"
+    )
+    (http,) = config
+    assert [d.name for d in http.block] == ["map", "server"]
+    assert http.block[0].block[0].args == ["x y"]
+    assert http.block[0].block[1].name == ""
+    located = [(d.name, loc.args if loc else None) for d, loc in _walk(config)]
+    assert ("alias", ["/p/"]) in located and ("map", None) in located
+
+
+def test_nginx_fronts_web_which_publishes_no_port(
+    compose: dict[str, Any], nginx: list[Directive]
+) -> None:
+    services = compose["services"]
+    assert services["nginx"]["image"].startswith("nginx:")
+    # The only published port, on 127.0.0.1 unless DARKROOM_BIND says otherwise.
+    assert {name for name, service in services.items() if service.get("ports")} == {"nginx"}
+    assert services["nginx"]["ports"] == ["${DARKROOM_BIND:-127.0.0.1}:${DARKROOM_PORT:-8080}:80"]
+    # The file these tests read is the one nginx runs with.
+    assert "./docker/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    server = next(d for d, _ in _walk(nginx) if d.name == "server")
+    assert ["80", "default_server"] in _values(server.block, "listen")
+    assert _values(server.block, "client_max_body_size") == [["25m"]]
+    root = _location(nginx, "/")
+    (target,) = _values(root.block, "proxy_pass")
+    variables = {args[0]: args[1] for args in _values(root.block, "set")}
+    assert variables.get(target[0], target[0]) == "http://web:8000"
+    headers = {args[0]: args[1] for args in _values(root.block, "proxy_set_header")}
+    assert headers["Host"] == "$http_host"
+    assert headers["X-Forwarded-Proto"] == "$forwarded_proto"
+    # gunicorn's timeout (60 s) ends a slow request before nginx gives up on it.
+    assert int(_values(root.block, "proxy_read_timeout")[0][0].rstrip("s")) > 60
+
+
+def test_nginx_reads_media_only_in_an_internal_location(
+    compose: dict[str, Any], nginx: list[Directive]
+) -> None:
+    services = compose["services"]
+    (mount,) = _media_volumes(services["nginx"])
+    assert mount.read_only, "nginx must not be able to change media"
+    media_dir = mount.target.rstrip("/")
+    prefix = services["web"]["environment"]["DARKROOM_MEDIA_ACCEL_PREFIX"]
+    serving = []
+    for directive, location in _walk(nginx):
+        if directive.name not in {"root", "alias"}:
+            continue
+        path = directive.args[0].rstrip("/")
+        if not (
+            path == media_dir or media_dir.startswith(path + "/") or path.startswith(media_dir)
+        ):
+            continue  # a folder that does not hold the media
+        where = f"`location {' '.join(location.args)}`" if location else "outside any location"
+        assert directive.name == "alias" and location is not None, f"media served {where}"
+        names = [d.name for d in location.block]
+        assert "internal" in names, f"{where} serves media to anyone"
+        assert "location" not in names, f"{where} nests locations, which are not internal"
+        # The path Django names in X-Accel-Redirect; both end with "/" (no alias traversal).
+        assert location.args == [prefix] and prefix.endswith("/"), where
+        assert directive.args == [media_dir + "/"], where
+        assert not _values(location.block, "autoindex") or (
+            _values(location.block, "autoindex") == [["off"]]
+        )
+        # nginx drops the upstream's other headers, nosniff among them: set again.
+        assert ["X-Content-Type-Options", "nosniff", "always"] in _values(
+            location.block, "add_header"
+        )
+        serving.append(location.args[0])
+    assert serving == [prefix]
 
 
 def test_the_wavespeed_key_comes_from_the_environment_at_run_time(

@@ -1,8 +1,9 @@
 """Settings for a deployment: base.py's environment variables, hardened for the internet.
 
 Darkroom runs behind a TLS-terminating reverse proxy that sets `X-Forwarded-Proto`; gunicorn's
-port must be reachable only through that proxy (docker-compose.yml publishes it on 127.0.0.1
-by default). Refuses to start without SECRET_KEY and ALLOWED_HOSTS.
+port must be reachable only through that proxy (in docker-compose.yml, gunicorn is reached only
+through nginx, which is published on 127.0.0.1 by default). Refuses to start without SECRET_KEY
+and ALLOWED_HOSTS.
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Media ------------------------------------------------------------------------------------
+# Behind nginx (docker-compose.yml), local media leaves through X-Accel-Redirect to this
+# `internal` location once the view has checked the viewer's rights (generations/media.py).
+# Empty: Django streams the files itself. Ignored when media is in S3.
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("DARKROOM_MEDIA_ACCEL_PREFIX", "").strip()
+if MEDIA_ACCEL_REDIRECT_PREFIX and not (
+    MEDIA_ACCEL_REDIRECT_PREFIX.startswith("/") and MEDIA_ACCEL_REDIRECT_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        "DARKROOM_MEDIA_ACCEL_PREFIX must be an nginx location path that starts and ends with "
+        "'/', e.g. /_protected_media/."
+    )
+# nginx runs as another user than the app: it must be able to read (never write) what we store.
+FILE_UPLOAD_PERMISSIONS = 0o644
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
 
 # --- HTTPS ------------------------------------------------------------------------------------
 # Trust the proxy's word that the request came over TLS. Only safe because gunicorn is not

@@ -59,7 +59,7 @@ def project_gallery_images(*, project: Project) -> QuerySet[OutputImage]:
     """Everything in a project, by any member (the caller checked membership)."""
     return _with_thumbnails(
         OutputImage.objects.filter(project=project).order_by("-created_at", "-id")
-    ).select_related("generation", "owner")
+    ).select_related("generation", "owner__profile")
 
 
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -19,6 +19,7 @@ from .services import generation_create
 from .services.moving import MoveRefused, check_move
 from .services.moving import generation_move as generation_move_service
 from .services.moving import image_move as image_move_service
+from .share_views import share_panel
 
 GALLERY_PAGE_SIZE = 48
 
@@ -129,7 +130,11 @@ def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     return render(
         request,
         "generations/image_detail.html",
-        {"image": image, "move_targets": _move_targets(request, image.owner_id, image.project)},
+        {
+            "image": image,
+            "move_targets": _move_targets(request, image.owner_id, image.project),
+            "share": share_panel(request, image),
+        },
     )
 
 
@@ -176,7 +181,7 @@ def _move(request: HttpRequest, service, **target_kwargs: object) -> None:
 
 @login_required
 @require_GET
-def image_original(request: HttpRequest, uuid: str) -> FileResponse:
+def image_original(request: HttpRequest, uuid: str) -> HttpResponseBase:
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
     download = request.GET.get("download") == "1"
     return media.file_response(
@@ -186,7 +191,7 @@ def image_original(request: HttpRequest, uuid: str) -> FileResponse:
 
 @login_required
 @require_GET
-def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> FileResponse:
+def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> HttpResponseBase:
     if size not in THUMBNAIL_SIZES:
         raise Http404
     thumbnail = selectors.thumbnail_for_viewer(user=request.user, uuid=uuid, size=size)

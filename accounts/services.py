@@ -69,7 +69,7 @@ def invitation_accept(*, invitation: Invitation, form_data: Mapping[str, Any]) -
     if not claimed:
         invitation.refresh_from_db()
         raise InvitationUnusable(invitation.state_at(now))
-    user = _user_create(form_data=form_data)
+    user = user_create(form_data=form_data)
     Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
     invitation.used_at, invitation.used_by = now, user
     return user
@@ -78,10 +78,11 @@ def invitation_accept(*, invitation: Invitation, form_data: Mapping[str, Any]) -
 def user_signup(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
     """Open sign-up (only when DARKROOM_OPEN_SIGNUP is on; the view checks)."""
     with transaction.atomic():
-        return _user_create(form_data=form_data)
+        return user_create(form_data=form_data)
 
 
-def _user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+def user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+    """A new account from a valid SignupForm's data (the caller decides who may sign up)."""
     try:
         with transaction.atomic():
             user = get_user_model().objects.create_user(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+
+from accounts.services import user_create
 
 from .models import Membership, Project, ProjectInvite, Role
 
@@ -51,20 +55,39 @@ def invite_revoke(*, invite: ProjectInvite) -> None:
 
 @transaction.atomic
 def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
-    invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
-    if invite is None or not invite.is_usable:
-        raise ProjectError("This invitation link has been used, has expired or was withdrawn.")
+    invite = _usable_invite(token)
     existing = Membership.objects.filter(project=invite.project, user=user).first()
     if existing is not None:
         # Already in: the link stays unused for the person it was meant for.
         return existing
+    _claim(invite, user)
+    return Membership.objects.create(project=invite.project, user=user, role=invite.role)
+
+
+@transaction.atomic
+def invite_accept_new_account(*, token: str, form_data: Mapping[str, Any]) -> Membership:
+    """A new person joins through a project's link: the account and the membership come
+    together, or neither (a taken username leaves the link unused)."""
+    invite = _usable_invite(token)
+    user = user_create(form_data=form_data)
+    _claim(invite, user)
+    return Membership.objects.create(project=invite.project, user=user, role=invite.role)
+
+
+def _usable_invite(token: str) -> ProjectInvite:
+    invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
+    if invite is None or not invite.is_usable:
+        raise ProjectError("This invitation link has been used, has expired or was withdrawn.")
+    return invite
+
+
+def _claim(invite: ProjectInvite, user: AbstractBaseUser) -> None:
     now = timezone.now()
     claimed = ProjectInvite.objects.filter(
         pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
     ).update(used_at=now, used_by=user)
     if not claimed:
         raise ProjectError("This invitation link has just been used by someone else.")
-    return Membership.objects.create(project=invite.project, user=user, role=invite.role)
 
 
 @transaction.atomic

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.forms import SignupForm
+from accounts.services import UsernameTaken
+from accounts.views import LOGIN_BACKEND
 from generations.selectors import project_gallery_images
 
 from . import selectors, services
@@ -110,10 +114,12 @@ def invite_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
     return redirect("projects:settings", uuid=project.uuid)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Signed in: join. New here: create an account and join in one step."""
     invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
+    if not request.user.is_authenticated:
+        return _join_with_new_account(request, token, invite)
     if request.method == "POST":
         try:
             membership = services.invite_accept(token=token, user=request.user)
@@ -155,3 +161,30 @@ def member_remove(request: HttpRequest, uuid: str, member: str) -> HttpResponse:
     except services.ProjectError as exc:
         messages.error(request, str(exc))
     return redirect("projects:settings", uuid=project.uuid)
+
+
+def _join_with_new_account(
+    request: HttpRequest, token: str, invite: ProjectInvite | None
+) -> HttpResponse:
+    usable = invite is not None and invite.is_usable
+    form = SignupForm(request.POST or None) if usable else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            membership = services.invite_accept_new_account(
+                token=token, form_data=form.cleaned_data
+            )
+        except UsernameTaken:
+            form.add_error("username", "A user with that username already exists.")
+        except services.ProjectError as exc:
+            messages.error(request, str(exc))
+            return redirect("login")
+        else:
+            login(request, membership.user, backend=LOGIN_BACKEND)
+            messages.success(request, f"Welcome to Darkroom. You are now in {invite.project.name}.")
+            return redirect("projects:detail", uuid=membership.project.uuid)
+    return render(
+        request,
+        "projects/invite_accept.html",
+        {"invite": invite if usable else None, "signup_form": form},
+        status=200 if usable else 410,
+    )

@@ -49,14 +49,51 @@ def test_an_invitation_link_lets_a_signed_in_person_join(client, user, outsider)
     assert "cannot be used" in again
 
 
-def test_joining_needs_a_login(client, user) -> None:
-    project = make_project(user)
+def test_a_new_person_creates_an_account_and_joins_through_the_link(client, user) -> None:
+    from django.contrib.auth import get_user_model
+
     from projects.services import invite_create
 
+    project = make_project(user, "Harbour")
     invite = invite_create(project=project, role=Role.EDITOR, created_by=user)
-    response = client.get(reverse("projects:join", args=[invite.token]))
-    assert response.status_code == 302
-    assert "/login/" in response["Location"]
+    url = reverse("projects:join", args=[invite.token])
+    page = client.get(url).content.decode()
+    assert "Create my account and join" in page
+    form = {
+        "username": "newcomer",
+        "display_name": "New Comer",
+        "email": "new@example.com",
+        "password1": "a-long-Passphrase-42",
+        "password2": "a-long-Passphrase-42",
+    }
+    response = client.post(url, form, follow=True)
+    assert "You are now in Harbour." in response.content.decode()
+    newcomer = get_user_model().objects.get(username="newcomer")
+    assert Membership.objects.get(project=project, user=newcomer).role == Role.EDITOR
+    # Single use: the next stranger gets nothing.
+    client.logout()
+    again = client.post(url, {**form, "username": "second"})
+    assert again.status_code == 410
+    assert not get_user_model().objects.filter(username="second").exists()
+
+
+def test_a_taken_username_leaves_the_link_unused(client, user) -> None:
+    from projects.services import invite_create
+
+    project = make_project(user, "Harbour")
+    invite = invite_create(project=project, role=Role.VIEWER, created_by=user)
+    response = client.post(
+        reverse("projects:join", args=[invite.token]),
+        {
+            "username": user.username,
+            "password1": "a-long-Passphrase-42",
+            "password2": "a-long-Passphrase-42",
+        },
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    invite.refresh_from_db()
+    assert invite.used_at is None
 
 
 def test_the_form_generates_into_a_project_and_remembers_it(client, user, pipeline) -> None:

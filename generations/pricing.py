@@ -1,19 +1,25 @@
-"""Prices of Kling Image O3 on WaveSpeed: per image, by resolution."""
+"""Prices of Kling Image O3 on WaveSpeed, per image by resolution, from the dated price table."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
+from spend.services import price_for
+
+from .wavespeed import KLING_IMAGE_O3
+
+# [inferred] How many images a series may deliver: WaveSpeed does not say, so a series holds
+# the most a run can make (9) and is charged for what it delivers.
+SERIES_HOLD_IMAGES = 9
 
 
-def price_per_image(resolution: str) -> Decimal:
-    return settings.KLING_PRICE_PER_IMAGE[resolution]
+def price_per_image(resolution: str, model: str = KLING_IMAGE_O3) -> Decimal:
+    return price_for(model=model, resolution=resolution)
 
 
-def quote(*, resolution: str, num_images: int) -> Decimal:
-    """The cost of a run before it is sent: the price times the number of images."""
-    return price_per_image(resolution) * num_images
+def quote(*, resolution: str, num_images: int, series: bool = False) -> Decimal:
+    """What a run holds before it is sent: the price times the number of images."""
+    return price_per_image(resolution) * (SERIES_HOLD_IMAGES if series else num_images)
 
 
 def format_usd(amount: Decimal) -> str:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+
+from spend import services as spend
 
 from .models import FINAL_STATUSES, TRANSITIONS, ErrorKind, Generation, Status
 
@@ -53,13 +56,18 @@ def fail(
     code: int | None = None,
     **fields: Any,
 ) -> bool:
-    return move(
-        generation_id,
-        Status.FAILED,
-        error_kind=kind,
-        error_message=message,
-        error_code=code,
-        submit_claimed_at=None,
-        save_claimed_at=None,
-        **fields,
-    )
+    with transaction.atomic():
+        moved = move(
+            generation_id,
+            Status.FAILED,
+            error_kind=kind,
+            error_message=message,
+            error_code=code,
+            submit_claimed_at=None,
+            save_claimed_at=None,
+            **fields,
+        )
+        if moved:
+            # Whatever was held is free again (a charge, if the provider billed, stays).
+            spend.release(generation=Generation.objects.get(pk=generation_id))
+    return moved

@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from projects.models import Project
 from projects.selectors import memberships_of, projects_for_generating
+from spend.services import BudgetExceeded
 
 from . import media, pricing, selectors
 from .forms import GenerateForm, QuoteForm
@@ -31,10 +32,14 @@ def generate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = GenerateForm(request.POST, projects=projects)
         if form.is_valid():
-            generation_create(
-                owner=request.user, params=form.to_params(), project=form.selected_project()
-            )
-            return redirect("generations:generate")
+            try:
+                generation_create(
+                    owner=request.user, params=form.to_params(), project=form.selected_project()
+                )
+            except BudgetExceeded as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("generations:generate")
     else:
         # The project picker remembers the last project generated into.
         initial = {"project": selectors.last_project_key(user=request.user)}

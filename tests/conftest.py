@@ -169,3 +169,20 @@ def start_worker(transactional_db, sim, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _published_prices(request) -> None:
+    """Tests that flush the database (transactional ones) also flush the prices the migration
+    loaded: load them again for every test that uses the database."""
+    if request.node.get_closest_marker("django_db") is None and not {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from spend.models import Price
+    from spend.published import add_published_prices
+
+    add_published_prices(Price)

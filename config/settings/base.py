@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +51,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "generations",
+    "spend",
 ]
 
 MIDDLEWARE = [
@@ -259,7 +259,6 @@ STALE_AFTER_SECONDS = env_float("DARKROOM_STALE_AFTER", 60.0)
 OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES") or 200 * 1024 * 1024)
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD") or "darkroom-demo"
-KLING_PRICE_PER_IMAGE = {"1k": Decimal("0.028"), "2k": Decimal("0.028"), "4k": Decimal("0.056")}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from spend import services as spend
+
 from .. import scheduling, state
 from ..models import ErrorKind, Generation, Status
 from ..wavespeed import Prediction, RateLimitError, WaveSpeedError, get_client
@@ -77,6 +79,7 @@ def _completed(generation: Generation, prediction: Prediction) -> None:
             next_step_at=timezone.now(),
         )
         if moved:
+            spend.settle(generation=Generation.objects.get(pk=generation.pk))
             scheduling.schedule_save(generation.pk)
 
 

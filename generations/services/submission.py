@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from projects.models import Project
+from spend import services as spend
 
 from .. import pricing, scheduling, state
 from ..models import ErrorKind, Generation, ResultType, Status
@@ -76,9 +77,15 @@ def generation_create(
         num_images=params.num_images,
         request_payload=build_payload(params),
         price_per_image=price,
-        quoted_cost=pricing.quote(resolution=params.resolution, num_images=params.num_images),
+        quoted_cost=pricing.quote(
+            resolution=params.resolution,
+            num_images=params.num_images,
+            series=params.result_type == ResultType.SERIES,
+        ),
         next_step_at=timezone.now(),
     )
+    # Raises BudgetExceeded, which rolls this transaction (and the generation) back.
+    spend.reserve(generation=generation, amount=generation.quoted_cost)
     scheduling.schedule_submit(generation.pk)
     return generation
 

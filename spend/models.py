@@ -1,0 +1,130 @@
+"""Money: dated prices, an append-only ledger, and monthly budgets.
+
+Amounts are exact decimals in US dollars with six places (micro-dollars), never floats.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 6}
+
+
+class Price(models.Model):
+    """The price of one image of `model` at `resolution`, from `valid_from` on."""
+
+    model = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=8)
+    per_image = models.DecimalField(**MONEY)
+    valid_from = models.DateTimeField()
+
+    class Meta:
+        ordering = ["model", "resolution", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "resolution", "valid_from"], name="one_price_per_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.resolution}: ${self.per_image} from {self.valid_from:%Y-%m-%d}"
+
+
+class EntryKind(models.TextChoices):
+    HOLD = "hold", "Hold"
+    CHARGE = "charge", "Charge"
+    RELEASE = "release", "Release"
+
+
+class LedgerEntry(models.Model):
+    """One movement of money; never edited afterwards: corrections are new entries.
+
+    Spend = holds - releases + charges. A hold is made at submit, released when the generation
+    ends, and replaced by a charge for what the provider billed."""
+
+    generation = models.ForeignKey(
+        "generations.Generation", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    amount = models.DecimalField(**MONEY, help_text="Always positive; the kind gives the sign.")
+    # The budget month the entry counts in: the month of the submit, in the site's time zone,
+    # so a hold in one month and its charge early in the next stay in one month.
+    period = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["person", "period"], name="ledger_person_period"),
+            models.Index(fields=["project", "period"], name="ledger_project_period"),
+            models.Index(fields=["period"], name="ledger_period"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="ledger_amount_positive"
+            ),
+            # One hold, one release and one charge per generation at most.
+            models.UniqueConstraint(fields=["generation", "kind"], name="one_entry_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ${self.amount} for generation {self.generation_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Ledger entries are never edited: add a correcting entry instead.")
+        super().save(*args, **kwargs)
+
+
+class Budget(models.Model):
+    """A monthly hard cap for a person, a project, or (neither) the whole organisation."""
+
+    person = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget",
+    )
+    project = models.OneToOneField(
+        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="budget"
+    )
+    is_organisation = models.BooleanField(default=False)
+    monthly_limit = models.DecimalField(**MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(person__isnull=False) & models.Q(project__isnull=False)),
+                name="budget_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["is_organisation"],
+                condition=models.Q(is_organisation=True),
+                name="one_organisation_budget",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_label}: ${self.monthly_limit}/month"
+
+    @property
+    def scope_label(self) -> str:
+        if self.person_id:
+            return f"{self.person}'s monthly budget"
+        if self.project_id:
+            return f"the monthly budget of {self.project}"
+        return "the organisation's monthly budget"

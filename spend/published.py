@@ -1,0 +1,20 @@
+"""WaveSpeed's published prices (shared/wavespeed-api.md), as first loaded into the table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+KLING_IMAGE_O3 = "kwaivgi/kling-image-o3"
+KLING_PRICES = {"1k": Decimal("0.028"), "2k": Decimal("0.028"), "4k": Decimal("0.056")}
+SINCE = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def add_published_prices(price_model) -> None:
+    for resolution, per_image in KLING_PRICES.items():
+        price_model.objects.get_or_create(
+            model=KLING_IMAGE_O3,
+            resolution=resolution,
+            valid_from=SINCE,
+            defaults={"per_image": per_image},
+        )

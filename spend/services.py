@@ -1,0 +1,149 @@
+"""Reserving, settling and releasing money, and refusing what a budget cannot pay.
+
+A submit holds its quoted amount against every budget that applies (the person's, the
+project's, the organisation's) in the transaction that creates the generation, after locking
+those budget rows: concurrent submits against one budget queue on the lock, so a budget is
+never overspent. Completion turns the hold into a charge for what the provider billed; a
+failure releases it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.utils import timezone
+
+from .models import Budget, EntryKind, LedgerEntry, Price
+
+ZERO = Decimal("0")
+
+
+class NoPrice(Exception):
+    pass
+
+
+@dataclass
+class BudgetExceeded(Exception):
+    budget: Budget
+    left: Decimal
+    needed: Decimal
+
+    def __str__(self) -> str:
+        who = "an admin or a project owner" if self.budget.project_id else "an admin"
+        return (
+            f"This run costs ${self.needed:.3f}, but only ${max(self.left, ZERO):.3f} is left of "
+            f"{self.budget.scope_label} (${self.budget.monthly_limit:.2f}). "
+            f"Ask {who} to raise it, or generate fewer or smaller images."
+        )
+
+
+def price_for(*, model: str, resolution: str, at: datetime | None = None) -> Decimal:
+    """The price per image that applies at `at` (now by default)."""
+    price = (
+        Price.objects.filter(
+            model=model, resolution=resolution, valid_from__lte=at or timezone.now()
+        )
+        .order_by("-valid_from")
+        .values_list("per_image", flat=True)
+        .first()
+    )
+    if price is None:
+        raise NoPrice(f"No price for {model} at {resolution}.")
+    return price
+
+
+def month_of(at: datetime) -> date:
+    """The budget month of a moment: calendar months in the site's time zone."""
+    return timezone.localtime(at).date().replace(day=1)
+
+
+_SIGNED = Case(
+    When(kind=EntryKind.RELEASE, then=-F("amount")),
+    default=F("amount"),
+    output_field=DecimalField(max_digits=14, decimal_places=6),
+)
+
+
+def spent(*, period: date, person_id: int | None = None, project_id: int | None = None) -> Decimal:
+    """Charges plus holds still in flight, in one month, for a person, a project or everyone."""
+    entries = LedgerEntry.objects.filter(period=period)
+    if person_id is not None:
+        entries = entries.filter(person_id=person_id)
+    if project_id is not None:
+        entries = entries.filter(project_id=project_id)
+    return entries.aggregate(total=Sum(_SIGNED, default=Value(ZERO)))["total"] or ZERO
+
+
+def applicable_budgets(
+    *, person_id: int, project_id: int | None, lock: bool = False
+) -> list[Budget]:
+    scope = Q(person_id=person_id) | Q(is_organisation=True)
+    if project_id is not None:
+        scope |= Q(project_id=project_id)
+    budgets = Budget.objects.filter(scope).select_related("person", "project").order_by("pk")
+    if lock:
+        # Always in pk order, so two submits never wait on each other's locks crosswise.
+        budgets = budgets.select_for_update(of=("self",))
+    return list(budgets)
+
+
+def left_in(budget: Budget, period: date) -> Decimal:
+    used = spent(
+        period=period,
+        person_id=budget.person_id,
+        project_id=budget.project_id,
+    )
+    return budget.monthly_limit - used
+
+
+def reserve(*, generation, amount: Decimal) -> LedgerEntry:
+    """Hold `amount` for a generation being created; raises BudgetExceeded, and then the
+    caller's transaction (which created the generation) rolls back."""
+    assert transaction.get_connection().in_atomic_block, "reserve inside the creating transaction"
+    period = month_of(generation.created_at)
+    for budget in applicable_budgets(
+        person_id=generation.owner_id, project_id=generation.project_id, lock=True
+    ):
+        left = left_in(budget, period)
+        if amount > left:
+            raise BudgetExceeded(budget=budget, left=left, needed=amount)
+    return _entry(generation, EntryKind.HOLD, amount)
+
+
+@transaction.atomic
+def settle(*, generation) -> None:
+    """The provider completed: the hold becomes a charge for what it billed."""
+    if generation.cost is None:
+        return
+    _release_hold(generation)
+    if not LedgerEntry.objects.filter(generation=generation, kind=EntryKind.CHARGE).exists():
+        _entry(generation, EntryKind.CHARGE, generation.cost)
+
+
+@transaction.atomic
+def release(*, generation) -> None:
+    """The generation ended without a charge (failed, refused, given up): free its hold."""
+    _release_hold(generation)
+
+
+def _release_hold(generation) -> None:
+    hold = LedgerEntry.objects.filter(generation=generation, kind=EntryKind.HOLD).first()
+    if hold is None:
+        return
+    if not LedgerEntry.objects.filter(generation=generation, kind=EntryKind.RELEASE).exists():
+        _entry(generation, EntryKind.RELEASE, hold.amount, period=hold.period)
+
+
+def _entry(generation, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
+    return LedgerEntry.objects.create(
+        generation=generation,
+        person_id=generation.owner_id,
+        project_id=generation.project_id,
+        kind=kind,
+        amount=amount,
+        period=period or month_of(generation.created_at),
+    )

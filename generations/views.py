@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -10,6 +11,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from projects.models import Project
 from projects.selectors import memberships_of, projects_for_generating
+from spend import services as spend
 from spend.services import BudgetExceeded
 
 from . import media, pricing, selectors
@@ -52,8 +54,11 @@ def generate(request: HttpRequest) -> HttpResponse:
         "generations/generate.html",
         {
             "form": form,
-            "quote": _quote_for(form),
+            "quote": _quote_for(request, form),
             "recent": selectors.generations_recent(user=request.user),
+            "budget_warnings": spend.warnings_for(
+                person_id=request.user.pk, project_ids=[p.pk for p in projects]
+            ),
         },
     )
 
@@ -63,26 +68,48 @@ def generate(request: HttpRequest) -> HttpResponse:
 def quote(request: HttpRequest) -> HttpResponse:
     form = QuoteForm(request.GET)
     form.is_valid()
-    return render(request, "generations/_quote.html", {"quote": _quote_from(form.cleaned_data)})
+    # Only a project the person may generate in counts; anything else quotes as personal.
+    projects = {str(p.uuid): p for p in projects_for_generating(request.user)}
+    project = projects.get(request.GET.get("project") or "")
+    return render(
+        request,
+        "generations/_quote.html",
+        {"quote": _quote_from(form.cleaned_data, person=request.user, project=project)},
+    )
 
 
-def _quote_for(form: GenerateForm) -> dict[str, object]:
+def _quote_for(request: HttpRequest, form: GenerateForm) -> dict[str, object]:
     source = form.data if form.is_bound else {k: form[k].value() for k in form.fields}
     quote_form = QuoteForm(source)
     quote_form.is_valid()
-    return _quote_from(quote_form.cleaned_data)
+    project = form.projects.get(source.get("project") or "")
+    return _quote_from(quote_form.cleaned_data, person=request.user, project=project)
 
 
-def _quote_from(data: dict[str, object]) -> dict[str, object]:
+def _quote_from(
+    data: dict[str, object], *, person: AbstractBaseUser, project: Project | None
+) -> dict[str, object]:
     resolution = data.get("resolution") or "1k"
     num_images = data.get("num_images") or 1
+    series = data.get("result_type") == ResultType.SERIES
     price = pricing.price_per_image(resolution)
+    # What the submit will hold: a series holds the most a run can deliver.
+    hold = pricing.quote(resolution=resolution, num_images=num_images, series=series)
+    budgets = spend.standings(person_id=person.pk, project_id=project.pk if project else None)
+    over = next((s for s in budgets if hold > s.limit - s.used), None)
+    refusal = (
+        str(spend.BudgetExceeded(budget=over.budget, left=over.limit - over.used, needed=hold))
+        if over
+        else ""
+    )
     return {
         "resolution": resolution,
         "num_images": num_images,
-        "series": data.get("result_type") == ResultType.SERIES,
+        "series": series,
         "price": pricing.format_usd(price),
         "total": pricing.format_usd(pricing.quote(resolution=resolution, num_images=num_images)),
+        "budgets": budgets,
+        "refusal": refusal,
     }
 
 

@@ -128,3 +128,24 @@ class Budget(models.Model):
         if self.project_id:
             return f"the monthly budget of {self.project}"
         return "the organisation's monthly budget"
+
+
+class BudgetAlert(models.Model):
+    """A warning mail sent for one threshold of one budget in one month: at most one each,
+    so concurrent submits that cross it together send a single mail."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    period = models.DateField()
+    threshold = models.PositiveSmallIntegerField(help_text="Percent of the monthly limit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "budget_id", "threshold"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "period", "threshold"], name="one_alert_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold} % of {self.budget.scope_label} in {self.period:%Y-%m}"

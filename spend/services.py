@@ -5,6 +5,9 @@ project's, the organisation's) in the transaction that creates the generation, a
 those budget rows: concurrent submits against one budget queue on the lock, so a budget is
 never overspent. Completion turns the hold into a charge for what the provider billed; a
 failure releases it.
+
+A submit that takes a budget to 80 % or 100 % of its month mails the budget's owners once per
+threshold per month (`BudgetAlert`), after the commit.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.utils import timezone
 
-from .models import Budget, EntryKind, LedgerEntry, Price
+from .models import Budget, BudgetAlert, EntryKind, LedgerEntry, Price
 
 ZERO = Decimal("0")
+WARN_AT = 80  # percent of a monthly limit: a banner, and a mail the first time in a month
+THRESHOLDS = (WARN_AT, 100)
 
 
 class NoPrice(Exception):
@@ -105,13 +110,113 @@ def reserve(*, generation, amount: Decimal) -> LedgerEntry:
     caller's transaction (which created the generation) rolls back."""
     assert transaction.get_connection().in_atomic_block, "reserve inside the creating transaction"
     period = month_of(generation.created_at)
-    for budget in applicable_budgets(
+    budgets = applicable_budgets(
         person_id=generation.owner_id, project_id=generation.project_id, lock=True
-    ):
+    )
+    used_after: list[tuple[Budget, Decimal]] = []
+    for budget in budgets:
         left = left_in(budget, period)
         if amount > left:
             raise BudgetExceeded(budget=budget, left=left, needed=amount)
-    return _entry(generation, EntryKind.HOLD, amount)
+        used_after.append((budget, budget.monthly_limit - left + amount))
+    hold = _entry(generation, EntryKind.HOLD, amount)
+    for budget, used in used_after:
+        _alert_if_crossed(budget, period, used)
+    return hold
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How much of one budget a month has used, as the person generating sees it."""
+
+    budget: Budget
+    used: Decimal
+
+    @property
+    def limit(self) -> Decimal:
+        return self.budget.monthly_limit
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, ZERO)
+
+    @property
+    def percent(self) -> int:
+        """Whole percent used, rounded down (so 79.9 % is not yet a warning)."""
+        return percent_used(self.used, self.limit)
+
+    @property
+    def kind(self) -> str:
+        if self.budget.person_id:
+            return "person"
+        return "project" if self.budget.project_id else "organisation"
+
+
+def percent_used(used: Decimal, limit: Decimal) -> int:
+    if limit <= ZERO:
+        return 100
+    return int(used * 100 // limit)
+
+
+def standings(
+    *, person_id: int, project_id: int | None, at: datetime | None = None
+) -> list[Standing]:
+    """Every budget that a run by this person (in this project, or personal) would count
+    against, with what this month has used of it: the person's, the project's, the
+    organisation's, in that order."""
+    period = month_of(at or timezone.now())
+    budgets = applicable_budgets(person_id=person_id, project_id=project_id)
+    return _standings_of(budgets, period)
+
+
+def warnings_for(
+    *, person_id: int, project_ids: list[int], at: datetime | None = None
+) -> list[Standing]:
+    """The budgets this person generates against (theirs, their projects', the organisation's)
+    that this month has taken to WARN_AT percent or more."""
+    period = month_of(at or timezone.now())
+    scope = Q(person_id=person_id) | Q(is_organisation=True) | Q(project_id__in=project_ids)
+    budgets = list(Budget.objects.filter(scope).select_related("person", "project"))
+    return [s for s in _standings_of(budgets, period) if s.percent >= WARN_AT]
+
+
+def _standings_of(budgets: list[Budget], period: date) -> list[Standing]:
+    order = {"person": 0, "project": 1, "organisation": 2}
+    found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
+    return sorted(found, key=lambda s: (order[s.kind], str(s.budget.project or ""), s.budget.pk))
+
+
+def spent_in(budget: Budget, period: date) -> Decimal:
+    return spent(period=period, person_id=budget.person_id, project_id=budget.project_id)
+
+
+def _alert_if_crossed(budget: Budget, period: date, used: Decimal) -> None:
+    """Record each threshold this month has now reached for the first time, and mail the
+    highest of them after the commit (a jump from 50 % to 100 % sends one mail, not two)."""
+    if budget.monthly_limit <= ZERO:
+        return  # a zero cap refuses everything; there is nothing to warn about
+    reached = [t for t in THRESHOLDS if used * 100 >= budget.monthly_limit * t]
+    new = [t for t in reached if _claim_alert(budget, period, t)]
+    if not new:
+        return
+    from .notifications import budget_alert_send
+
+    threshold = max(new)
+    transaction.on_commit(
+        lambda: budget_alert_send(budget_id=budget.pk, period=period, threshold=threshold),
+        robust=True,  # a mail server that is down must not fail a submit already committed
+    )
+
+
+def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
+    """True for the one submit that records this alert first."""
+    try:
+        _, created = BudgetAlert.objects.get_or_create(
+            budget=budget, period=period, threshold=threshold
+        )
+    except IntegrityError:  # a concurrent submit recorded it between our get and our create
+        return False
+    return created
 
 
 @transaction.atomic

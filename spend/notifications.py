@@ -1,0 +1,62 @@
+"""Mails about budgets: who is told when a budget reaches 80 % or 100 % of its month.
+
+Called after the commit of the submit that crossed the threshold (see `services.reserve`),
+with ids and plain values only, so it could move to a task unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from projects.models import Role
+
+from .models import Budget
+from .services import ZERO, percent_used, spent_in
+
+
+def budget_alert_send(*, budget_id: int, period: date, threshold: int) -> int:
+    """Mail the budget's owners that `period` has used `threshold` percent of it. Returns the
+    number of mails sent (0 when the budget is gone or nobody has an address)."""
+    budget = Budget.objects.select_related("person", "project").filter(pk=budget_id).first()
+    if budget is None:
+        return 0
+    recipients = budget_owners_emails(budget)
+    if not recipients:
+        return 0
+    used = spent_in(budget, period)
+    context = {
+        "budget": budget,
+        "name": _name_of(budget),
+        "period": period,
+        "threshold": threshold,
+        "used": used,
+        "left": max(budget.monthly_limit - used, ZERO),
+        "percent": percent_used(used, budget.monthly_limit),
+    }
+    subject = " ".join(render_to_string("spend/mail/budget_alert_subject.txt", context).split())
+    body = render_to_string("spend/mail/budget_alert.txt", context)
+    return send_mail(subject, body, None, recipients)
+
+
+def budget_owners_emails(budget: Budget) -> list[str]:
+    """Who answers for a budget: the person for their own, a project's owners for the
+    project's, the staff for the organisation's."""
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if budget.person_id:
+        users = users.filter(pk=budget.person_id)
+    elif budget.project_id:
+        users = users.filter(
+            memberships__project_id=budget.project_id, memberships__role=Role.OWNER
+        )
+    else:
+        users = users.filter(is_staff=True)
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def _name_of(budget: Budget) -> str:
+    # A person's budget is mailed to that person only.
+    return "your monthly budget" if budget.person_id else budget.scope_label

@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("projects/", include("projects.urls")),
+    path("spend/", include("spend.urls")),
     path("", include("generations.urls")),
 ]

@@ -252,3 +252,11 @@ def _entry(generation, kind: str, amount: Decimal, period: date | None = None) -
         amount=amount,
         period=period or month_of(generation.created_at),
     )
+
+
+def project_budget_set(*, project, monthly_limit: Decimal | None) -> None:
+    """Set a project's monthly cap, or remove it (None)."""
+    if monthly_limit is None:
+        Budget.objects.filter(project=project).delete()
+    else:
+        Budget.objects.update_or_create(project=project, defaults={"monthly_limit": monthly_limit})

@@ -115,6 +115,13 @@ READS = {
     "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
     "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
     "projects list": (lambda w: reverse("projects:list"), (200, 200, 200, 200, LOGIN)),
+    "my spend": (lambda w: reverse("spend:mine"), (200, 200, 200, 200, LOGIN)),
+    "project spend": (
+        lambda w: reverse("spend:project", args=[w.project.uuid]),
+        (200, 403, 403, 404, LOGIN),
+    ),
+    # Nobody in this world is staff.
+    "cost review": (lambda w: reverse("spend:review"), (404, 404, 404, 404, LOGIN)),
 }
 
 
@@ -157,6 +164,10 @@ MANAGE = {
         ),
         {"role": "owner"},
     ),
+    "project budget": lambda w: (
+        reverse("spend:project_budget", args=[w.project.uuid]),
+        {"monthly_limit": "5"},
+    ),
     "remove member": lambda w: (
         reverse(
             "projects:member_remove",
@@ -181,9 +192,12 @@ def test_only_owners_manage_a_project(client, world: World, action: str, who: st
 
 def _project_state(world: World) -> tuple:
     world.project.refresh_from_db()
+    from spend.models import Budget
+
     return (
         world.project.name,
         world.project.archived_at,
+        Budget.objects.filter(project=world.project).count(),
         world.project.invites.count(),
         tuple(world.project.memberships.order_by("pk").values_list("user_id", "role")),
     )

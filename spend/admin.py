@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import Budget, BudgetAlert, LedgerEntry, Price
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Append-only: corrections are new entries made by the services, never edits here."""
+
+    list_display = ("created_at", "kind", "amount", "period", "person", "project", "generation")
+    list_filter = ("kind", "period", "project")
+    search_fields = ("person__username", "person__email", "generation__uuid", "generation__prompt")
+    list_select_related = ("person", "project", "generation")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: LedgerEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: LedgerEntry | None = None) -> bool:
+        return False
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "person",
+        "project",
+        "is_organisation",
+        "monthly_limit",
+        "updated_at",
+    )
+    list_filter = ("is_organisation",)
+    search_fields = ("person__username", "project__name")
+    autocomplete_fields = ("person",)
+    list_select_related = ("person", "project")
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    """New dated prices may be added; a price that has already applied is history."""
+
+    list_display = ("model", "resolution", "per_image", "valid_from")
+    list_filter = ("model", "resolution")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Price | None = None) -> tuple:
+        if obj is not None and _has_applied(obj):
+            return ("model", "resolution", "per_image", "valid_from")
+        return ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Price | None = None) -> bool:
+        if obj is not None and _has_applied(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def _has_applied(price: Price) -> bool:
+    return price.valid_from <= timezone.now()
+
+
+@admin.register(BudgetAlert)
+class BudgetAlertAdmin(admin.ModelAdmin):
+    list_display = ("budget", "period", "threshold", "created_at")
+    list_filter = ("period", "threshold")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BudgetAlert | None = None) -> bool:
+        return False

@@ -1,0 +1,257 @@
+"""Reads of the ledger: what a person, a project or everyone spent, grouped for the spend pages.
+
+Spend is charges plus holds still in flight (holds - releases + charges), as in
+`spend.services.spent`. A month is a budget `period`; a day is the local date (site time zone)
+on which the generation was submitted, so a charge that lands after midnight stays on its run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from generations.models import Generation, OutputImage, Status, Thumbnail
+from projects.models import Project
+
+from .models import Budget, EntryKind, LedgerEntry
+from .services import WARN_AT, month_of, percent_used, spent_in
+
+ZERO = Decimal("0")
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=6)
+SIGNED = Case(
+    When(kind=EntryKind.RELEASE, then=-F("amount")),
+    default=F("amount"),
+    output_field=MONEY_FIELD,
+)
+TOP_RUNS = 10
+
+
+def _total() -> Sum:
+    return Sum(SIGNED, default=Value(ZERO, output_field=MONEY_FIELD))
+
+
+def _submit_day() -> TruncDate:
+    return TruncDate("generation__created_at", tzinfo=timezone.get_current_timezone())
+
+
+def month_parse(value: str | None) -> date:
+    """`YYYY-MM` from a query string, or this month; anything else is this month too."""
+    if value:
+        try:
+            return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a date, not a moment
+        except ValueError:
+            pass
+    return month_of(timezone.now())
+
+
+def month_end(period: date) -> date:
+    """The last day of the month that starts on `period`."""
+    return (period.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def months_with_spend(*, entries: QuerySet[LedgerEntry], current: date) -> list[date]:
+    """The months to pick from: every month with entries, and this month, newest first."""
+    months = set(entries.values_list("period", flat=True).distinct())
+    months.add(month_of(timezone.now()))
+    months.add(current)
+    return sorted(months, reverse=True)
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    budget: Budget
+    used: Decimal
+
+    @property
+    def limit(self) -> Decimal:
+        return self.budget.monthly_limit
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, ZERO)
+
+    @property
+    def percent(self) -> int:
+        return percent_used(self.used, self.limit)
+
+
+def _budget_use(budget: Budget | None, period: date) -> BudgetUse | None:
+    return None if budget is None else BudgetUse(budget=budget, used=spent_in(budget, period))
+
+
+def _per_day(entries: QuerySet[LedgerEntry]) -> dict[date, Decimal]:
+    rows = entries.annotate(day=_submit_day()).values("day").annotate(total=_total())
+    return {row["day"]: row["total"] for row in rows.order_by("day")}
+
+
+@dataclass
+class PersonMonth:
+    period: date
+    total: Decimal
+    per_day: dict[date, Decimal]
+    by_resolution: list[tuple[str, Decimal]]
+    by_project: list[tuple[str, Decimal]]
+    generations: list[Generation]  # each with `.spend`
+    budget: BudgetUse | None
+    months: list[date] = field(default_factory=list)
+
+
+def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
+    """A person's own spend in one month: their generations only, wherever they live."""
+    entries = LedgerEntry.objects.filter(person=user, period=period)
+    spend_by_generation = dict(
+        entries.values("generation_id")
+        .annotate(total=_total())
+        .values_list("generation_id", "total")
+    )
+    images = OutputImage.objects.order_by("index").prefetch_related(
+        Prefetch("thumbnails", queryset=Thumbnail.objects.order_by("size"))
+    )
+    generations = list(
+        Generation.objects.filter(owner=user, pk__in=list(spend_by_generation))
+        .select_related("project")
+        .prefetch_related(Prefetch("images", queryset=images))
+        .order_by("-created_at", "-id")
+    )
+    by_resolution: dict[str, Decimal] = defaultdict(Decimal)
+    by_project: dict[str, Decimal] = defaultdict(Decimal)
+    for generation in generations:
+        generation.spend = spend_by_generation[generation.pk]
+        by_resolution[generation.resolution] += generation.spend
+        by_project[generation.project.name if generation.project else "Personal"] += (
+            generation.spend
+        )
+    return PersonMonth(
+        period=period,
+        total=sum(spend_by_generation.values(), ZERO),
+        per_day=_per_day(entries),
+        by_resolution=sorted(by_resolution.items()),
+        by_project=sorted(by_project.items(), key=lambda item: (-item[1], item[0])),
+        generations=generations,
+        budget=_budget_use(Budget.objects.filter(person=user).first(), period),
+        months=months_with_spend(entries=LedgerEntry.objects.filter(person=user), current=period),
+    )
+
+
+@dataclass
+class ProjectMonth:
+    period: date
+    total: Decimal
+    per_day: dict[date, Decimal]
+    by_member: list[dict]  # username, total
+    budget: BudgetUse | None
+    months: list[date] = field(default_factory=list)
+
+
+def project_month(*, project: Project, period: date) -> ProjectMonth:
+    entries = LedgerEntry.objects.filter(project=project, period=period)
+    by_member = list(
+        entries.values("person_id", username=F("person__username"))
+        .annotate(total=_total())
+        .order_by("-total", "username")
+    )
+    return ProjectMonth(
+        period=period,
+        total=sum((row["total"] for row in by_member), ZERO),
+        per_day=_per_day(entries),
+        by_member=by_member,
+        budget=_budget_use(Budget.objects.filter(project=project).first(), period),
+        months=months_with_spend(
+            entries=LedgerEntry.objects.filter(project=project), current=period
+        ),
+    )
+
+
+@dataclass
+class Review:
+    start: date
+    end: date
+    total: Decimal
+    people: list[dict]  # person_id, username, total
+    projects: list[dict]  # project_id, name (None: personal), total
+    days: list[dict]  # day, total
+    runs: list[Generation]  # the biggest, each with `.spend`
+    failed: list[Generation]  # each with `.spend` and `.charged`
+    near_caps: list[BudgetUse]
+
+
+def _range_filter(start: date, end: date, prefix: str = "") -> Q:
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    return Q(**{f"{prefix}created_at__gte": since, f"{prefix}created_at__lt": until})
+
+
+def review(*, start: date, end: date) -> Review:
+    """Everyone's spend on generations submitted between two local dates (both included)."""
+    entries = LedgerEntry.objects.filter(_range_filter(start, end, "generation__"))
+    people = list(
+        entries.values("person_id", username=F("person__username"))
+        .annotate(total=_total())
+        .order_by("-total", "username")
+    )
+    projects = list(
+        entries.values("project_id", name=F("project__name"))
+        .annotate(total=_total())
+        .order_by("-total", "name")
+    )
+    days = [{"day": day, "total": total} for day, total in _per_day(entries).items()]
+    charged = Sum(
+        "ledger_entries__amount",
+        filter=Q(ledger_entries__kind=EntryKind.CHARGE),
+        default=Value(ZERO, output_field=MONEY_FIELD),
+    )
+    spend = Sum(
+        Case(
+            When(ledger_entries__kind=EntryKind.RELEASE, then=-F("ledger_entries__amount")),
+            default=F("ledger_entries__amount"),
+            output_field=MONEY_FIELD,
+        ),
+        default=Value(ZERO, output_field=MONEY_FIELD),
+    )
+    in_range = Generation.objects.filter(_range_filter(start, end)).select_related(
+        "owner", "project"
+    )
+    runs = list(
+        in_range.annotate(spend=spend, charged=charged)
+        .filter(spend__gt=0)
+        .order_by("-spend", "-created_at")[:TOP_RUNS]
+    )
+    failed = list(
+        in_range.filter(status=Status.FAILED)
+        .annotate(spend=spend, charged=charged)
+        .order_by("-created_at", "-id")
+    )
+    return Review(
+        start=start,
+        end=end,
+        total=sum((row["total"] for row in people), ZERO),
+        people=people,
+        projects=projects,
+        days=days,
+        runs=runs,
+        failed=failed,
+        near_caps=budgets_near_cap(period=month_of(timezone.now())),
+    )
+
+
+def budgets_near_cap(*, period: date) -> list[BudgetUse]:
+    """People's budgets at WARN_AT percent or more in a month, fullest first."""
+    budgets = Budget.objects.filter(person__isnull=False).select_related("person")
+    used = dict(
+        LedgerEntry.objects.filter(period=period, person__budget__isnull=False)
+        .values("person_id")
+        .annotate(total=_total())
+        .values_list("person_id", "total")
+    )
+    uses = [BudgetUse(budget=b, used=used.get(b.person_id, ZERO)) for b in budgets]
+    return sorted(
+        (u for u in uses if u.percent >= WARN_AT), key=lambda u: (-u.percent, u.budget.pk)
+    )

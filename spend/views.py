@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from projects.selectors import project_for_member
+
+from . import selectors
+from .charts import daily_bars
+from .forms import DateRangeForm, ProjectBudgetForm
+from .services import month_of, project_budget_set
+
+
+@login_required
+@require_GET
+def my_spend(request: HttpRequest) -> HttpResponse:
+    period = selectors.month_parse(request.GET.get("month"))
+    month = selectors.person_month(user=request.user, period=period)
+    return render(
+        request,
+        "spend/my_spend.html",
+        {"month": month, "chart": _month_chart(month.per_day, period, "Your spend per day")},
+    )
+
+
+@login_required
+@require_GET
+def project_spend(request: HttpRequest, uuid: str) -> HttpResponse:
+    project, _ = project_for_member(request.user, uuid, manage=True)
+    period = selectors.month_parse(request.GET.get("month"))
+    month = selectors.project_month(project=project, period=period)
+    return render(
+        request,
+        "spend/project_spend.html",
+        {
+            "project": project,
+            "month": month,
+            "chart": _month_chart(month.per_day, period, f"Spend in {project.name} per day"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def project_budget(request: HttpRequest, uuid: str) -> HttpResponse:
+    """Set (or, left empty, remove) the project's monthly budget. Owners only."""
+    project, _ = project_for_member(request.user, uuid, manage=True)
+    form = ProjectBudgetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter an amount of zero or more dollars, or leave it empty.")
+    elif (limit := form.cleaned_data["monthly_limit"]) is None:
+        project_budget_set(project=project, monthly_limit=None)
+        messages.success(request, "Project budget removed.")
+    else:
+        project_budget_set(project=project, monthly_limit=limit)
+        messages.success(request, f"Project budget set to ${limit:.2f} a month.")
+    return redirect("projects:settings", uuid=project.uuid)
+
+
+CSV_TABLES = ("people", "projects", "days", "runs", "failed")
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest) -> HttpResponse:
+    """Staff only; to everyone else the page does not exist."""
+    if not request.user.is_staff:
+        raise Http404("No such page.")
+    this_month = month_of(timezone.now())
+    form = DateRangeForm(
+        request.GET
+        if {"start", "end"} & set(request.GET)
+        else {"start": this_month, "end": selectors.month_end(this_month)}
+    )
+    if not form.is_valid():
+        return render(request, "spend/review.html", {"form": form}, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    data = selectors.review(start=start, end=end)
+    if request.GET.get("format") == "csv":
+        table = request.GET.get("table")
+        if table not in CSV_TABLES:
+            raise Http404("No such table.")
+        return _csv_response(f"darkroom-{table}-{start}-to-{end}.csv", _csv_rows(data, table))
+    days = {row["day"]: row["total"] for row in data.days}
+    return render(
+        request,
+        "spend/review.html",
+        {
+            "form": form,
+            "review": data,
+            "chart": daily_bars(days, start=start, end=end, label="Spend per day")
+            if (end - start).days <= 92
+            else None,
+            "query": request.GET.urlencode() or f"start={start}&end={end}",
+        },
+    )
+
+
+def _month_chart(per_day: dict[date, object], period: date, label: str):
+    return daily_bars(per_day, start=period, end=selectors.month_end(period), label=label)
+
+
+def _money(value) -> str:
+    return f"{value:.6f}"
+
+
+def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
+    if table == "people":
+        yield ["person", "spend_usd"]
+        for row in data.people:
+            yield [row["username"], _money(row["total"])]
+    elif table == "projects":
+        yield ["project", "spend_usd"]
+        for row in data.projects:
+            yield [row["name"] or "(personal)", _money(row["total"])]
+    elif table == "days":
+        yield ["day", "spend_usd"]
+        for row in data.days:
+            yield [row["day"].isoformat(), _money(row["total"])]
+    else:
+        runs = data.runs if table == "runs" else data.failed
+        yield [
+            "generation",
+            "submitted_at",
+            "person",
+            "project",
+            "resolution",
+            "images",
+            "status",
+            "charged_usd",
+            "spend_usd",
+        ]
+        for g in runs:
+            yield [
+                str(g.uuid),
+                timezone.localtime(g.created_at).isoformat(),
+                g.owner.get_username(),
+                g.project.name if g.project else "(personal)",
+                g.resolution,
+                g.num_images,
+                g.status,
+                _money(g.charged),
+                _money(g.spend),
+            ]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(filename: str, rows: Iterable[list]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

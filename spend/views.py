@@ -7,10 +7,13 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from generations import media
+from generations.models import Thumbnail
 from projects.selectors import project_for_member
 
 from . import selectors
@@ -164,3 +167,20 @@ def _csv_response(filename: str, rows: Iterable[list]) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_GET
+def review_thumbnail(request: HttpRequest, uuid: str) -> HttpResponseBase:
+    """The first thumbnail of any generation, for the staff cost review only: reviewing costs
+    is a right staff have over every generation, and nobody else reaches this (404)."""
+    if not request.user.is_staff:
+        raise Http404
+    thumbnail = (
+        Thumbnail.objects.filter(image__generation__uuid=uuid, size=256)
+        .order_by("image__index")
+        .first()
+    )
+    if thumbnail is None:
+        raise Http404
+    return media.file_response(thumbnail.file.name, "image/webp")

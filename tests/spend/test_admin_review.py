@@ -212,3 +212,18 @@ def test_a_price_that_has_applied_cannot_be_edited_but_new_ones_can_be_added(cli
     future = Price.objects.get(per_image=Decimal("0.030"))
     form = client.get(reverse("admin:spend_price_change", args=[future.pk])).content.decode()
     assert 'name="per_image"' in form  # not applied yet: still editable
+
+
+def test_staff_see_each_runs_thumbnail_and_nobody_else_can(client, django_user_model) -> None:
+    from tests.factories import make_image
+
+    owner = django_user_model.objects.create_user("owner", password="pw-owner-1234")
+    staff = django_user_model.objects.create_user("boss", password="pw-boss-1234", is_staff=True)
+    image = make_image(owner)
+    url = reverse("spend:review_thumbnail", args=[image.generation.uuid])
+    client.force_login(owner)
+    assert client.get(url).status_code == 404  # not staff, even as the author
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"

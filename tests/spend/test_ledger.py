@@ -130,3 +130,22 @@ def test_months_follow_the_sites_time_zone(settings) -> None:
     # 03:00 UTC on 1 March is still 28 February in New York.
     assert month_of(datetime(2026, 3, 1, 3, 0, tzinfo=UTC)).isoformat() == "2026-02-01"
     assert month_of(datetime(2026, 3, 1, 6, 0, tzinfo=UTC)).isoformat() == "2026-03-01"
+
+
+def test_a_prediction_cancelled_at_the_provider_releases_its_hold(user, sim, pipeline) -> None:
+    generation = services.generation_create(owner=user, params=GenerationParams(prompt="x"))
+    pipeline.run_next()
+    generation.refresh_from_db()
+    # Deleting an unfinished prediction stops it at WaveSpeed: it is gone, uncharged.
+    sim.http.post(
+        "/api/v3/predictions/delete",
+        json={"ids": [generation.provider_id]},
+        headers={"Authorization": "Bearer k"},
+    ).raise_for_status()
+    generation = run(pipeline, generation)
+    assert generation.status == Status.FAILED
+    assert spent(period=month_of(generation.created_at), person_id=user.pk) == 0
+    assert entries(generation) == [
+        (EntryKind.HOLD, Decimal("0.028")),
+        (EntryKind.RELEASE, Decimal("0.028")),
+    ]

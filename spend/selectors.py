@@ -21,15 +21,10 @@ from generations.models import Generation, OutputImage, Status, Thumbnail
 from projects.models import Project
 
 from .models import Budget, EntryKind, LedgerEntry
-from .services import WARN_AT, month_of, percent_used, spent_in
+from .services import SIGNED, WARN_AT, Standing, month_of, spent_in
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=6)
-SIGNED = Case(
-    When(kind=EntryKind.RELEASE, then=-F("amount")),
-    default=F("amount"),
-    output_field=MONEY_FIELD,
-)
 TOP_RUNS = 10
 
 
@@ -64,26 +59,8 @@ def months_with_spend(*, entries: QuerySet[LedgerEntry], current: date) -> list[
     return sorted(months, reverse=True)
 
 
-@dataclass(frozen=True)
-class BudgetUse:
-    budget: Budget
-    used: Decimal
-
-    @property
-    def limit(self) -> Decimal:
-        return self.budget.monthly_limit
-
-    @property
-    def left(self) -> Decimal:
-        return max(self.limit - self.used, ZERO)
-
-    @property
-    def percent(self) -> int:
-        return percent_used(self.used, self.limit)
-
-
-def _budget_use(budget: Budget | None, period: date) -> BudgetUse | None:
-    return None if budget is None else BudgetUse(budget=budget, used=spent_in(budget, period))
+def _budget_use(budget: Budget | None, period: date) -> Standing | None:
+    return None if budget is None else Standing(budget=budget, used=spent_in(budget, period))
 
 
 def _per_day(entries: QuerySet[LedgerEntry]) -> dict[date, Decimal]:
@@ -99,7 +76,7 @@ class PersonMonth:
     by_resolution: list[tuple[str, Decimal]]
     by_project: list[tuple[str, Decimal]]
     generations: list[Generation]  # each with `.spend`
-    budget: BudgetUse | None
+    budget: Standing | None
     months: list[date] = field(default_factory=list)
 
 
@@ -146,7 +123,7 @@ class ProjectMonth:
     total: Decimal
     per_day: dict[date, Decimal]
     by_member: list[dict]  # username, total
-    budget: BudgetUse | None
+    budget: Standing | None
     months: list[date] = field(default_factory=list)
 
 
@@ -179,7 +156,7 @@ class Review:
     days: list[dict]  # day, total
     runs: list[Generation]  # the biggest, each with `.spend`
     failed: list[Generation]  # each with `.spend` and `.charged`
-    near_caps: list[BudgetUse]
+    near_caps: list[Standing]
 
 
 def _range_filter(start: date, end: date, prefix: str = "") -> Q:
@@ -242,7 +219,7 @@ def review(*, start: date, end: date) -> Review:
     )
 
 
-def budgets_near_cap(*, period: date) -> list[BudgetUse]:
+def budgets_near_cap(*, period: date) -> list[Standing]:
     """People's budgets at WARN_AT percent or more in a month, fullest first."""
     budgets = Budget.objects.filter(person__isnull=False).select_related("person")
     used = dict(
@@ -251,7 +228,7 @@ def budgets_near_cap(*, period: date) -> list[BudgetUse]:
         .annotate(total=_total())
         .values_list("person_id", "total")
     )
-    uses = [BudgetUse(budget=b, used=used.get(b.person_id, ZERO)) for b in budgets]
+    uses = [Standing(budget=b, used=used.get(b.person_id, ZERO)) for b in budgets]
     return sorted(
         (u for u in uses if u.percent >= WARN_AT), key=lambda u: (-u.percent, u.budget.pk)
     )

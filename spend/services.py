@@ -66,7 +66,7 @@ def month_of(at: datetime) -> date:
     return timezone.localtime(at).date().replace(day=1)
 
 
-_SIGNED = Case(
+SIGNED = Case(
     When(kind=EntryKind.RELEASE, then=-F("amount")),
     default=F("amount"),
     output_field=DecimalField(max_digits=14, decimal_places=6),
@@ -80,7 +80,7 @@ def spent(*, period: date, person_id: int | None = None, project_id: int | None 
         entries = entries.filter(person_id=person_id)
     if project_id is not None:
         entries = entries.filter(project_id=project_id)
-    return entries.aggregate(total=Sum(_SIGNED, default=Value(ZERO)))["total"] or ZERO
+    return entries.aggregate(total=Sum(SIGNED, default=Value(ZERO)))["total"] or ZERO
 
 
 def applicable_budgets(

@@ -17,9 +17,9 @@ def price_per_image(resolution: str, model: str = KLING_IMAGE_O3) -> Decimal:
     return price_for(model=model, resolution=resolution)
 
 
-def quote(*, resolution: str, num_images: int, series: bool = False) -> Decimal:
-    """What a run holds before it is sent: the price times the number of images."""
-    return price_per_image(resolution) * (SERIES_HOLD_IMAGES if series else num_images)
+def held_images(*, num_images: int, series: bool) -> int:
+    """How many images a run holds money for before it is sent."""
+    return SERIES_HOLD_IMAGES if series else num_images
 
 
 def format_usd(amount: Decimal) -> str:

@@ -94,22 +94,17 @@ def _quote_from(
     series = data.get("result_type") == ResultType.SERIES
     price = pricing.price_per_image(resolution)
     # What the submit will hold: a series holds the most a run can deliver.
-    hold = pricing.quote(resolution=resolution, num_images=num_images, series=series)
+    hold = price * pricing.held_images(num_images=num_images, series=series)
     budgets = spend.standings(person_id=person.pk, project_id=project.pk if project else None)
-    over = next((s for s in budgets if hold > s.limit - s.used), None)
-    refusal = (
-        str(spend.BudgetExceeded(budget=over.budget, left=over.limit - over.used, needed=hold))
-        if over
-        else ""
-    )
+    refusal = spend.first_exceeded(budgets, hold)
     return {
         "resolution": resolution,
         "num_images": num_images,
         "series": series,
         "price": pricing.format_usd(price),
-        "total": pricing.format_usd(pricing.quote(resolution=resolution, num_images=num_images)),
+        "total": pricing.format_usd(price * num_images),
         "budgets": budgets,
-        "refusal": refusal,
+        "refusal": str(refusal) if refusal else "",
     }
 
 
@@ -188,13 +183,20 @@ def generation_move(request: HttpRequest, uuid: str) -> HttpResponse:
 
 def _move_targets(request: HttpRequest, owner_id: int, source: Project | None) -> list[Project]:
     """The projects the viewer could move this into (an empty list hides the form)."""
+    memberships = {m.project_id: m for m in memberships_of(request.user)}
     targets = []
-    for project in projects_for_generating(request.user):
+    for membership in memberships.values():
         try:
-            check_move(user=request.user, owner_id=owner_id, source=source, target=project)
+            check_move(
+                user=request.user,
+                owner_id=owner_id,
+                source=source,
+                target=membership.project,
+                memberships=memberships,
+            )
         except MoveRefused:
             continue
-        targets.append(project)
+        targets.append(membership.project)
     return targets
 
 

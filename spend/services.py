@@ -96,15 +96,6 @@ def applicable_budgets(
     return list(budgets)
 
 
-def left_in(budget: Budget, period: date) -> Decimal:
-    used = spent(
-        period=period,
-        person_id=budget.person_id,
-        project_id=budget.project_id,
-    )
-    return budget.monthly_limit - used
-
-
 def reserve(*, generation, amount: Decimal) -> LedgerEntry:
     """Hold `amount` for a generation being created; raises BudgetExceeded, and then the
     caller's transaction (which created the generation) rolls back."""
@@ -113,16 +104,23 @@ def reserve(*, generation, amount: Decimal) -> LedgerEntry:
     budgets = applicable_budgets(
         person_id=generation.owner_id, project_id=generation.project_id, lock=True
     )
-    used_after: list[tuple[Budget, Decimal]] = []
-    for budget in budgets:
-        left = left_in(budget, period)
-        if amount > left:
-            raise BudgetExceeded(budget=budget, left=left, needed=amount)
-        used_after.append((budget, budget.monthly_limit - left + amount))
+    found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
+    if refusal := first_exceeded(found, amount):
+        raise refusal
     hold = _entry(generation, EntryKind.HOLD, amount)
-    for budget, used in used_after:
-        _alert_if_crossed(budget, period, used)
+    for standing in found:
+        _alert_if_crossed(standing.budget, period, standing.used + amount)
     return hold
+
+
+def first_exceeded(found: list[Standing], amount: Decimal) -> BudgetExceeded | None:
+    """The refusal for the first budget that `amount` would cross, if any: the one rule that
+    both the quote and the submit apply."""
+    for standing in found:
+        left = standing.limit - standing.used
+        if amount > left:
+            return BudgetExceeded(budget=standing.budget, left=left, needed=amount)
+    return None
 
 
 @dataclass(frozen=True)

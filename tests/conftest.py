@@ -71,6 +71,14 @@ class Simulator:
         log = self.http.get("/_sim/requests").raise_for_status().json()["data"]
         return [r for r in log if path_contains in r["path"]]
 
+    def delete_prediction(self, prediction_id: str) -> None:
+        """As a person would in WaveSpeed's dashboard: an unfinished one stops, uncharged."""
+        self.http.post(
+            "/api/v3/predictions/delete",
+            json={"ids": [prediction_id]},
+            headers={"Authorization": "Bearer test-key"},
+        ).raise_for_status()
+
     def predictions(self) -> list[dict[str, Any]]:
         return self.http.get("/_sim/predictions").raise_for_status().json()["data"]
 

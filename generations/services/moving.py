@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from projects.models import Project
+from projects.models import Membership, Project
 from projects.selectors import membership_for
 
 from ..models import Generation, OutputImage
@@ -20,21 +20,34 @@ class MoveRefused(Exception):
 
 
 def check_move(
-    *, user: AbstractBaseUser, owner_id: int, source: Project | None, target: Project
+    *,
+    user: AbstractBaseUser,
+    owner_id: int,
+    source: Project | None,
+    target: Project,
+    memberships: dict[int, Membership] | None = None,
 ) -> None:
+    """Raises MoveRefused. `memberships` (project id → the user's membership) spares a query
+    per project when many targets are checked at once."""
+
+    def membership(project: Project) -> Membership | None:
+        if memberships is not None:
+            return memberships.get(project.pk)
+        return membership_for(user, project)
+
     if source is not None and source.pk == target.pk:
         raise MoveRefused(f"It is already in {target.name}.")
     for project in (source, target):
         if project is not None and project.is_archived:
             raise MoveRefused(f"{project.name} is archived: nothing moves in or out.")
-    target_membership = membership_for(user, target)
+    target_membership = membership(target)
     if target_membership is None or not target_membership.can_generate:
         raise MoveRefused(f"You need to be an editor of {target.name} to move images into it.")
     if source is None:
         if owner_id != user.pk:
             raise MoveRefused("Only its author can move a personal image into a project.")
         return
-    source_membership = membership_for(user, source)
+    source_membership = membership(source)
     if source_membership is None or not source_membership.can_generate:
         raise MoveRefused(f"You need to be an editor of {source.name} to move images out of it.")
 

@@ -77,10 +77,9 @@ def generation_create(
         num_images=params.num_images,
         request_payload=build_payload(params),
         price_per_image=price,
-        quoted_cost=pricing.quote(
-            resolution=params.resolution,
-            num_images=params.num_images,
-            series=params.result_type == ResultType.SERIES,
+        quoted_cost=price
+        * pricing.held_images(
+            num_images=params.num_images, series=params.result_type == ResultType.SERIES
         ),
         next_step_at=timezone.now(),
     )

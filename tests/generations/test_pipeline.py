@@ -312,11 +312,7 @@ def test_a_prediction_that_disappears_fails_clearly(user, sim, pipeline) -> None
     generation = create(user)
     pipeline.run_next()
     generation.refresh_from_db()
-    sim.http.post(
-        "/api/v3/predictions/delete",
-        json={"ids": [generation.provider_id]},
-        headers={"Authorization": "Bearer k"},
-    ).raise_for_status()
+    sim.delete_prediction(generation.provider_id)
     generation = finish(pipeline, generation)
     assert generation.status == Status.FAILED
     assert generation.error_kind == "not_found"

@@ -180,3 +180,23 @@ def test_a_project_generation_saves_its_images_into_the_project(user, sim, pipel
     )
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
     assert generation.images.get().project == project
+
+
+def test_the_image_page_costs_the_same_queries_however_many_projects(client, user) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    image = make_image(user)
+    client.force_login(user)
+    url = reverse("generations:image_detail", args=[image.uuid])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    make_project(user, "One")
+    with_one = queries()
+    for n in range(5):
+        make_project(user, f"More {n}")
+    assert queries() == with_one

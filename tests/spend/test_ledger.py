@@ -136,12 +136,7 @@ def test_a_prediction_cancelled_at_the_provider_releases_its_hold(user, sim, pip
     generation = services.generation_create(owner=user, params=GenerationParams(prompt="x"))
     pipeline.run_next()
     generation.refresh_from_db()
-    # Deleting an unfinished prediction stops it at WaveSpeed: it is gone, uncharged.
-    sim.http.post(
-        "/api/v3/predictions/delete",
-        json={"ids": [generation.provider_id]},
-        headers={"Authorization": "Bearer k"},
-    ).raise_for_status()
+    sim.delete_prediction(generation.provider_id)
     generation = run(pipeline, generation)
     assert generation.status == Status.FAILED
     assert spent(period=month_of(generation.created_at), person_id=user.pk) == 0

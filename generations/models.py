@@ -92,7 +92,12 @@ class Generation(models.Model):
     model = models.CharField(max_length=100, default=KLING_IMAGE_O3)
 
     # What the person asked for. `request_payload` is the body exactly as sent to WaveSpeed.
-    prompt = models.TextField()
+    prompt = models.TextField(help_text="The prompt as sent to the provider.")
+    prompt_original = models.TextField(
+        blank=True,
+        help_text="What the person wrote before accepting the prompt enhancer's suggestion; "
+        "empty when the prompt was not enhanced.",
+    )
     aspect_ratio = models.CharField(
         max_length=8, choices=AspectRatio.choices, default=AspectRatio.AUTO
     )
@@ -215,7 +220,18 @@ class OutputImage(models.Model):
     content_type = models.CharField(max_length=40)
     sha256 = models.CharField(max_length=64)
     nsfw = models.BooleanField(default=False)
+    # A BlurHash of the image, computed when it is saved, drawn until the thumbnail arrives.
+    placeholder = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # In the trash: hidden from galleries, restorable until the purge removes row and files.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -225,6 +241,13 @@ class OutputImage(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="image_owner_recent"),
             models.Index(fields=["project", "-created_at", "-id"], name="image_project_recent"),
+            # Keyset over everything a person can see (own work and their projects').
+            models.Index(fields=["-created_at", "-id"], name="image_recent"),
+            models.Index(
+                fields=["deleted_at"],
+                name="image_trashed",
+                condition=models.Q(deleted_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -289,3 +312,170 @@ class ShareLink(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class Favourite(models.Model):
+    """A star one person put on one image."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    image = models.ForeignKey(OutputImage, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "image"], name="one_star_per_image"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.image_id}"
+
+
+class TrashAction(models.TextChoices):
+    TRASHED = "trashed", "Moved to the trash"
+    RESTORED = "restored", "Restored"
+    PURGED = "purged", "Removed for good"
+
+
+class TrashRecord(models.Model):
+    """Who deleted, restored or purged which image, and when. Kept after the image is gone."""
+
+    image = models.ForeignKey(
+        OutputImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    image_uuid = models.UUIDField(db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=8, choices=TrashAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty for the periodic purge.",
+    )
+    prompt = models.CharField(max_length=200, blank=True, help_text="The start of the prompt.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.image_uuid}"
+
+
+def reference_upload_to(instance: ReferenceImage, filename: str) -> str:
+    token = uuid.uuid4().hex
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"references/{token[:2]}/{token}.{extension}"
+
+
+class ReferenceImage(models.Model):
+    """A reference image as it will be sent: decoded, EXIF orientation applied, metadata gone.
+
+    One row per person and content: the same picture used twice is stored once."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="references"
+    )
+    # Set when the reference was taken from the gallery ("use as reference").
+    source_image = models.ForeignKey(
+        OutputImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    original_name = models.CharField(max_length=200, blank=True)
+    file = models.FileField(upload_to=reference_upload_to, max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=40)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "sha256"], name="one_reference_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or f"Reference {self.uuid}"
+
+
+class ProviderUpload(models.Model):
+    """Bytes already uploaded to WaveSpeed, by content hash, so they are not sent again while
+    the provider still keeps them (it deletes uploads after 7 days)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    download_url = models.URLField(max_length=1000)
+    bytes = models.PositiveBigIntegerField()
+    uploaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} → {self.download_url}"
+
+
+class GenerationReference(models.Model):
+    """The references of a generation, in the order they are sent (`<<<image_1>>>` is first)."""
+
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="reference_links"
+    )
+    reference = models.ForeignKey(ReferenceImage, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "position"], name="one_reference_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reference {self.position + 1} of {self.generation_id}"
+
+
+class EnhancementStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PromptEnhancement(models.Model):
+    """One use of the provider's prompt enhancer (`wavespeed-ai/prompt-optimizer`)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enhancements"
+    )
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(help_text="The prompt sent to the enhancer.")
+    style = models.CharField(max_length=16, default="default")
+    status = models.CharField(
+        max_length=8, choices=EnhancementStatus.choices, default=EnhancementStatus.QUEUED
+    )
+    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    suggestion = models.TextField(blank=True)
+    error_message = models.TextField(blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    price = models.DecimalField(max_digits=10, decimal_places=6)
+    cost = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Enhancement of {self.text[:40]} ({self.get_status_display()})"

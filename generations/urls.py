@@ -21,6 +21,9 @@ urlpatterns = [
         share_views.share_revoke,
         name="share_revoke",
     ),
+    # --- gallery: favourites, lightbox (issue 6) ---
+    # --- bulk actions and trash (issue 6) ---
+    # --- references and the prompt enhancer (issue 5) ---
     # Public, no login: the token is the whole key.
     path("s/<uuid:token>/", share_views.shared_image, name="shared_image"),
     path("s/<uuid:token>/image/", share_views.shared_image_file, name="shared_image_file"),

@@ -138,6 +138,8 @@ DARKROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("DARKROOM_TRUSTED_PROXY_COUNT"
 # New people join by an invitation link (staff create them); open sign-up is off by default.
 DARKROOM_OPEN_SIGNUP = env_bool("DARKROOM_OPEN_SIGNUP", False)
 DARKROOM_INVITATION_DAYS = int(os.environ.get("DARKROOM_INVITATION_DAYS") or 7)
+# Deleted images stay restorable in the trash this long; then a periodic task removes them.
+DARKROOM_TRASH_DAYS = int(os.environ.get("DARKROOM_TRASH_DAYS") or 30)
 
 # --- Email ------------------------------------------------------------------------------------
 # Password reset links. Printed on the console unless an SMTP server is configured.
@@ -219,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "generations.tasks.sweep_stuck_generations",
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
+    "purge-trash": {
+        "task": "generations.tasks.purge_trash",
+        "schedule": env_float("DARKROOM_PURGE_INTERVAL", 3600.0),
+    },
 }
 
 # --- WaveSpeed --------------------------------------------------------------------------------
@@ -239,6 +245,9 @@ WAVESPEED_CONNECT_TIMEOUT = env_float("WAVESPEED_CONNECT_TIMEOUT", 10.0)
 WAVESPEED_READ_TIMEOUT = env_float("WAVESPEED_READ_TIMEOUT", 30.0)
 WAVESPEED_SUBMIT_TIMEOUT = env_float("WAVESPEED_SUBMIT_TIMEOUT", 60.0)
 WAVESPEED_UPLOAD_TIMEOUT = env_float("WAVESPEED_UPLOAD_TIMEOUT", 120.0)
+# WaveSpeed deletes uploads after 7 days; an uploaded reference is reused for a day less, so a
+# generation never points at a file that is about to disappear.
+WAVESPEED_UPLOAD_REUSE_DAYS = env_float("WAVESPEED_UPLOAD_REUSE_DAYS", 6.0)
 
 # --- Generation pipeline ----------------------------------------------------------------------
 # Polling a prediction: first look after POLL_MIN_SECONDS, then each wait grows by POLL_FACTOR

@@ -8,7 +8,7 @@ PORT ?= 8000
 # Without a WaveSpeed key the built-in simulator stands in for the real API.
 PROCESSES := web worker beat $(if $(WAVESPEED_API_KEY),,simulator)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-gallery clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: install
 bench: install
 	$(BIN)/python bench/saving.py
 	$(BIN)/python bench/jobs_in_flight.py
+
+# PostgreSQL only: DATABASE_URL names its database (migrated and seeded on the first run).
+bench-gallery: install
+	$(BIN)/python bench/gallery.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

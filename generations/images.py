@@ -22,6 +22,8 @@ Decisions, with the figures from /work/shared/MEASURED.md behind them:
 - WebP quality 80, method 2: ~12 ms less per image than libwebp's default method 4 for ~3 %
   more bytes on our outputs (bench/saving.py prints both). At 200 generations on one
   two-slot worker that is ~1 s of wall time (bench/jobs_in_flight.py), which decided it.
+- The BlurHash placeholder comes from a 32 px copy of the upright 256 px thumbnail (about a
+  millisecond; generations/placeholders.py), not from another decode.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from io import BytesIO
 from typing import BinaryIO
 
 from PIL import Image
+
+from .placeholders import placeholder_from_image
 
 THUMBNAIL_SIZES: tuple[int, ...] = (256, 512)  # longest side in px, WebP
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -80,6 +84,7 @@ class ProcessedImage:
     width: int  # as stored in the file (before EXIF orientation)
     height: int
     thumbnails: tuple[Thumbnail, ...]  # in THUMBNAIL_SIZES order
+    placeholder: str = ""  # a BlurHash of the upright image (generations/placeholders.py)
 
 
 def sha256_file(fp: BinaryIO) -> str:
@@ -131,6 +136,9 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
         upright = resized
         if orientation in _TRANSPOSE_FOR_ORIENTATION:
             upright = resized.transpose(_TRANSPOSE_FOR_ORIENTATION[orientation])
+        if size == min(THUMBNAIL_SIZES):
+            # From the smallest thumbnail, already upright: about a millisecond.
+            placeholder = placeholder_from_image(upright)
         thumbnails.append(
             Thumbnail(
                 size=size,
@@ -146,6 +154,7 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
         width=width,
         height=height,
         thumbnails=tuple(thumbnails),
+        placeholder=placeholder,
     )
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,13 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import SignupForm
 from accounts.services import UsernameTaken
 from accounts.views import LOGIN_BACKEND
-from generations.selectors import project_gallery_images
+from generations.gallery_views import gallery_context
 
 from . import selectors, services
 from .forms import InviteForm, ProjectNameForm, RoleForm
 from .models import Membership, ProjectInvite
-
-GALLERY_PAGE_SIZE = 48
 
 
 @login_required
@@ -38,18 +35,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     project, membership = selectors.project_for_member(request.user, uuid)
-    page = Paginator(project_gallery_images(project=project), GALLERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # The project's page shows the gallery filtered to it; scrolling on continues in the gallery.
+    context = gallery_context(request, {"project": str(project.uuid)})
     return render(
         request,
         "projects/project_detail.html",
-        {
-            "project": project,
-            "membership": membership,
-            "page": page,
-            "memberships": selectors.memberships_of(request.user),
-        },
+        {**context, "project": project, "membership": membership},
     )
 
 

@@ -113,6 +113,7 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
                 content_type=processed.content_type,
                 sha256=downloaded.sha256,
                 nsfw=bool(nsfw_flags[index]) if index < len(nsfw_flags) else False,
+                placeholder=processed.placeholder,
             )
             Thumbnail.objects.bulk_create(
                 Thumbnail(

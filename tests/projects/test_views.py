@@ -139,8 +139,13 @@ def test_the_project_gallery_shows_every_members_images_with_the_author(
     assert str(theirs.uuid) in html and str(mine.uuid) in html
     assert str(personal.uuid) not in html
     assert "mallory" in html  # the author is shown
+    # The gallery's quick links lead to the same gallery, filtered to the project.
     switcher = client.get(reverse("generations:gallery")).content.decode()
-    assert reverse("projects:detail", args=[project.uuid]) in switcher
+    assert f'{reverse("generations:gallery")}?project={project.uuid}"' in switcher
+    filtered = client.get(reverse("generations:gallery"), {"project": str(project.uuid)})
+    html = filtered.content.decode()
+    assert str(theirs.uuid) in html and str(mine.uuid) in html
+    assert str(personal.uuid) not in html
 
 
 def test_moving_from_the_image_page(client, user) -> None:

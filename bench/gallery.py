@@ -1,0 +1,234 @@
+"""How fast the gallery answers at 100,000 images, in SQL queries, and in bytes (PostgreSQL).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/darkroom_bench .venv/bin/python bench/gallery.py
+
+Migrates the database and seeds it with `manage.py seed_gallery` if its data is not there;
+then, in this process, with django.test.Client logged in as `bench` (a member of all five
+seeded projects, so ~72,000 images are visible to them), times the server side of a GET
+(perf_counter around `client.get`: URL resolution, middleware, session, queries, rendering) of:
+the first gallery page, a page 50,000 images deep (a keyset cursor built from the 50,000th
+visible row), a filtered page, a search and its second page. Prints p50/p95/max, the SQL query
+count of each page (it must be the same whatever the depth), the page query's own time and the
+EXPLAIN ANALYZE of the deep page's keyset query, and the bytes of the first page: its HTML (raw
+and gzip) and the thumbnails it references. Never passes or fails on time. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+# As in production: no per-query debug log, and the test client's host allowed.
+os.environ.setdefault("DEBUG", "false")
+os.environ["ALLOWED_HOSTS"] = ",".join(
+    filter(None, [os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1"), "testserver"])
+)
+
+import django
+
+# WhiteNoise warns that collectstatic has not run: irrelevant to a page's server time.
+warnings.filterwarnings("ignore", message="No directory at")
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from generations.gallery import (  # noqa: E402
+    PAGE_SIZE,
+    Filters,
+    decode_cursor,
+    encode_cursor,
+    gallery_images,
+    gallery_page,
+)
+from generations.management.commands.seed_gallery import (  # noqa: E402
+    BENCH_USERNAME,
+    seeded_image_count,
+)
+
+DEEP = 50_000
+SEARCH = "lighthouse"
+FILTER = "resolution=2k&ratio=16:9"
+GOAL_P95_MS = 50.0
+
+
+@dataclass
+class Case:
+    name: str
+    url: str
+    filters: Filters
+    after: str | None = None
+    timings_ms: list[float] = field(default_factory=list)
+    queries: int = 0
+    imgs: int = 0
+    status: int = 0
+    db_ms: float = 0.0  # the page query alone, from EXPLAIN ANALYZE
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=50, help="timed GETs per page")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed GETs per page first")
+    parser.add_argument("--images", type=int, default=100_000, help="images to seed if none")
+    args = parser.parse_args()
+
+    if connection.vendor != "postgresql":
+        print(
+            "bench/gallery.py measures PostgreSQL only (its keyset and full-text indexes); "
+            f"this database is {connection.vendor}. Set DATABASE_URL, e.g. "
+            "postgres://postgres@127.0.0.1:5432/darkroom_bench.",
+            file=sys.stderr,
+        )
+        return 2
+    ensure_seeded(args.images)
+    bench = get_user_model().objects.get(username=BENCH_USERNAME)
+    client = Client()
+    client.force_login(bench)
+
+    cases, deep_cursor = build_cases(bench)
+    for case in cases:
+        measure(client, case, runs=args.runs, warmup=args.warmup)
+    print_timings(cases, runs=args.runs)
+    print_queries(cases)
+    print_explain(bench, deep_cursor)
+    print_bytes(client, bench)
+    return 0
+
+
+def ensure_seeded(images: int) -> None:
+    call_command("migrate", verbosity=0)  # as `make run` does; nothing when up to date
+    existing = seeded_image_count()
+    if existing:
+        print(f"Seed data found: {existing} images.")
+        return
+    print(f"No seed data: seeding {images} images (manage.py seed_gallery) ...")
+    started = time.perf_counter()
+    call_command("seed_gallery", images=images)
+    print(f"Seeded in {time.perf_counter() - started:.1f} s.")
+
+
+def build_cases(bench) -> tuple[list[Case], str]:
+    gallery = reverse("generations:gallery")
+    visible = gallery_images(user=bench, filters=Filters())
+    # The 50,000th visible row, found once with OFFSET (setup only; the page itself never does).
+    row = visible.values_list("created_at", "pk")[DEEP - 1 : DEEP].first()
+    if row is None:
+        raise SystemExit(f"bench sees fewer than {DEEP} images: reseed with --reset.")
+    deep_cursor = encode_cursor(*row)
+    searched = Filters(q=SEARCH)
+    search_next = gallery_page(user=bench, filters=searched).next_cursor
+    cases = [
+        Case("first page", gallery, Filters()),
+        Case(f"{DEEP:,} deep", f"{gallery}?after={deep_cursor}", Filters(), deep_cursor),
+        Case("filtered", f"{gallery}?{FILTER}", Filters(resolution="2k", ratio="16:9")),
+        Case(f"search {SEARCH!r}", f"{gallery}?q={SEARCH}", searched),
+    ]
+    if search_next:
+        url = f"{gallery}?q={SEARCH}&after={search_next}"
+        cases.append(Case("search, page 2", url, searched, search_next))
+    for case in cases:
+        case.db_ms = page_query_ms(bench, case)
+    return cases, deep_cursor
+
+
+def page_query_ms(bench, case: Case) -> float:
+    """Execution time of the page's main query (without its thumbnail prefetch)."""
+    after = decode_cursor(case.after) if case.after else None
+    query = gallery_images(user=bench, filters=case.filters, after=after)[: PAGE_SIZE + 1]
+    query.explain(analyze=True)  # once to warm the cache, as the timed runs are
+    plan = query.explain(analyze=True)
+    return float(plan.rsplit("Execution Time: ", 1)[1].split()[0])
+
+
+def measure(client: Client, case: Case, *, runs: int, warmup: int) -> None:
+    for _ in range(warmup):
+        client.get(case.url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(case.url)
+    case.queries = len(captured.captured_queries)
+    case.status = response.status_code
+    case.imgs = response.content.count(b"<img ")
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(case.url)
+        case.timings_ms.append((time.perf_counter() - started) * 1000)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def print_timings(cases: list[Case], *, runs: int) -> None:
+    print(f"\nServer time of a GET as `bench` ({runs} timed runs each; goal p95 < 50 ms):\n")
+    print(
+        "| page                | status | <img> | queries |  p50 ms |  p95 ms |  max ms "
+        "| goal | page query ms |"
+    )
+    print(
+        "|---------------------|--------|-------|---------|---------|---------|---------"
+        "|------|---------------|"
+    )
+    for case in cases:
+        p95 = percentile(case.timings_ms, 0.95)
+        print(
+            f"| {case.name:<19} | {case.status:>6} | {case.imgs:>5} | {case.queries:>7} "
+            f"| {statistics.median(case.timings_ms):>7.1f} | {p95:>7.1f} "
+            f"| {max(case.timings_ms):>7.1f} | {'met' if p95 < GOAL_P95_MS else 'MISS':>4} "
+            f"| {case.db_ms:>13.2f} |"
+        )
+    print("(page query ms: the page's main SQL query alone, from EXPLAIN ANALYZE)")
+    for case in cases:
+        print(f"  {case.name}: {case.url}")
+
+
+def print_queries(cases: list[Case]) -> None:
+    counts = {case.queries for case in cases}
+    verdict = "the same on every page" if len(counts) == 1 else f"DIFFERENT: {sorted(counts)}"
+    print(f"\nSQL queries per page: {verdict}.")
+
+
+def print_explain(bench, deep_cursor: str) -> None:
+    cursor = decode_cursor(deep_cursor)
+    deep = gallery_images(user=bench, filters=Filters(), after=cursor)[: PAGE_SIZE + 1]
+    print(f"\nEXPLAIN ANALYZE of the {DEEP:,}-deep page's keyset query:\n")
+    print(deep.explain(analyze=True, buffers=True))
+
+
+def print_bytes(client: Client, bench) -> None:
+    html = client.get(reverse("generations:gallery")).content
+    page = gallery_page(user=bench, filters=Filters())
+    by_size: dict[int, int] = {}
+    for image in page.images:
+        for thumb in image.thumbnails.all():
+            by_size[thumb.size] = by_size.get(thumb.size, 0) + thumb.bytes
+    tags = html.count(b"<img ")
+    print(f"\nBytes of the first gallery page ({len(page.images)} tiles, {tags} <img> tags):\n")
+    print("| part                         |      bytes |")
+    print("|------------------------------|------------|")
+    print(f"| HTML, raw                    | {len(html):>10,} |")
+    print(f"| HTML, gzip -6                | {len(gzip.compress(html, 6)):>10,} |")
+    for size in sorted(by_size):
+        print(f"| thumbnails, all at {size:>3} px    | {by_size[size]:>10,} |")
+    total = len(gzip.compress(html, 6)) + min(by_size.values(), default=0)
+    print(f"| HTML gzip + 256 px thumbnails | {total:>10,} |")
+    print(
+        "Thumbnail bytes are the rows' stored `Thumbnail.bytes` (the seed scales its real files' "
+        "sizes by pixel area). Which size a browser fetches depends on `sizes` and the screen's "
+        "pixel density."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The gallery's filters, read from the URL (GET) so a view can be bookmarked and shared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+
+from accounts.selectors import display_name_of
+from projects.models import Membership
+
+from .gallery import Cursor, Filters, InvalidCursor, decode_cursor
+from .models import AspectRatio, Resolution
+
+PERSONAL = "personal"
+STATUS_CHOICES = [("kept", "Kept"), ("trash", "Trash")]
+NSFW_CHOICES = [("any", "Any"), ("only", "Only NSFW"), ("hide", "Hide NSFW")]
+# The order of the parameters in URLs the gallery writes.
+PARAMETERS = (
+    "q",
+    "project",
+    "author",
+    "from",
+    "to",
+    "ratio",
+    "resolution",
+    "status",
+    "starred",
+    "nsfw",
+)
+
+
+class GalleryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search prompts")
+    project = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "That project is not one of yours."},
+    )
+    author = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "Nobody by that name shares a project with you."},
+    )
+    ratio = forms.ChoiceField(
+        required=False, label="Aspect ratio", choices=[("", "Any ratio"), *AspectRatio.choices]
+    )
+    resolution = forms.ChoiceField(
+        required=False,
+        label="Resolution",
+        choices=[("", "Any resolution"), *Resolution.choices],
+    )
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+    starred = forms.ChoiceField(
+        required=False, label="Favourites only", choices=[("", "All"), ("1", "Favourites")]
+    )
+    nsfw = forms.ChoiceField(required=False, label="NSFW", choices=NSFW_CHOICES)
+    after = forms.CharField(required=False)
+
+    def __init__(
+        self,
+        data: object,
+        *,
+        memberships: Sequence[Membership],
+        authors: Sequence[AbstractBaseUser],
+    ) -> None:
+        super().__init__(data)
+        # `from` is a Python keyword, so these two cannot be declared as class attributes.
+        date = forms.DateInput(attrs={"type": "date"})
+        self.fields["from"] = forms.DateField(required=False, label="From", widget=date)
+        self.fields["to"] = forms.DateField(required=False, label="To", widget=date)
+        self.projects = {str(m.project.uuid): m.project for m in memberships}
+        self.fields["project"].choices = [
+            ("", "All projects"),
+            (PERSONAL, "Personal"),
+            *((key, project.name) for key, project in self.projects.items()),
+        ]
+        self.authors = {u.get_username(): u for u in authors}
+        self.fields["author"].choices = [
+            ("", "Anyone"),
+            *((name, display_name_of(u)) for name, u in self.authors.items()),
+        ]
+
+    def clean_after(self) -> Cursor | None:
+        value = self.cleaned_data["after"]
+        if not value:
+            return None
+        try:
+            return decode_cursor(value)
+        except InvalidCursor as exc:
+            raise forms.ValidationError(
+                "This page link is broken or out of date: start again from the newest images."
+            ) from exc
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            self.add_error("to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        project_key = data["project"]
+        return Filters(
+            project=self.projects.get(project_key),
+            personal=project_key == PERSONAL,
+            # The username in the URL, the id in the query: no join to find the person.
+            author_id=self.authors[data["author"]].pk if data["author"] else None,
+            date_from=data["from"],
+            date_to=data["to"],
+            ratio=data["ratio"],
+            resolution=data["resolution"],
+            trash=data["status"] == "trash",
+            starred=data["starred"] == "1",
+            nsfw=data["nsfw"] or "any",
+            q=data["q"].strip(),
+        )
+
+    def query(self, **changes: str) -> str:
+        """This view's parameters (valid ones only) with `changes`, as a query string."""
+        source = self.cleaned_data if self.is_valid() else {}
+        params = {}
+        for name in PARAMETERS:
+            value = changes.get(name, source.get(name))
+            if value:
+                params[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        params.update({k: v for k, v in changes.items() if k not in PARAMETERS and v})
+        return urlencode(params)
+
+    @property
+    def is_filtered(self) -> bool:
+        """Anything narrows the view beyond the default (kept images, everything)."""
+        if not self.is_valid():
+            return False
+        data = self.cleaned_data
+        return any(data.get(name) for name in PARAMETERS if name not in ("status", "nsfw")) or (
+            data.get("nsfw") not in ("", "any")
+        )

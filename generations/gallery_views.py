@@ -1,0 +1,78 @@
+"""The gallery page (with its endless-scroll partial) and the star on an image."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from projects.selectors import memberships_of
+
+from . import selectors
+from .forms_gallery import GalleryFilterForm
+from .gallery import Filters, gallery_authors, gallery_page
+from .services.favourites import favourite_set
+
+
+@login_required
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    context = gallery_context(request, request.GET)
+    # htmx asks for the next page as the sentinel comes into view: the tiles and a new sentinel.
+    template = "generations/_gallery_page.html" if request.htmx else "generations/gallery.html"
+    status = 200 if context["form"].is_valid() else 400
+    return render(request, template, context, status=status)
+
+
+def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> dict[str, object]:
+    """What the gallery grid needs for `data`'s filters; also used by a project's page."""
+    memberships = memberships_of(request.user)
+    form = GalleryFilterForm(
+        data, memberships=memberships, authors=gallery_authors(user=request.user)
+    )
+    page = None
+    next_url = ""
+    if form.is_valid():
+        filters = form.filters()
+        page = gallery_page(user=request.user, filters=filters, after=form.cleaned_data["after"])
+        if page.next_cursor:
+            next_url = f"{reverse('generations:gallery')}?{form.query(after=page.next_cursor)}"
+    else:
+        filters = Filters()
+    return {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "next_url": next_url,
+        "memberships": memberships,
+        # Bulk moves go into projects where the viewer may put images: editor or owner.
+        "move_targets": [m.project for m in memberships if m.can_generate],
+        "trash_days": settings.DARKROOM_TRASH_DAYS,
+    }
+
+
+@login_required
+@require_POST
+def image_favourite(request: HttpRequest, uuid: str) -> HttpResponse:
+    image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    wanted = {"1": True, "0": False}.get(request.POST.get("star", ""))
+    starred = favourite_set(user=request.user, image=image, starred=wanted)
+    if request.htmx:
+        return render(
+            request,
+            "generations/_favourite_button.html",
+            {"image": image, "starred": starred, "next": request.POST.get("next", "")},
+        )
+    return redirect(_safe_next(request) or reverse("generations:image_detail", args=[image.uuid]))
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""

@@ -1,0 +1,152 @@
+"""A streamed ZIP of originals, with their metadata as JSON and CSV beside them.
+
+Nothing is held whole in memory: each original is read through the storage API in chunks (local
+files and S3 alike) only when the archive reaches it, and the archive is sent as it is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import zipstream
+from django.core.files.storage import default_storage
+
+from accounts.selectors import display_name_of
+
+from ..models import OutputImage
+
+CHUNK_BYTES = 256 * 1024
+# Beyond six places (money's precision everywhere else) a share of a cost is rounded.
+COST_PLACES = Decimal("0.000001")
+
+CSV_COLUMNS = (
+    "file",
+    "uuid",
+    "prompt",
+    "prompt_original",
+    "aspect_ratio",
+    "resolution",
+    "result_type",
+    "num_images",
+    "request_payload",
+    "author",
+    "project",
+    "cost",
+    "created_at",
+    "width",
+    "height",
+    "sha256",
+)
+# People write these; a spreadsheet must not take them for formulas.
+TEXT_COLUMNS = ("prompt", "prompt_original", "author", "project")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def archive_name(now: datetime) -> str:
+    return f"darkroom-{now:%Y-%m-%d-%H%M%S}.zip"
+
+
+def archive_stream(*, images: Sequence[OutputImage]) -> zipstream.ZipStream:
+    """The images need `generation`, `project` and `owner__profile` loaded (no query each)."""
+    archive = zipstream.ZipStream(compress_type=zipstream.ZIP_STORED)  # images are compressed
+    rows = []
+    for image in images:
+        name = image.download_name
+        archive.add(_chunks(image.file.name), name)
+        rows.append(image_metadata(image, name))
+    archive.add(json.dumps({"images": rows}, indent=2, ensure_ascii=False), "metadata.json")
+    archive.add(metadata_csv(rows), "metadata.csv")
+    return archive
+
+
+def image_metadata(image: OutputImage, name: str) -> dict[str, object]:
+    generation = image.generation
+    return {
+        "file": name,
+        "uuid": str(image.uuid),
+        "prompt": generation.prompt,
+        "prompt_original": generation.prompt_original,
+        "parameters": {
+            "aspect_ratio": generation.aspect_ratio,
+            "resolution": generation.resolution,
+            "result_type": generation.result_type,
+            "num_images": generation.num_images,
+            "request_payload": generation.request_payload,
+        },
+        "author": display_name_of(image.owner),
+        "project": image.project.name if image.project else "",
+        "cost": image_cost(image),
+        "created_at": image.created_at.isoformat(),
+        "width": image.width,
+        "height": image.height,
+        "sha256": image.sha256,
+    }
+
+
+def image_cost(image: OutputImage) -> str:
+    """The generation's charged cost shared by the images billed, as an exact decimal string
+    ("" while nothing is charged)."""
+    generation = image.generation
+    billed = generation.billed_images
+    if generation.cost is None or not billed:
+        return ""
+    share = generation.cost / billed
+    if share != share.quantize(COST_PLACES):
+        share = share.quantize(COST_PLACES)
+    return format(share, "f")
+
+
+def metadata_csv(rows: Sequence[dict[str, object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        parameters = row["parameters"]
+        flat = {**row, **parameters}
+        flat["request_payload"] = json.dumps(parameters["request_payload"], ensure_ascii=False)
+        for column in TEXT_COLUMNS:
+            flat[column] = _inert(flat[column])
+        writer.writerow({column: flat[column] for column in CSV_COLUMNS})
+    # With a byte order mark, spreadsheets read the UTF-8 prompts correctly.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _inert(text: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (metadata.json keeps
+    it exact)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _chunks(name: str) -> Iterator[bytes]:
+    # A generator: the file is opened only when the archive reaches it, and closed after.
+    if _is_s3(default_storage):
+        yield from _s3_chunks(name)
+        return
+    with default_storage.open(name, "rb") as file:
+        yield from file.chunks(CHUNK_BYTES)
+
+
+def _is_s3(storage: object) -> bool:
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:
+        return False
+    return isinstance(storage, S3Storage)
+
+
+def _s3_chunks(name: str) -> Iterator[bytes]:
+    """The object's body as it arrives: django-storages' S3File would first download the
+    whole object into a temporary file held in memory (AWS_S3_MAX_MEMORY_SIZE is 0)."""
+    from storages.utils import clean_name
+
+    key = default_storage._normalize_name(clean_name(name))
+    body = default_storage.bucket.Object(key).get()["Body"]
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()

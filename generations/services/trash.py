@@ -1,0 +1,170 @@
+"""The trash: delete (restorable), restore, and the periodic purge that removes for good.
+
+Who may trash or restore an image: its author, or an owner/editor of its project (an archived
+project is frozen: only authors act there). Every move in and out is recorded in a TrashRecord,
+which outlives the image.
+
+Trashed images stay visible to whoever could see them (so they can be found and restored), but
+leave galleries, the recent list and share links. After settings.DARKROOM_TRASH_DAYS the purge
+deletes the rows, then (after commit) the files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Membership
+
+from ..models import OutputImage, Thumbnail, TrashAction, TrashRecord
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH = 500
+PROMPT_START = TrashRecord._meta.get_field("prompt").max_length
+
+
+class TrashRefused(Exception):
+    """The message is for the person who asked."""
+
+
+def purge_date(image: OutputImage) -> datetime | None:
+    """When a trashed image is removed for good (the next purge run after this)."""
+    if image.deleted_at is None:
+        return None
+    return image.deleted_at + timedelta(days=settings.DARKROOM_TRASH_DAYS)
+
+
+def check_trash(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> None:
+    """Raises TrashRefused unless the person may trash (and restore) every one of the images."""
+    project_ids = {image.project_id for image in images if image.owner_id != user.pk}
+    project_ids.discard(None)
+    editing = {
+        membership.project_id
+        for membership in Membership.objects.filter(
+            user=user, project_id__in=project_ids
+        ).select_related("project")
+        if membership.can_generate
+    }
+    for image in images:
+        if image.owner_id != user.pk and image.project_id not in editing:
+            raise TrashRefused(
+                "Only an image's author or an editor of its project can delete or restore it."
+            )
+
+
+def may_trash(*, user: AbstractBaseUser, image: OutputImage) -> bool:
+    try:
+        check_trash(user=user, images=[image])
+    except TrashRefused:
+        return False
+    return True
+
+
+@transaction.atomic
+def images_trash(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> int:
+    """Moves the images to the trash; returns how many moved (already trashed ones don't)."""
+    check_trash(user=user, images=images)
+    claimed = _claim(images, trashed=False)
+    OutputImage.objects.filter(pk__in=[i.pk for i in claimed], deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=user
+    )
+    _record(claimed, TrashAction.TRASHED, actor=user)
+    return len(claimed)
+
+
+@transaction.atomic
+def images_restore(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> int:
+    """Takes the images out of the trash; returns how many came back."""
+    check_trash(user=user, images=images)
+    claimed = _claim(images, trashed=True)
+    OutputImage.objects.filter(pk__in=[i.pk for i in claimed], deleted_at__isnull=False).update(
+        deleted_at=None, deleted_by=None
+    )
+    _record(claimed, TrashAction.RESTORED, actor=user)
+    return len(claimed)
+
+
+def _claim(images: Sequence[OutputImage], *, trashed: bool) -> list[OutputImage]:
+    """The images still in the state to leave, locked: a double submit (two requests at once)
+    finds them gone the second time, so each move is recorded once. SQLite serialises the
+    whole transaction instead (BEGIN IMMEDIATE)."""
+    pks = set(
+        OutputImage.objects.select_for_update()
+        .filter(pk__in=[image.pk for image in images], deleted_at__isnull=not trashed)
+        .values_list("pk", flat=True)
+    )
+    return [image for image in images if image.pk in pks]
+
+
+def _record(images: Sequence[OutputImage], action: str, *, actor: AbstractBaseUser | None) -> None:
+    TrashRecord.objects.bulk_create(
+        TrashRecord(
+            image=image,
+            image_uuid=image.uuid,
+            owner_id=image.owner_id,
+            project_id=image.project_id,
+            action=action,
+            actor=actor,
+            prompt=image.generation.prompt[:PROMPT_START],
+        )
+        for image in images
+    )
+
+
+# The purge.
+
+
+def trash_purge(*, batch_size: int = PURGE_BATCH) -> int:
+    """Removes every image trashed more than DARKROOM_TRASH_DAYS ago; returns how many.
+
+    In batches, each its own transaction; files go only after their rows are committed, so a
+    failure leaves a row (retried next run) rather than a row without its file. Safe to run
+    twice, also at once: rows another run holds are skipped."""
+    cutoff = timezone.now() - timedelta(days=settings.DARKROOM_TRASH_DAYS)
+    total = 0
+    while True:
+        purged = _purge_batch(cutoff=cutoff, limit=batch_size)
+        total += purged
+        if purged < batch_size:
+            return total
+
+
+@transaction.atomic
+def _purge_batch(*, cutoff: datetime, limit: int) -> int:
+    images = list(
+        OutputImage.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(deleted_at__lt=cutoff)
+        .select_related("generation")
+        .order_by("deleted_at", "pk")[:limit]
+    )
+    if not images:
+        return 0
+    pks = [image.pk for image in images]
+    names = {image.file.name for image in images}
+    names.update(Thumbnail.objects.filter(image_id__in=pks).values_list("file", flat=True))
+    _record(images, TrashAction.PURGED, actor=None)
+    OutputImage.objects.filter(pk__in=pks).delete()  # thumbnails, stars, share links cascade
+    # A file other rows still point at stays (the seeded gallery shares its files).
+    names -= set(OutputImage.objects.filter(file__in=names).values_list("file", flat=True))
+    names -= set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))
+    transaction.on_commit(partial(_delete_files, sorted(names)))
+    return len(images)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            # The rows are gone already: a file left behind is only wasted space, and must not
+            # stop the others from being removed.
+            logger.exception("Could not delete %s from the storage", name)

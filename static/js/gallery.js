@@ -1,0 +1,258 @@
+// The gallery: selection (click, shift-click for a range, select all), NSFW reveal and the
+// lightbox (arrows, Escape, `f` to favourite). Everything is delegated from `document`, so tiles
+// appended by endless scroll work without being wired up again. Without JavaScript the page
+// still works: links open the image page and checkboxes post with the bulk form.
+(() => {
+  "use strict";
+
+  const TILE = "[data-gallery] [data-tile]";
+  const tiles = () => Array.from(document.querySelectorAll(TILE));
+  const boxOf = (tile) => tile.querySelector("input.pick");
+  const thumbOf = (tile) => tile.querySelector("a.thumb");
+
+  // --- Selection -------------------------------------------------------------------------
+  let anchor = null; // the tile of the last plain click: the start of a shift-click range
+
+  function selectedCount() {
+    return tiles().filter((tile) => boxOf(tile).checked).length;
+  }
+
+  function refreshSelection() {
+    const count = selectedCount();
+    const all = tiles();
+    for (const tile of all) tile.classList.toggle("selected", boxOf(tile).checked);
+    for (const out of document.querySelectorAll("[data-selected-count]")) {
+      out.textContent = String(count);
+    }
+    for (const button of document.querySelectorAll("#bulk-form [data-needs-selection]")) {
+      button.disabled = count === 0;
+    }
+    const selectAll = document.querySelector("[data-select-all]");
+    if (selectAll) {
+      selectAll.hidden = all.length === 0;
+      const everything = all.length > 0 && count === all.length;
+      selectAll.textContent = everything ? "Clear selection" : "Select all on page";
+    }
+  }
+
+  function setRange(from, to, checked) {
+    const all = tiles();
+    const [a, b] = [all.indexOf(from), all.indexOf(to)].sort((x, y) => x - y);
+    if (a < 0) return;
+    for (let i = a; i <= b; i += 1) boxOf(all[i]).checked = checked;
+  }
+
+  // `tile`'s box has its new state; with shift, every tile from the anchor to it follows.
+  function picked(tile, shift) {
+    if (shift && anchor && anchor !== tile && document.contains(anchor)) {
+      setRange(anchor, tile, boxOf(tile).checked);
+    } else {
+      anchor = tile;
+    }
+    refreshSelection();
+  }
+
+  document.addEventListener("click", (event) => {
+    const box = event.target.closest(`${TILE} input.pick`);
+    if (box) {
+      picked(box.closest("[data-tile]"), event.shiftKey); // the browser has toggled it
+      return;
+    }
+    const selectAll = event.target.closest("[data-select-all]");
+    if (selectAll) {
+      const all = tiles();
+      const everything = all.length > 0 && all.every((tile) => boxOf(tile).checked);
+      for (const tile of all) boxOf(tile).checked = !everything;
+      refreshSelection();
+      return;
+    }
+    const link = event.target.closest(`${TILE} a.thumb`);
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.altKey) return;
+    const tile = link.closest("[data-tile]");
+    event.preventDefault();
+    if (link.classList.contains("nsfw") && !link.classList.contains("revealed")) {
+      link.classList.add("revealed"); // the first click shows a blurred image
+      return;
+    }
+    // While something is selected, or with shift, a click on an image selects it instead.
+    if (event.shiftKey || selectedCount() > 0) {
+      const box = boxOf(tile);
+      box.checked = event.shiftKey ? true : !box.checked;
+      picked(tile, event.shiftKey);
+      return;
+    }
+    openLightbox(tile);
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.closest(`${TILE} input.pick`)) refreshSelection();
+  });
+
+  // --- Lightbox ------------------------------------------------------------------------
+  const dialog = () => document.querySelector("[data-lightbox]");
+  let current = null; // the tile shown
+  let wantNext = false; // → was pressed on the last loaded tile: show the next once it arrives
+
+  function largestThumb(img) {
+    // The last srcset entry is the largest stored thumbnail (512), else the tile's own src.
+    const entries = (img.getAttribute("srcset") || "").split(",").map((s) => s.trim());
+    const last = entries.filter(Boolean).pop();
+    return last ? last.split(/\s+/)[0] : img.currentSrc || img.src;
+  }
+
+  function originalUrl(tile) {
+    const grid = tile.closest("[data-gallery]");
+    return grid.dataset.originalUrl.replace(
+      "00000000-0000-0000-0000-000000000000",
+      tile.dataset.uuid,
+    );
+  }
+
+  function starOf(tile) {
+    return tile.querySelector("button.star");
+  }
+
+  function show(tile) {
+    const box = dialog();
+    current = tile;
+    const img = thumbOf(tile).querySelector("img");
+    const stage = box.querySelector("[data-lightbox-stage]");
+    const preview = box.querySelector("[data-lightbox-preview]");
+    const full = box.querySelector("[data-lightbox-full]");
+    // The 512 thumbnail at once; the original loads over it and replaces it when complete.
+    preview.src = img ? largestThumb(img) : "";
+    preview.alt = img ? img.alt : "";
+    full.hidden = true;
+    full.removeAttribute("src");
+    const wanted = originalUrl(tile);
+    full.onload = () => {
+      if (current === tile) full.hidden = false;
+    };
+    full.src = wanted;
+    full.alt = preview.alt;
+    const link = thumbOf(tile);
+    stage.classList.toggle(
+      "nsfw",
+      link.classList.contains("nsfw") && !link.classList.contains("revealed"),
+    );
+    box.querySelector("[data-lightbox-prompt]").textContent = preview.alt;
+    box.querySelector("[data-lightbox-page]").href = link.href;
+    refreshStar();
+    const all = tiles();
+    const index = all.indexOf(tile);
+    box.querySelector("[data-lightbox-prev]").disabled = index <= 0;
+    box.querySelector("[data-lightbox-next]").disabled =
+      index === all.length - 1 && !document.querySelector(".gallery-more");
+    // Behind the overlay the grid follows, so endless scroll loads more as we go.
+    tile.scrollIntoView({ block: "nearest" });
+    if (index >= all.length - 3) loadMore();
+  }
+
+  function refreshStar() {
+    if (!current) return;
+    const star = starOf(current);
+    const on = star && star.getAttribute("aria-pressed") === "true";
+    const button = dialog().querySelector("[data-lightbox-star]");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? "★ Favourite" : "☆ Favourite";
+  }
+
+  function loadMore() {
+    const sentinel = document.querySelector(".gallery-more");
+    if (!sentinel || sentinel.hasAttribute("data-hx-revealed")) return;
+    // What htmx's own `revealed` trigger does, marked so that scrolling cannot fire it again.
+    sentinel.setAttribute("data-hx-revealed", "true");
+    sentinel.dispatchEvent(new Event("revealed"));
+  }
+
+  function step(delta) {
+    if (!current) return;
+    const all = tiles();
+    const next = all[all.indexOf(current) + delta];
+    if (next) {
+      show(next);
+    } else if (delta > 0 && document.querySelector(".gallery-more")) {
+      wantNext = true;
+      loadMore();
+    }
+  }
+
+  function openLightbox(tile) {
+    const box = dialog();
+    if (!box) return;
+    wantNext = false;
+    show(tile);
+    if (!box.open) box.showModal();
+    box.querySelector("[data-lightbox-close]").focus();
+  }
+
+  function toggleFavourite() {
+    const star = current && starOf(current);
+    if (!star) return;
+    // The tile's own form: htmx posts it (with the CSRF header from <body>) and swaps it.
+    star.form.requestSubmit();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const box = dialog();
+    if (!box || !box.open || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "ArrowRight") step(1);
+    else if (event.key === "ArrowLeft") step(-1);
+    else if (event.key === "f" || event.key === "F") toggleFavourite();
+    else return;
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", (event) => {
+    const box = dialog();
+    if (!box || !box.open) return;
+    if (event.target.closest("[data-lightbox-prev]")) step(-1);
+    else if (event.target.closest("[data-lightbox-next]")) step(1);
+    else if (event.target.closest("[data-lightbox-star]")) toggleFavourite();
+    else if (event.target.closest("[data-lightbox-close]")) box.close();
+    else if (event.target.closest("[data-lightbox-stage].nsfw")) {
+      event.target.closest("[data-lightbox-stage]").classList.remove("nsfw");
+      thumbOf(current).classList.add("revealed");
+    } else if (event.target === box) box.close(); // a click on the dark surround
+  });
+
+  document.addEventListener(
+    "close",
+    (event) => {
+      if (!event.target.matches || !event.target.matches("[data-lightbox]")) return;
+      const full = event.target.querySelector("[data-lightbox-full]");
+      full.removeAttribute("src"); // stop loading a large original nobody looks at
+      if (current && document.contains(current)) thumbOf(current).focus();
+      current = null;
+      wantNext = false;
+    },
+    true,
+  );
+
+  // htmx swapped something: new tiles arrived, or a star changed.
+  document.addEventListener("htmx:afterSettle", () => {
+    refreshSelection();
+    refreshStar();
+    if (wantNext && current) {
+      wantNext = false;
+      step(1);
+    }
+  });
+
+  // Filters: leave empty and default fields out of the URL, so a bookmark reads well.
+  const DEFAULTS = { nsfw: "any", status: "kept" };
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest(".gallery-filters");
+    if (!form) return;
+    for (const field of form.querySelectorAll("input, select")) {
+      if (!field.name || (field.type === "checkbox" && !field.checked)) continue;
+      if (field.value === "" || DEFAULTS[field.name] === field.value) field.disabled = true;
+    }
+    // Back from the next page, the fields must be usable again (the page may come from cache).
+    setTimeout(() => {
+      for (const field of form.querySelectorAll("[disabled]")) field.disabled = false;
+    }, 0);
+  });
+
+  document.addEventListener("DOMContentLoaded", refreshSelection);
+})();

@@ -1,0 +1,129 @@
+"""The gallery as a person uses it: endless scroll, filters, stars, the lightbox, a ZIP."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from generations.models import Favourite, OutputImage
+from tests.factories import make_image
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+COUNT = 60
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.get_fixed_timezone(0))
+
+
+def make_images(owner) -> list[OutputImage]:
+    """60 images a minute apart, every fifth of a lighthouse; newest first."""
+    made = []
+    for i in range(COUNT):
+        prompt = f"lighthouse number {i}" if i % 5 == 0 else f"a red kite, take {i}"
+        image = make_image(owner, prompt=prompt)
+        OutputImage.objects.filter(pk=image.pk).update(created_at=T0 + timedelta(minutes=i))
+        made.append(image)
+    return made[::-1]
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_scroll_filter_star_lightbox_and_zip(page, django_user_model) -> None:
+    from playwright.sync_api import expect
+
+    ada = django_user_model.objects.create_user("ada", password="pw-ada-123456")
+    newest_first = make_images(ada)
+    log_in(page, "ada", "pw-ada-123456")
+
+    # 1. The first page has 48 tiles; scrolling to the end brings the other 12, once each.
+    page.goto("/gallery/")
+    tiles = page.locator("[data-gallery] [data-tile]")
+    expect(tiles).to_have_count(48)
+    page.locator(".gallery-more").scroll_into_view_if_needed()
+    expect(tiles).to_have_count(COUNT)
+    expect(page.locator(".gallery-more")).to_have_count(0)
+    shown = tiles.evaluate_all("ts => ts.map(t => t.dataset.uuid)")
+    assert shown == [str(image.uuid) for image in newest_first]
+
+    # 2. The lightbox: the newest image, → and ← across tiles, `f` stars, Escape closes.
+    page.evaluate("window.scrollTo(0, 0)")
+    tiles.nth(0).locator("a.thumb").click()
+    lightbox = page.locator("[data-lightbox]")
+    expect(lightbox).to_be_visible()
+    prompt = lightbox.locator("[data-lightbox-prompt]")
+    expect(prompt).to_have_text(newest_first[0].generation.prompt)
+    full = lightbox.locator("[data-lightbox-full]")
+    expect(full).to_be_visible()  # the original loaded over the thumbnail
+    assert full.evaluate("img => img.naturalWidth") == newest_first[0].width
+    page.keyboard.press("ArrowRight")
+    expect(prompt).to_have_text(newest_first[1].generation.prompt)
+    page.keyboard.press("ArrowRight")
+    expect(prompt).to_have_text(newest_first[2].generation.prompt)
+    page.keyboard.press("ArrowLeft")
+    expect(prompt).to_have_text(newest_first[1].generation.prompt)
+    page.keyboard.press("f")
+    expect(lightbox.locator("[data-lightbox-star]")).to_have_attribute("aria-pressed", "true")
+    expect(tiles.nth(1).locator("button.star")).to_have_attribute("aria-pressed", "true")
+    assert Favourite.objects.filter(user=ada, image=newest_first[1]).exists()
+    page.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
+    expect(tiles.nth(1).locator("a.thumb")).to_be_focused()
+
+    # 3. A star on a tile, then the favourites view shows both.
+    tiles.nth(3).get_by_role("button", name="Favourite").click()
+    expect(tiles.nth(3).locator("button.star")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("navigation", name="Galleries").get_by_role("link", name="Favourites").click()
+    expect(tiles).to_have_count(2)
+    assert tiles.evaluate_all("ts => ts.map(t => t.dataset.uuid)") == [
+        str(newest_first[1].uuid),
+        str(newest_first[3].uuid),
+    ]
+
+    # 4. A filter: search the prompts; the URL carries it.
+    page.goto("/gallery/")
+    page.get_by_label("Search prompts").fill("lighthouse")
+    page.get_by_role("button", name="Apply").click()
+    expect(tiles).to_have_count(COUNT // 5)
+    assert page.url.endswith("/gallery/?q=lighthouse")  # empty filters stay out of it
+    for text in tiles.locator("img").evaluate_all("imgs => imgs.map(i => i.alt)"):
+        assert text.startswith("lighthouse")
+
+    # 5. Select a range with shift-click, drop one, download the two as a ZIP.
+    page.goto("/gallery/")
+    count = page.locator("[data-selected-count]")
+    download_button = page.get_by_role("button", name="Download ZIP")
+    expect(download_button).to_be_disabled()
+    tiles.nth(0).locator("input.pick").click()
+    tiles.nth(2).locator("input.pick").click(modifiers=["Shift"])
+    expect(count).to_have_text("3")
+    tiles.nth(1).locator("input.pick").click()
+    expect(count).to_have_text("2")
+    with page.expect_download() as info:
+        download_button.click()
+    with open(info.value.path(), "rb") as fp:
+        archive = zipfile.ZipFile(io.BytesIO(fp.read()))
+    names = archive.namelist()
+    chosen = [newest_first[0], newest_first[2]]
+    assert sorted(n for n in names if n.endswith(".png")) == sorted(
+        image.download_name for image in chosen
+    )
+    metadata = json.loads(archive.read("metadata.json"))
+    assert {row["prompt"] for row in metadata["images"]} == {
+        image.generation.prompt for image in chosen
+    }
+
+    # 6. Select all on the page, then clear.
+    page.get_by_role("button", name="Select all on page").click()
+    expect(count).to_have_text("48")
+    page.get_by_role("button", name="Clear selection").click()
+    expect(count).to_have_text("0")
+    expect(download_button).to_be_disabled()

@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("projects/", include("projects.urls")),
     path("spend/", include("spend.urls")),
+    path("elements/", include("elements.urls")),
     path("", include("generations.urls")),
 ]

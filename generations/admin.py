@@ -5,7 +5,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from . import state
-from .models import ErrorKind, Generation, OutputImage, ShareLink, Status, Thumbnail
+from .models import (
+    ErrorKind,
+    Generation,
+    OutputImage,
+    PromptEnhancement,
+    ShareLink,
+    Status,
+    Thumbnail,
+    TrashRecord,
+)
 
 
 class OutputImageInline(admin.TabularInline):
@@ -97,4 +106,64 @@ class ShareLinkAdmin(admin.ModelAdmin):
     readonly_fields = ("token", "image", "created_by", "created_at", "show_prompt")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TrashRecord)
+class TrashRecordAdmin(admin.ModelAdmin):
+    """Who deleted, restored or purged what: a record, never edited."""
+
+    list_display = ("at", "action", "image_uuid", "actor", "owner", "project", "prompt")
+    list_filter = ("action", "at")
+    search_fields = ("image_uuid", "prompt", "actor__username", "owner__username")
+    date_hierarchy = "at"
+    list_select_related = ("actor", "owner", "project")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TrashRecord | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TrashRecord | None = None) -> bool:
+        return False
+
+
+@admin.register(PromptEnhancement)
+class PromptEnhancementAdmin(admin.ModelAdmin):
+    """Each use of the prompt enhancer, to answer "why did it fail" and "what did it cost";
+    read-only (uses are made beside the prompt, and the ledger holds their money)."""
+
+    list_display = (
+        "created_at",
+        "owner",
+        "project",
+        "status",
+        "style",
+        "short_text",
+        "cost",
+        "error_message",
+        "provider_id",
+    )
+    list_filter = ("status", "style", "created_at")
+    search_fields = ("text", "suggestion", "provider_id", "owner__username", "project__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("owner", "project")
+    readonly_fields = [f.name for f in PromptEnhancement._meta.get_fields() if f.concrete]
+
+    @admin.display(description="Prompt")
+    def short_text(self, enhancement: PromptEnhancement) -> str:
+        return enhancement.text if len(enhancement.text) <= 60 else enhancement.text[:59] + "…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: PromptEnhancement | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PromptEnhancement | None = None
+    ) -> bool:
         return False

@@ -391,6 +391,8 @@ class ReferenceImage(models.Model):
     )
     original_name = models.CharField(max_length=200, blank=True)
     file = models.FileField(upload_to=reference_upload_to, max_length=200)
+    # A WebP of at most 256 px for the tiles; empty for a reference kept before previews existed.
+    preview = models.FileField(upload_to=reference_upload_to, max_length=200, null=True, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     bytes = models.PositiveBigIntegerField()
@@ -469,6 +471,9 @@ class PromptEnhancement(models.Model):
     suggestion = models.TextField(blank=True)
     error_message = models.TextField(blank=True)
     poll_count = models.PositiveIntegerField(default=0)
+    # When the next task (submit or poll) should run; the sweeper queues it again once it is
+    # late (a lost message, a killed worker).
+    next_step_at = models.DateTimeField(null=True, blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=6)
     cost = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,10 +9,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from projects.models import Project
+from elements.models import GenerationElement
 from projects.selectors import member_project_ids
 
-from .models import Generation, OutputImage, Thumbnail
+from .models import Generation, GenerationReference, OutputImage, Thumbnail
 
 RECENT_LIMIT = 10
 
@@ -28,7 +28,8 @@ def _visible(user: AbstractBaseUser) -> Q:
 
 
 def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:
-    images = _with_thumbnails(OutputImage.objects.order_by("index"))
+    # Trashed images leave the recent list (their generation stays: it holds the cost).
+    images = _with_thumbnails(OutputImage.objects.filter(deleted_at__isnull=True).order_by("index"))
     return list(
         Generation.objects.filter(owner=user)
         .select_related("project")
@@ -48,28 +49,19 @@ def last_project_key(*, user: AbstractBaseUser) -> str:
     return str(latest) if latest else ""
 
 
-def gallery_images(*, user: AbstractBaseUser) -> QuerySet[OutputImage]:
-    """Everything I made, wherever it lives."""
-    return _with_thumbnails(
-        OutputImage.objects.filter(owner=user).order_by("-created_at", "-id")
-    ).select_related("generation")
-
-
-def project_gallery_images(*, project: Project) -> QuerySet[OutputImage]:
-    """Everything in a project, by any member (the caller checked membership)."""
-    return _with_thumbnails(
-        OutputImage.objects.filter(project=project).order_by("-created_at", "-id")
-    ).select_related("generation", "owner__profile")
-
-
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:
     images = _with_thumbnails(
         OutputImage.objects.filter(_visible(user)).order_by("index")
     ).select_related("owner")
+    # Its references and elements are shown on its page: one query each, however many.
     return get_object_or_404(
         Generation.objects.filter(_visible(user))
         .select_related("project", "owner")
-        .prefetch_related(Prefetch("images", queryset=images)),
+        .prefetch_related(
+            Prefetch("images", queryset=images),
+            Prefetch("reference_links", GenerationReference.objects.select_related("reference")),
+            Prefetch("element_links", GenerationElement.objects.select_related("element")),
+        ),
         uuid=uuid,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .services.trash import trash_purge
 
 
 @shared_task(ignore_result=True)
@@ -30,3 +31,23 @@ def save_generation_outputs(generation_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_stuck_generations() -> dict[str, int]:
     return services.generations_sweep()
+
+
+@shared_task(ignore_result=True)
+def purge_trash() -> int:
+    return trash_purge()
+
+
+# --- the prompt enhancer (issue 5) ---
+@shared_task(ignore_result=True)
+def submit_enhancement(enhancement_id: int, attempt: int = 1) -> None:
+    from .services.enhancing import enhancement_submit
+
+    enhancement_submit(enhancement_id=enhancement_id, attempt=attempt)
+
+
+@shared_task(ignore_result=True)
+def follow_enhancement(enhancement_id: int, seq: int, errors: int = 0) -> None:
+    from .services.enhancing import enhancement_follow
+
+    enhancement_follow(enhancement_id=enhancement_id, seq=seq, errors=errors)

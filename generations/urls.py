@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import share_views, views
+from . import bulk_views, enhance_views, gallery_views, reference_views, share_views, views
 
 app_name = "generations"
 
@@ -10,7 +10,7 @@ urlpatterns = [
     path("generations/recent/", views.recent, name="recent"),
     path("generations/<uuid:uuid>/", views.generation_detail, name="generation_detail"),
     path("generations/<uuid:uuid>/move/", views.generation_move, name="generation_move"),
-    path("gallery/", views.gallery, name="gallery"),
+    path("gallery/", gallery_views.gallery, name="gallery"),
     path("images/<uuid:uuid>/", views.image_detail, name="image_detail"),
     path("images/<uuid:uuid>/move/", views.image_move, name="image_move"),
     path("images/<uuid:uuid>/original/", views.image_original, name="image_original"),
@@ -22,8 +22,29 @@ urlpatterns = [
         name="share_revoke",
     ),
     # --- gallery: favourites, lightbox (issue 6) ---
+    path(
+        "images/<uuid:uuid>/favourite/",
+        gallery_views.image_favourite,
+        name="image_favourite",
+    ),
     # --- bulk actions and trash (issue 6) ---
+    path("images/bulk/zip/", bulk_views.bulk_zip, name="bulk_zip"),
+    path("images/bulk/move/", bulk_views.bulk_move, name="bulk_move"),
+    path("images/bulk/trash/", bulk_views.bulk_trash, name="bulk_trash"),
+    path("images/bulk/restore/", bulk_views.bulk_restore, name="bulk_restore"),
     # --- references and the prompt enhancer (issue 5) ---
+    path("enhance/", enhance_views.enhance, name="enhance"),
+    path("enhancements/<uuid:uuid>/", enhance_views.enhancement, name="enhancement"),
+    path("references/upload/", reference_views.reference_upload, name="reference_upload"),
+    path("references/<uuid:uuid>/file/", reference_views.reference_file, name="reference_file"),
+    path(
+        "references/<uuid:uuid>/unpick/", reference_views.reference_unpick, name="reference_unpick"
+    ),
+    path(
+        "images/<uuid:uuid>/use-as-reference/",
+        reference_views.image_use_as_reference,
+        name="image_use_as_reference",
+    ),
     # Public, no login: the token is the whole key.
     path("s/<uuid:token>/", share_views.shared_image, name="shared_image"),
     path("s/<uuid:token>/image/", share_views.shared_image_file, name="shared_image_file"),

@@ -3,44 +3,65 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from elements.selectors import elements_for_picker
 from projects.models import Project
 from projects.selectors import memberships_of, projects_for_generating
 from spend import services as spend
 from spend.services import BudgetExceeded
 
-from . import media, pricing, selectors
+from . import media, pricing, reference_views, selectors
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
 from .models import ResultType
+from .references import references_owned_by
 from .services import generation_create
 from .services.moving import MoveRefused, check_move
 from .services.moving import generation_move as generation_move_service
 from .services.moving import image_move as image_move_service
 from .share_views import share_panel
 
-GALLERY_PAGE_SIZE = 48
+_UNNAMED_ELEMENT = (
+    "The prompt never names the element “{name}”: Kling uses an element best when the prompt "
+    "calls it by its name. The generation was still sent."
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def generate(request: HttpRequest) -> HttpResponse:
     projects = projects_for_generating(request.user)
+    elements = elements_for_picker(user=request.user, projects=projects)
     if request.method == "POST":
-        form = GenerateForm(request.POST, projects=projects)
+        data, file_errors = reference_views.keep_posted_files(request)
+        form = GenerateForm(
+            data,
+            projects=projects,
+            elements=elements,
+            user=request.user,
+            reference_file_errors=file_errors,
+        )
         if form.is_valid():
+            # Another person's references ("generate again") become the viewer's own copies.
+            references = references_owned_by(
+                owner=request.user, references=form.selected_references()
+            )
             try:
                 generation_create(
-                    owner=request.user, params=form.to_params(), project=form.selected_project()
+                    owner=request.user,
+                    params=form.to_params(references=references),
+                    project=form.selected_project(),
                 )
             except BudgetExceeded as exc:
                 form.add_error(None, str(exc))
             else:
+                for element in form.unnamed_elements():
+                    messages.warning(request, _UNNAMED_ELEMENT.format(name=element.name))
+                reference_views.clear_pending(request)
                 return redirect("generations:generate")
     else:
         # The project picker remembers the last project generated into.
@@ -48,7 +69,12 @@ def generate(request: HttpRequest) -> HttpResponse:
         if again := request.GET.get("again"):
             source = selectors.generation_for_viewer(user=request.user, uuid=again)
             initial = GenerateForm.initial_from(source)
-        form = GenerateForm(initial=initial, projects=projects)
+        initial["references"] = reference_views.initial_references(
+            request, initial.get("references", [])
+        )
+        form = GenerateForm(
+            initial=initial, projects=projects, elements=elements, user=request.user
+        )
     return render(
         request,
         "generations/generate.html",
@@ -135,19 +161,6 @@ def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     if request.htmx and not generation.is_active:
         return HttpResponseStopPolling(response.content)
     return response
-
-
-@login_required
-@require_GET
-def gallery(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.gallery_images(user=request.user), GALLERY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "generations/gallery.html",
-        {"page": page, "memberships": memberships_of(request.user)},
-    )
 
 
 @login_required

@@ -11,10 +11,27 @@ from .models import Budget, BudgetAlert, LedgerEntry, Price
 class LedgerEntryAdmin(admin.ModelAdmin):
     """Append-only: corrections are new entries made by the services, never edits here."""
 
-    list_display = ("created_at", "kind", "amount", "period", "person", "project", "generation")
+    list_display = (
+        "created_at",
+        "kind",
+        "amount",
+        "period",
+        "person",
+        "project",
+        "description",
+        "generation",
+        "enhancement",
+    )
     list_filter = ("kind", "period", "project")
-    search_fields = ("person__username", "person__email", "generation__uuid", "generation__prompt")
-    list_select_related = ("person", "project", "generation")
+    search_fields = (
+        "person__username",
+        "person__email",
+        "generation__uuid",
+        "generation__prompt",
+        "enhancement__uuid",
+        "enhancement__text",
+    )
+    list_select_related = ("person", "project", "generation", "enhancement")
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -43,8 +43,20 @@ class LedgerEntry(models.Model):
     Spend = holds - releases + charges. A hold is made at submit, released when the generation
     ends, and replaced by a charge for what the provider billed."""
 
+    # Exactly one of these: a generation, or one use of the prompt enhancer.
     generation = models.ForeignKey(
-        "generations.Generation", on_delete=models.PROTECT, related_name="ledger_entries"
+        "generations.Generation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    enhancement = models.ForeignKey(
+        "generations.PromptEnhancement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries"
@@ -75,17 +87,34 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount__gte=0), name="ledger_amount_positive"
             ),
-            # One hold, one release and one charge per generation at most.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(generation__isnull=False, enhancement__isnull=True)
+                    | models.Q(generation__isnull=True, enhancement__isnull=False)
+                ),
+                name="ledger_one_subject",
+            ),
+            # One hold, one release and one charge per generation (or enhancement) at most.
             models.UniqueConstraint(fields=["generation", "kind"], name="one_entry_per_kind"),
+            models.UniqueConstraint(
+                fields=["enhancement", "kind"], name="one_enhancement_entry_per_kind"
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.enhancement_id:
+            return f"{self.kind} ${self.amount} for prompt enhancement {self.enhancement_id}"
         return f"{self.kind} ${self.amount} for generation {self.generation_id}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Ledger entries are never edited: add a correcting entry instead.")
         super().save(*args, **kwargs)
+
+    @property
+    def description(self) -> str:
+        """What the money was for, as the spend pages name it."""
+        return "Prompt enhancer" if self.enhancement_id else "Generation"
 
 
 class Budget(models.Model):

@@ -9,6 +9,12 @@ KLING_IMAGE_O3 = "kwaivgi/kling-image-o3"
 KLING_PRICES = {"1k": Decimal("0.028"), "2k": Decimal("0.028"), "4k": Decimal("0.056")}
 SINCE = datetime(2025, 1, 1, tzinfo=UTC)
 
+# The prompt enhancer is priced per use, not per image at a resolution: its rows carry this
+# placeholder resolution ("about $0.001 a use" on WaveSpeed's playground).
+PROMPT_OPTIMIZER = "wavespeed-ai/prompt-optimizer"
+PER_USE = "-"
+PROMPT_OPTIMIZER_PRICE = Decimal("0.001")
+
 
 def add_published_prices(price_model) -> None:
     for resolution, per_image in KLING_PRICES.items():
@@ -18,3 +24,13 @@ def add_published_prices(price_model) -> None:
             valid_from=SINCE,
             defaults={"per_image": per_image},
         )
+    add_enhancer_price(price_model)
+
+
+def add_enhancer_price(price_model) -> None:
+    price_model.objects.get_or_create(
+        model=PROMPT_OPTIMIZER,
+        resolution=PER_USE,
+        valid_from=SINCE,
+        defaults={"per_image": PROMPT_OPTIMIZER_PRICE},
+    )

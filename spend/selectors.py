@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from generations.models import Generation, OutputImage, Status, Thumbnail
+from generations.models import Generation, OutputImage, PromptEnhancement, Status, Thumbnail
 from projects.models import Project
 
 from .models import Budget, EntryKind, LedgerEntry
@@ -26,6 +26,7 @@ from .services import SIGNED, WARN_AT, Standing, month_of, spent_in
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=6)
 TOP_RUNS = 10
+ENHANCER = "Prompt enhancer"
 
 
 def _total() -> Sum:
@@ -33,7 +34,11 @@ def _total() -> Sum:
 
 
 def _submit_day() -> TruncDate:
-    return TruncDate("generation__created_at", tzinfo=timezone.get_current_timezone())
+    # An entry is for a generation or for a use of the prompt enhancer: the day of either.
+    return TruncDate(
+        Coalesce("generation__created_at", "enhancement__created_at"),
+        tzinfo=timezone.get_current_timezone(),
+    )
 
 
 def month_parse(value: str | None) -> date:
@@ -68,23 +73,48 @@ def _per_day(entries: QuerySet[LedgerEntry]) -> dict[date, Decimal]:
     return {row["day"]: row["total"] for row in rows.order_by("day")}
 
 
+@dataclass(frozen=True)
+class EnhancerSpend:
+    """The prompt enhancer's uses in a month, as one line: each use costs a tenth of a cent."""
+
+    uses: int
+    total: Decimal
+
+
 @dataclass
 class PersonMonth:
     period: date
     total: Decimal
     per_day: dict[date, Decimal]
-    by_resolution: list[tuple[str, Decimal]]
+    by_resolution: list[tuple[str, Decimal]]  # and the prompt enhancer, as ENHANCER
     by_project: list[tuple[str, Decimal]]
     generations: list[Generation]  # each with `.spend`
     budget: Standing | None
     months: list[date] = field(default_factory=list)
+    enhancer: EnhancerSpend | None = None
+
+
+def _enhancer_spend(entries: QuerySet[LedgerEntry]) -> tuple[EnhancerSpend | None, dict]:
+    """The enhancer's share of `entries`: its line, and its spend per project name."""
+    mine = entries.filter(enhancement__isnull=False)
+    per_use = mine.values("enhancement_id").annotate(total=_total()).values_list("total", flat=True)
+    uses = [total for total in per_use if total]
+    if not uses:
+        return None, {}
+    by_project = dict(
+        mine.values(name=F("project__name")).annotate(total=_total()).values_list("name", "total")
+    )
+    return EnhancerSpend(uses=len(uses), total=sum(uses, ZERO)), by_project
 
 
 def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
-    """A person's own spend in one month: their generations only, wherever they live."""
+    """A person's own spend in one month: their generations (wherever they live) and their
+    uses of the prompt enhancer."""
     entries = LedgerEntry.objects.filter(person=user, period=period)
+    enhancer, enhancer_by_project = _enhancer_spend(entries)
     spend_by_generation = dict(
-        entries.values("generation_id")
+        entries.filter(generation__isnull=False)
+        .values("generation_id")
         .annotate(total=_total())
         .values_list("generation_id", "total")
     )
@@ -105,15 +135,20 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         by_project[generation.project.name if generation.project else "Personal"] += (
             generation.spend
         )
+    if enhancer is not None:
+        by_resolution[ENHANCER] = enhancer.total
+    for name, total in enhancer_by_project.items():
+        by_project[name or "Personal"] += total
     return PersonMonth(
         period=period,
-        total=sum(spend_by_generation.values(), ZERO),
+        total=sum(spend_by_generation.values(), ZERO) + (enhancer.total if enhancer else ZERO),
         per_day=_per_day(entries),
         by_resolution=sorted(by_resolution.items()),
         by_project=sorted(by_project.items(), key=lambda item: (-item[1], item[0])),
         generations=generations,
         budget=_budget_use(Budget.objects.filter(person=user).first(), period),
         months=months_with_spend(entries=LedgerEntry.objects.filter(person=user), current=period),
+        enhancer=enhancer,
     )
 
 
@@ -154,7 +189,7 @@ class Review:
     people: list[dict]  # person_id, username, total
     projects: list[dict]  # project_id, name (None: personal), total
     days: list[dict]  # day, total
-    runs: list[Generation]  # the biggest, each with `.spend`
+    runs: list  # the biggest generations and enhancer uses, each with `.spend` and `.charged`
     failed: list[Generation]  # each with `.spend` and `.charged`
     near_caps: list[Standing]
 
@@ -166,9 +201,54 @@ def _range_filter(start: date, end: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}created_at__gte": since, f"{prefix}created_at__lt": until})
 
 
+def _run_spend(prefix: str = "ledger_entries__") -> tuple[Sum, Sum]:
+    """(spend, charged) of each run, summed over its ledger entries."""
+    charged = Sum(
+        f"{prefix}amount",
+        filter=Q(**{f"{prefix}kind": EntryKind.CHARGE}),
+        default=Value(ZERO, output_field=MONEY_FIELD),
+    )
+    spend = Sum(
+        Case(
+            When(**{f"{prefix}kind": EntryKind.RELEASE}, then=-F(f"{prefix}amount")),
+            default=F(f"{prefix}amount"),
+            output_field=MONEY_FIELD,
+        ),
+        default=Value(ZERO, output_field=MONEY_FIELD),
+    )
+    return spend, charged
+
+
+def _biggest_runs(start: date, end: date) -> list:
+    """The TOP_RUNS biggest generations and enhancer uses together; an enhancer use is marked
+    `is_enhancer` so the table can name it."""
+    spend, charged = _run_spend()
+    runs = list(
+        Generation.objects.filter(_range_filter(start, end))
+        .select_related("owner", "project")
+        .annotate(spend=spend, charged=charged)
+        .filter(spend__gt=0)
+        .order_by("-spend", "-created_at")[:TOP_RUNS]
+    )
+    uses = list(
+        PromptEnhancement.objects.filter(_range_filter(start, end))
+        .select_related("owner", "project")
+        .annotate(spend=spend, charged=charged)
+        .filter(spend__gt=0)
+        .order_by("-spend", "-created_at")[:TOP_RUNS]
+    )
+    for use in uses:
+        use.is_enhancer = True
+    both = sorted(runs + uses, key=lambda run: (-run.spend, -run.created_at.timestamp()))
+    return both[:TOP_RUNS]
+
+
 def review(*, start: date, end: date) -> Review:
-    """Everyone's spend on generations submitted between two local dates (both included)."""
-    entries = LedgerEntry.objects.filter(_range_filter(start, end, "generation__"))
+    """Everyone's spend on generations (and enhancer uses) made between two local dates (both
+    included)."""
+    entries = LedgerEntry.objects.filter(
+        _range_filter(start, end, "generation__") | _range_filter(start, end, "enhancement__")
+    )
     people = list(
         entries.values("person_id", username=F("person__username"))
         .annotate(total=_total())
@@ -180,26 +260,9 @@ def review(*, start: date, end: date) -> Review:
         .order_by("-total", "name")
     )
     days = [{"day": day, "total": total} for day, total in _per_day(entries).items()]
-    charged = Sum(
-        "ledger_entries__amount",
-        filter=Q(ledger_entries__kind=EntryKind.CHARGE),
-        default=Value(ZERO, output_field=MONEY_FIELD),
-    )
-    spend = Sum(
-        Case(
-            When(ledger_entries__kind=EntryKind.RELEASE, then=-F("ledger_entries__amount")),
-            default=F("ledger_entries__amount"),
-            output_field=MONEY_FIELD,
-        ),
-        default=Value(ZERO, output_field=MONEY_FIELD),
-    )
+    spend, charged = _run_spend()
     in_range = Generation.objects.filter(_range_filter(start, end)).select_related(
         "owner", "project"
-    )
-    runs = list(
-        in_range.annotate(spend=spend, charged=charged)
-        .filter(spend__gt=0)
-        .order_by("-spend", "-created_at")[:TOP_RUNS]
     )
     failed = list(
         in_range.filter(status=Status.FAILED)
@@ -213,7 +276,7 @@ def review(*, start: date, end: date) -> Review:
         people=people,
         projects=projects,
         days=days,
-        runs=runs,
+        runs=_biggest_runs(start, end),
         failed=failed,
         near_caps=budgets_near_cap(period=month_of(timezone.now())),
     )

@@ -36,13 +36,15 @@ class BudgetExceeded(Exception):
     budget: Budget
     left: Decimal
     needed: Decimal
+    what: str = "This run"
+    otherwise: str = ", or generate fewer or smaller images"
 
     def __str__(self) -> str:
         who = "an admin or a project owner" if self.budget.project_id else "an admin"
         return (
-            f"This run costs ${self.needed:.3f}, but only ${max(self.left, ZERO):.3f} is left of "
-            f"{self.budget.scope_label} (${self.budget.monthly_limit:.2f}). "
-            f"Ask {who} to raise it, or generate fewer or smaller images."
+            f"{self.what} costs ${self.needed:.3f}, but only ${max(self.left, ZERO):.3f} is "
+            f"left of {self.budget.scope_label} (${self.budget.monthly_limit:.2f}). "
+            f"Ask {who} to raise it{self.otherwise}."
         )
 
 
@@ -96,18 +98,21 @@ def applicable_budgets(
     return list(budgets)
 
 
-def reserve(*, generation, amount: Decimal) -> LedgerEntry:
-    """Hold `amount` for a generation being created; raises BudgetExceeded, and then the
-    caller's transaction (which created the generation) rolls back."""
+def reserve(*, generation=None, enhancement=None, amount: Decimal) -> LedgerEntry:
+    """Hold `amount` for a generation (or a prompt enhancement) being created; raises
+    BudgetExceeded, and then the caller's transaction (which created it) rolls back."""
     assert transaction.get_connection().in_atomic_block, "reserve inside the creating transaction"
-    period = month_of(generation.created_at)
+    subject = _subject(generation, enhancement)
+    period = month_of(subject.created_at)
     budgets = applicable_budgets(
-        person_id=generation.owner_id, project_id=generation.project_id, lock=True
+        person_id=subject.owner_id, project_id=subject.project_id, lock=True
     )
     found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
     if refusal := first_exceeded(found, amount):
+        if enhancement is not None:
+            refusal.what, refusal.otherwise = "The prompt enhancer", ""
         raise refusal
-    hold = _entry(generation, EntryKind.HOLD, amount)
+    hold = _entry(subject, EntryKind.HOLD, amount)
     for standing in found:
         _alert_if_crossed(standing.budget, period, standing.used + amount)
     return hold
@@ -218,37 +223,56 @@ def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
 
 
 @transaction.atomic
-def settle(*, generation) -> None:
+def settle(*, generation=None, enhancement=None) -> None:
     """The provider completed: the hold becomes a charge for what it billed."""
-    if generation.cost is None:
+    subject = _subject(generation, enhancement)
+    if subject.cost is None:
         return
-    _release_hold(generation)
-    if not LedgerEntry.objects.filter(generation=generation, kind=EntryKind.CHARGE).exists():
-        _entry(generation, EntryKind.CHARGE, generation.cost)
+    _release_hold(subject)
+    if not _entries_of(subject).filter(kind=EntryKind.CHARGE).exists():
+        _entry(subject, EntryKind.CHARGE, subject.cost)
 
 
 @transaction.atomic
-def release(*, generation) -> None:
-    """The generation ended without a charge (failed, refused, given up): free its hold."""
-    _release_hold(generation)
+def release(*, generation=None, enhancement=None) -> None:
+    """It ended without a charge (failed, refused, given up): free its hold."""
+    _release_hold(_subject(generation, enhancement))
 
 
-def _release_hold(generation) -> None:
-    hold = LedgerEntry.objects.filter(generation=generation, kind=EntryKind.HOLD).first()
+def _subject(generation, enhancement):
+    """The one thing an entry is for: a generation or a prompt enhancement (both carry
+    owner_id, project_id, created_at and cost)."""
+    if (generation is None) == (enhancement is None):
+        raise TypeError("Pass exactly one of generation= and enhancement=.")
+    return generation if generation is not None else enhancement
+
+
+def _subject_field(subject) -> str:
+    from generations.models import PromptEnhancement
+
+    return "enhancement" if isinstance(subject, PromptEnhancement) else "generation"
+
+
+def _entries_of(subject):
+    return LedgerEntry.objects.filter(**{_subject_field(subject): subject})
+
+
+def _release_hold(subject) -> None:
+    hold = _entries_of(subject).filter(kind=EntryKind.HOLD).first()
     if hold is None:
         return
-    if not LedgerEntry.objects.filter(generation=generation, kind=EntryKind.RELEASE).exists():
-        _entry(generation, EntryKind.RELEASE, hold.amount, period=hold.period)
+    if not _entries_of(subject).filter(kind=EntryKind.RELEASE).exists():
+        _entry(subject, EntryKind.RELEASE, hold.amount, period=hold.period)
 
 
-def _entry(generation, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
+def _entry(subject, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
     return LedgerEntry.objects.create(
-        generation=generation,
-        person_id=generation.owner_id,
-        project_id=generation.project_id,
+        **{_subject_field(subject): subject},
+        person_id=subject.owner_id,
+        project_id=subject.project_id,
         kind=kind,
         amount=amount,
-        period=period or month_of(generation.created_at),
+        period=period or month_of(subject.created_at),
     )
 
 

@@ -132,6 +132,7 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
         runs = data.runs if table == "runs" else data.failed
         yield [
             "generation",
+            "what",
             "submitted_at",
             "person",
             "project",
@@ -142,13 +143,16 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
             "spend_usd",
         ]
         for g in runs:
+            # A use of the prompt enhancer has its own uuid, and neither size nor images.
+            enhancer = getattr(g, "is_enhancer", False)
             yield [
                 str(g.uuid),
+                "prompt enhancer" if enhancer else "generation",
                 timezone.localtime(g.created_at).isoformat(),
                 g.owner.get_username(),
                 g.project.name if g.project else "(personal)",
-                g.resolution,
-                g.num_images,
+                "" if enhancer else g.resolution,
+                "" if enhancer else g.num_images,
                 g.status,
                 _money(g.charged),
                 _money(g.spend),

@@ -122,7 +122,30 @@ READS = {
     ),
     # Nobody in this world is staff.
     "cost review": (lambda w: reverse("spend:review"), (404, 404, 404, 404, LOGIN)),
+    # The gallery's views: a filter naming a project one is not in is a 400 that names nothing.
+    "gallery favourites": (
+        lambda w: reverse("generations:gallery") + "?starred=1",
+        (200, 200, 200, 200, LOGIN),
+    ),
+    "gallery trash": (
+        lambda w: reverse("generations:gallery") + "?status=trash",
+        (200, 200, 200, 200, LOGIN),
+    ),
+    "gallery of the project": (
+        lambda w: reverse("generations:gallery") + f"?project={w.project.uuid}",
+        (200, 200, 200, 400, LOGIN),
+    ),
+    "gallery next page partial": (
+        lambda w: reverse("generations:gallery") + "?after=" + _cursor_after(w.personal_image),
+        (200, 200, 200, 200, LOGIN),
+    ),
 }
+
+
+def _cursor_after(image) -> str:
+    from generations.gallery import encode_cursor
+
+    return encode_cursor(image.created_at, image.pk)
 
 
 @pytest.mark.parametrize("who", PEOPLE)
@@ -144,7 +167,8 @@ def test_listings_show_nothing_that_is_not_theirs(client, world: World, who: str
     ]
     seen = "".join(c.get(url).content.decode() for url in pages)
     assert ("alice alone" in seen or str(world.personal_image.uuid) in seen) == (who == "alice")
-    assert (str(world.project_image.uuid) in seen) == (who == "bob")  # only in bob's own gallery
+    # The gallery shows everything the person may see: the project's image to its members.
+    assert (str(world.project_image.uuid) in seen) == (who in ("alice", "bob", "carol"))
     assert ("Harbour" in seen) == (who in ("alice", "bob", "carol"))
     assert ("Elsewhere" in seen) == (who == "dave")
 
@@ -265,3 +289,167 @@ def test_revoking_a_share_link(client, world: World, who: str) -> None:
     assert (link.revoked_at is not None) == (who in ("alice", "bob"))
     expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
     assert outcome(response) == expected
+
+
+# --- Kling elements (issue 5) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def elements(world: World) -> dict:
+    """bob's element in the project's library, alice's personal one (both with a preview)."""
+    from elements import services
+    from tests.factories import png_bytes
+
+    def preview() -> bytes:
+        import io
+
+        return services.preview_from_upload(io.BytesIO(png_bytes()))
+
+    return {
+        "project": services.element_create(
+            created_by=world.users["bob"],
+            project=world.project,
+            name="Harbour Cat",
+            kling_element_id="1001",
+            preview=preview(),
+        ),
+        "personal": services.element_create(
+            created_by=world.users["alice"],
+            project=None,
+            name="Alice Own",
+            kling_element_id="1002",
+            preview=preview(),
+        ),
+    }
+
+
+ELEMENT_READS = {
+    "element library": (lambda w, e: reverse("elements:library"), (200, 200, 200, 200, LOGIN)),
+    "project element preview": (
+        lambda w, e: reverse("elements:preview", args=[e["project"].uuid]),
+        (200, 200, 200, 404, LOGIN),
+    ),
+    "project element edit page": (
+        lambda w, e: reverse("elements:edit", args=[e["project"].uuid]),
+        (200, 200, 403, 404, LOGIN),
+    ),
+    "new project element page": (
+        lambda w, e: reverse("elements:create_in_project", args=[w.project.uuid]),
+        (200, 200, 403, 404, LOGIN),
+    ),
+    "new personal element page": (
+        lambda w, e: reverse("elements:create"),
+        (200, 200, 200, 200, LOGIN),
+    ),
+    "personal element preview": (
+        lambda w, e: reverse("elements:preview", args=[e["personal"].uuid]),
+        (200, 404, 404, 404, LOGIN),
+    ),
+    "personal element edit page": (
+        lambda w, e: reverse("elements:edit", args=[e["personal"].uuid]),
+        (200, 404, 404, 404, LOGIN),
+    ),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("view", list(ELEMENT_READS))
+def test_element_reads(client, world: World, elements: dict, view: str, who: str) -> None:
+    url_for, expected = ELEMENT_READS[view]
+    response = client_for(client, world, who).get(url_for(world, elements))
+    assert outcome(response) == expected[PEOPLE.index(who)]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("which", ["project", "personal"])
+def test_archiving_an_element(client, world: World, elements: dict, which: str, who: str) -> None:
+    element = elements[which]
+    url = reverse("elements:archive", args=[element.uuid])
+    response = client_for(client, world, who).post(url, {"archive": "1"})
+    element.refresh_from_db()
+    allowed = ("alice", "bob") if which == "project" else ("alice",)
+    assert element.is_archived == (who in allowed)
+    refused = {"project": {"carol": 403}, "personal": {"bob": 404, "carol": 404}}[which]
+    expected = 302 if who in allowed else refused.get(who, {"stranger": LOGIN}.get(who, 404))
+    assert outcome(response) == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_creating_a_project_element(client, world: World, who: str) -> None:
+    from elements.models import Element
+
+    url = reverse("elements:create_in_project", args=[world.project.uuid])
+    data = {"name": f"By {who}", "kling_element_id": "77", "note": ""}
+    response = client_for(client, world, who).post(url, data)
+    created = Element.objects.filter(project=world.project, name=f"By {who}").exists()
+    assert created == (who in ("alice", "bob"))
+    expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_zipping_the_project_image(client, world: World, who: str) -> None:
+    url = reverse("generations:bulk_zip")
+    response = client_for(client, world, who).post(url, {"images": [world.project_image.uuid]})
+    expected = {"dave": 404, "stranger": LOGIN}.get(who, 200)
+    assert outcome(response) == expected
+    if expected == 200:
+        assert b"".join(response.streaming_content).startswith(b"PK")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_moving_many_out_of_the_project(client, world: World, who: str) -> None:
+    for name in ("alice", "bob", "carol"):
+        add_member(world.other_project, world.users[name], Role.EDITOR)
+    url = reverse("generations:bulk_move")
+    data = {"images": [world.project_image.uuid], "project": world.other_project.uuid}
+    response = client_for(client, world, who).post(url, data)
+    world.project_image.refresh_from_db()
+    assert (world.project_image.project == world.other_project) == (who in ("alice", "bob"))
+    assert outcome(response) == {"dave": 404, "stranger": LOGIN}.get(who, 302)
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("action", ["bulk_trash", "bulk_restore"])
+def test_trashing_and_restoring_the_project_image(
+    client, world: World, action: str, who: str
+) -> None:
+    from generations.services.trash import images_trash
+
+    image = world.project_image
+    if action == "bulk_restore":
+        images_trash(user=world.users["bob"], images=[image])
+    url = reverse(f"generations:{action}")
+    response = client_for(client, world, who).post(url, {"images": [image.uuid]})
+    image.refresh_from_db()
+    acted = (image.deleted_at is not None) == (action == "bulk_trash")
+    assert acted == (who in ("alice", "bob"))
+    expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected
+
+
+# --- the gallery (issue 6) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_starring_the_project_image(client, world: World, who: str) -> None:
+    from generations.models import Favourite
+
+    url = reverse("generations:image_favourite", args=[world.project_image.uuid])
+    response = client_for(client, world, who).post(url)
+    # A star is personal: anyone who may see the image may star it.
+    starred = Favourite.objects.filter(image=world.project_image).exists()
+    assert starred == (who in ("alice", "bob", "carol"))
+    assert outcome(response) == {"dave": 404, "stranger": LOGIN}.get(who, 302)
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who: str) -> None:
+    from generations.services.trash import images_trash
+
+    images_trash(user=world.users["bob"], images=[world.project_image])
+    images_trash(user=world.users["alice"], images=[world.personal_image])
+    seen = client_for(client, world, who).get(reverse("generations:gallery") + "?status=trash")
+    html = seen.content.decode()
+    assert (str(world.project_image.uuid) in html) == (who in ("alice", "bob", "carol"))
+    assert (str(world.personal_image.uuid) in html) == (who == "alice")

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "projects",
     "generations",
     "spend",
+    "elements",
 ]
 
 MIDDLEWARE = [

@@ -12,11 +12,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from elements.models import GenerationElement
+from elements.selectors import kling_ids_in_order
 from projects.models import Project
 from spend import services as spend
 
 from .. import pricing, scheduling, state
-from ..models import ErrorKind, Generation, ResultType, Status
+from ..models import ErrorKind, Generation, GenerationReference, ReferenceImage, ResultType, Status
 from ..wavespeed import (
     KLING_IMAGE_O3,
     NetworkError,
@@ -25,6 +27,7 @@ from ..wavespeed import (
     WaveSpeedError,
     get_client,
 )
+from .uploading import reference_provider_url
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,12 @@ class GenerationParams:
     resolution: str = "1k"
     result_type: str = ResultType.SINGLE
     num_images: int = 1
+    # The person's own prompt when `prompt` is the enhancer's suggestion they accepted.
+    prompt_original: str = ""
+    # ReferenceImage pks of the owner, in the order they are sent (`<<<image_1>>>` first).
+    references: tuple[int, ...] = ()
+    # Element pks, in the order they are sent (`<<<element_1>>>` first); the form checked them.
+    elements: tuple[int, ...] = ()
 
 
 def build_payload(params: GenerationParams) -> dict[str, Any]:
@@ -56,6 +65,11 @@ def build_payload(params: GenerationParams) -> dict[str, Any]:
     if params.result_type != ResultType.SERIES:
         # For a series the provider ignores num_images; not sending it keeps the record honest.
         payload["num_images"] = params.num_images
+    if params.elements:
+        # Kling's own item shape; WaveSpeed does not document it [inferred].
+        payload["element_list"] = [
+            {"element_id": kling_id} for kling_id in kling_ids_in_order(params.elements)
+        ]
     return payload
 
 
@@ -71,6 +85,7 @@ def generation_create(
         project=project,
         model=KLING_IMAGE_O3,
         prompt=params.prompt,
+        prompt_original=params.prompt_original,
         aspect_ratio=params.aspect_ratio,
         resolution=params.resolution,
         result_type=params.result_type,
@@ -83,10 +98,30 @@ def generation_create(
         ),
         next_step_at=timezone.now(),
     )
+    _link_references(generation, params.references)
+    GenerationElement.objects.bulk_create(
+        GenerationElement(generation=generation, element_id=pk, position=position)
+        for position, pk in enumerate(params.elements)
+    )
     # Raises BudgetExceeded, which rolls this transaction (and the generation) back.
     spend.reserve(generation=generation, amount=generation.quoted_cost)
     scheduling.schedule_submit(generation.pk)
     return generation
+
+
+def _link_references(generation: Generation, reference_ids: tuple[int, ...]) -> None:
+    owned = set(
+        ReferenceImage.objects.filter(
+            owner_id=generation.owner_id, pk__in=reference_ids
+        ).values_list("pk", flat=True)
+    )
+    if owned != set(reference_ids):
+        # The form only offers the person's own references; anything else is a bug upstream.
+        raise ValueError("A generation may only use its owner's own references.")
+    GenerationReference.objects.bulk_create(
+        GenerationReference(generation=generation, reference_id=pk, position=position)
+        for position, pk in enumerate(reference_ids)
+    )
 
 
 def generation_submit(*, generation_id: int) -> None:
@@ -101,12 +136,51 @@ def generation_submit(*, generation_id: int) -> None:
     if not claimed:
         return
     generation = Generation.objects.get(pk=generation_id)
+    if not _attach_reference_urls(generation):
+        return
     try:
         prediction = get_client().submit(generation.model, generation.request_payload)
     except WaveSpeedError as exc:
         _submit_failed(generation, exc)
         return
     _adopt(generation, prediction)
+
+
+def _attach_reference_urls(generation: Generation) -> bool:
+    """Put the provider URLs of the references into the payload, uploading what is needed, and
+    save it, so that the history reconcile compares what was really sent. False when the submit
+    must stop here (retried later, or failed)."""
+    links = list(
+        GenerationReference.objects.filter(generation=generation)
+        .select_related("reference")
+        .order_by("position")
+    )
+    if not links:
+        return True
+    try:
+        urls = [reference_provider_url(reference=link.reference) for link in links]
+    except WaveSpeedError as exc:
+        if exc.permanent:
+            state.fail(
+                generation.pk,
+                kind=exc.kind,
+                message=f"A reference image could not be uploaded to WaveSpeed: {exc.message}",
+            )
+        else:
+            _retry_submit_later(generation, exc)
+        return False
+    except OSError:
+        logger.exception("Reference file of generation %s cannot be read", generation.pk)
+        state.fail(
+            generation.pk,
+            kind=ErrorKind.INVALID,
+            message="A reference image of this generation could not be read from storage.",
+        )
+        return False
+    payload = {**generation.request_payload, "images": urls}
+    Generation.objects.filter(pk=generation.pk).update(request_payload=payload)
+    generation.request_payload = payload
+    return True
 
 
 def _submit_failed(generation: Generation, exc: WaveSpeedError) -> None:

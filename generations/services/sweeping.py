@@ -3,6 +3,9 @@
 Every generation that is not final records in `next_step_at` when its next task should run.
 Once that is STALE_AFTER_SECONDS in the past, the sweeper queues the step again. Every task
 claims its row before acting, so a step queued twice still runs once.
+
+The prompt enhancer's uses and Kling element creations are swept here too (each by its own
+module's rules), so GET views only read.
 """
 
 from __future__ import annotations
@@ -55,4 +58,14 @@ def generations_sweep() -> dict[str, int]:
     ):
         scheduling.schedule_save(pk)
         counts["save"] += 1
-    return counts
+    return {**counts, **_sweep_enhancements_and_elements()}
+
+
+def _sweep_enhancements_and_elements() -> dict[str, int]:
+    """The other prediction-following jobs (issue 5) ride on the same beat entry."""
+    # Imported here: elements imports the generations package, which imports this module.
+    from elements.creation import kling_elements_sweep
+
+    from .enhancing import enhancements_sweep
+
+    return {**enhancements_sweep(), **kling_elements_sweep()}

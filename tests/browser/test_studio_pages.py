@@ -92,7 +92,9 @@ def test_a_person_generates_finds_downloads_and_generates_again(
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb)
     shot(page, "4-gallery")
 
+    # A click opens the lightbox over the grid; it links to the image's page.
     tiles.first.click()
+    page.locator("[data-lightbox]").get_by_role("link", name="Image page").click()
     image = newest_first[0]
     original = page.locator("figure.original img")
     expect(original).to_be_visible()

@@ -1,0 +1,262 @@
+"""“Create on Kling”: make an element with WaveSpeed's `kwaivgi/kling-elements` model.
+
+The person gives a name, a description, a front view and more views. The pictures are kept as
+references (decoded, upright, metadata gone: generations/references.py) and uploaded through the
+same cache as a generation's references. A task submits `{name, description, image,
+element_refer_list}` [inferred shape, shared/wavespeed-api.md]; short countdown tasks follow the
+prediction, and its `outputs[0].element_id` becomes the element's Kling id.
+
+A submit is sent again only when WaveSpeed certainly did not take it (429, no connection); one
+that may have arrived fails with a message instead, and the person may try again knowingly.
+A creation whose task was lost is resumed or ended by the periodic sweeper (`kling_elements_sweep`).
+WaveSpeed publishes no price for Kling Elements, so nothing goes into the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from generations import scheduling
+from generations.models import ReferenceImage
+from generations.references import reference_create
+from generations.services.uploading import reference_provider_url
+from generations.wavespeed import RateLimitError, WaveSpeedError, get_client
+from projects.models import Project
+
+from . import services
+from .models import Creation, Element
+
+logger = logging.getLogger(__name__)
+
+KLING_ELEMENTS = "kwaivgi/kling-elements"
+DESCRIPTION_MAX_LENGTH = 100  # [inferred] Kling Elements' limit
+MAX_EXTRA_VIEWS = 3  # our choice: a front view and up to three more angles
+
+MAX_SUBMIT_ATTEMPTS = 4
+SUBMIT_RETRY_BASE_SECONDS = 2.0
+SUBMIT_RETRY_CAP_SECONDS = 30.0
+MAX_POLL_ERRORS = 5
+# Element creation is not documented to be slow, but may wait behind the account's task limit
+# like any prediction: poll on the generations' schedule and give up after an hour.
+GIVE_UP_SECONDS = 3600.0
+
+
+def _submit_lease() -> timedelta:
+    """How long a submit may take: every picture uploaded, then the request itself. A claim
+    older than this belongs to a worker that died mid-request."""
+    uploads = (1 + MAX_EXTRA_VIEWS) * settings.WAVESPEED_UPLOAD_TIMEOUT
+    return timedelta(seconds=uploads + settings.WAVESPEED_SUBMIT_TIMEOUT)
+
+
+def element_create_on_kling(
+    *,
+    created_by: AbstractBaseUser,
+    project: Project | None,
+    name: str,
+    description: str,
+    front: UploadedFile,
+    views: list[UploadedFile],
+) -> Element:
+    """Keep the pictures as the creator's references, record the element (no Kling id yet, so
+    hidden from the picker) and queue its creation.
+
+    Raises services.ElementNameTaken when the library already has a live element so named, and
+    ReferenceRejected for a picture that cannot be used (the form checked them already)."""
+    services.check_name_free(
+        Element(owner=None if project else created_by, project=project, name=name)
+    )
+    front_ref, *view_refs = [
+        reference_create(owner=created_by, name=upload.name, file=upload)
+        for upload in (front, *views)
+    ]
+    with default_storage.open(front_ref.file.name, "rb") as fp:
+        preview = services.preview_from_upload(fp)
+    with transaction.atomic():
+        element = services.element_create(
+            created_by=created_by,
+            project=project,
+            name=name,
+            kling_element_id="",
+            note=description,
+            preview=preview,
+            creation=Creation.QUEUED,
+            creation_inputs={"image": front_ref.pk, "refer": [ref.pk for ref in view_refs]},
+        )
+        _schedule("submit_kling_element", 0, element.pk)
+    return element
+
+
+def kling_element_submit(*, element_id: int) -> None:
+    """Upload the views and send the creation to WaveSpeed. Only one run claims it."""
+    claimed = Element.objects.filter(
+        pk=element_id, creation=Creation.QUEUED, provider_id__isnull=True
+    ).update(
+        creation=Creation.RUNNING,
+        creation_attempts=F("creation_attempts") + 1,
+        next_step_at=timezone.now() + _submit_lease(),
+    )
+    if not claimed:
+        return
+    element = Element.objects.get(pk=element_id)
+    try:
+        body = _body(element)
+        prediction = get_client().submit(KLING_ELEMENTS, body)
+    except WaveSpeedError as exc:
+        _submit_failed(element, exc)
+        return
+    except (OSError, ReferenceImage.DoesNotExist):
+        logger.exception("The views of element %s cannot be read", element_id)
+        _fail(element_id, "Its pictures could not be read from storage. Create it again.")
+        return
+    with transaction.atomic():
+        Element.objects.filter(pk=element_id).update(provider_id=prediction.id)
+        _schedule("follow_kling_element", scheduling.poll_delay(1), element_id, 0, 0)
+
+
+def _body(element: Element) -> dict[str, Any]:
+    inputs = element.creation_inputs
+    owned = ReferenceImage.objects.filter(owner_id=element.created_by_id)
+    front = owned.get(pk=inputs["image"])
+    views = [owned.get(pk=pk) for pk in inputs.get("refer", [])]
+    return {
+        "name": element.name,
+        "description": element.note,
+        "image": reference_provider_url(reference=front),
+        "element_refer_list": [reference_provider_url(reference=view) for view in views],
+    }
+
+
+def _submit_failed(element: Element, exc: WaveSpeedError) -> None:
+    if exc.permanent or exc.maybe_sent or element.creation_attempts >= MAX_SUBMIT_ATTEMPTS:
+        sent = (
+            " It may have reached Kling: check before creating it again." if exc.maybe_sent else ""
+        )
+        _fail(element.pk, f"WaveSpeed did not create it: {exc.message}.{sent}")
+        return
+    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+    delay = scheduling.backoff(
+        element.creation_attempts,
+        base=SUBMIT_RETRY_BASE_SECONDS,
+        cap=SUBMIT_RETRY_CAP_SECONDS,
+        retry_after=retry_after,
+    )
+    with transaction.atomic():
+        released = Element.objects.filter(
+            pk=element.pk, creation=Creation.RUNNING, provider_id__isnull=True
+        ).update(creation=Creation.QUEUED)
+        if released:
+            _schedule("submit_kling_element", delay, element.pk)
+
+
+def kling_element_follow(*, element_id: int, seq: int, errors: int = 0) -> None:
+    """One look at the creation. Claiming advances the poll count from `seq`, so a duplicated
+    task finds nothing to do."""
+    claimed = Element.objects.filter(
+        pk=element_id, creation=Creation.RUNNING, provider_id__isnull=False, poll_count=seq
+    ).update(poll_count=F("poll_count") + 1)
+    if not claimed:
+        return
+    element = Element.objects.get(pk=element_id)
+    try:
+        prediction = get_client().get_result(element.provider_id)
+    except WaveSpeedError as exc:
+        errors += 1
+        if exc.permanent or errors > MAX_POLL_ERRORS or _too_old(element):
+            _fail(element_id, f"WaveSpeed could not say how the creation went: {exc.message}")
+            return
+        retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+        delay = scheduling.backoff(errors, base=1.0, cap=15.0, retry_after=retry_after)
+        _schedule("follow_kling_element", delay, element_id, seq + 1, errors)
+        return
+    if prediction.is_completed:
+        _completed(element, prediction.outputs)
+    elif prediction.is_final:
+        code = f" (code {prediction.error_code})" if prediction.error_code else ""
+        reason = prediction.error or f"the prediction ended as '{prediction.status}'"
+        _fail(element_id, f"Kling could not create the element{code}: {reason}")
+    elif _too_old(element):
+        _fail(element_id, _GAVE_UP_MESSAGE)
+    else:
+        delay = scheduling.poll_delay(seq + 2)
+        _schedule("follow_kling_element", delay, element_id, seq + 1, 0)
+
+
+def _completed(element: Element, outputs: list[Any]) -> None:
+    first = outputs[0] if outputs else None
+    # [inferred] third parties read `outputs[0].element_id`; a bare id string is taken too.
+    kling_id = first.get("element_id") if isinstance(first, dict) else first
+    if not isinstance(kling_id, str | int) or not str(kling_id).strip():
+        _fail(element.pk, "Kling finished but sent back no element id.")
+        return
+    Element.objects.filter(pk=element.pk, creation=Creation.RUNNING).update(
+        creation=Creation.DONE,
+        kling_element_id=str(kling_id).strip()[:64],
+        creation_error="",
+        updated_at=timezone.now(),
+    )
+
+
+def _too_old(element: Element) -> bool:
+    return timezone.now() - element.created_at > timedelta(seconds=GIVE_UP_SECONDS)
+
+
+def _fail(element_id: int, message: str) -> None:
+    Element.objects.filter(pk=element_id, creation__in=[Creation.QUEUED, Creation.RUNNING]).update(
+        creation=Creation.FAILED, creation_error=message, updated_at=timezone.now()
+    )
+
+
+def kling_elements_sweep() -> dict[str, int]:
+    """Resume or end the creations whose task was lost (the periodic sweeper calls this): one
+    past the time limit is failed; one whose next step is overdue has it queued again (every
+    task claims its row, so a step queued twice still runs once); one whose submit claim ran
+    out may have reached Kling, so it is failed with a word to check, never sent again."""
+    now = timezone.now()
+    unfinished = Element.objects.filter(creation__in=[Creation.QUEUED, Creation.RUNNING])
+    limit = now - timedelta(seconds=GIVE_UP_SECONDS)
+    counts = {"element_given_up": 0, "element_resumed": 0}
+    for pk in unfinished.filter(created_at__lt=limit).values_list("pk", flat=True):
+        _fail(pk, _GAVE_UP_MESSAGE)
+        counts["element_given_up"] += 1
+    late = unfinished.filter(
+        created_at__gte=limit,
+        next_step_at__lt=now - timedelta(seconds=settings.STALE_AFTER_SECONDS),
+    )
+    for pk, creation, provider_id, poll_count in late.values_list(
+        "pk", "creation", "provider_id", "poll_count"
+    ):
+        if creation == Creation.QUEUED:
+            _schedule("submit_kling_element", 0, pk)
+        elif provider_id:
+            _schedule("follow_kling_element", 0, pk, poll_count, 0)
+        else:
+            _fail(pk, _LOST_SUBMIT_MESSAGE)
+            continue
+        counts["element_resumed"] += 1
+    return counts
+
+
+_GAVE_UP_MESSAGE = "Kling had not created the element after an hour; Darkroom stopped."
+_LOST_SUBMIT_MESSAGE = (
+    "Darkroom lost track of the request while sending it to Kling. It may have reached Kling: "
+    "check before creating it again."
+)
+
+
+def _schedule(task_name: str, countdown: float, element_id: int, *args: int) -> None:
+    """Queue a creation task and record when it is due, for the sweeper."""
+    from . import tasks
+
+    Element.objects.filter(pk=element_id).update(next_step_at=scheduling.due_at(countdown))
+    # Through the generations' scheduler: queued after commit, countdown capped.
+    scheduling._after_commit(getattr(tasks, task_name), countdown, element_id, *args)

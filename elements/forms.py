@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from generations.images import NotAnImage
+from generations.references import ReferenceRejected, normalise
+
+from .creation import DESCRIPTION_MAX_LENGTH, MAX_EXTRA_VIEWS
+from .models import NAME_MAX_LENGTH
+from .services import preview_from_upload
+
+NOTE_MAX_LENGTH = 500
+# WaveSpeed accepts images up to 20 MB (shared/wavespeed-api.md); a preview needs no more.
+PREVIEW_MAX_BYTES = 20 * 1024 * 1024
+IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+
+
+def _name_field() -> forms.CharField:
+    return forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        strip=True,
+        help_text="Up to 20 characters, as Kling allows. Write it in the prompt to call the "
+        "element up.",
+        error_messages={
+            "required": "Give the element a name: the prompt calls it by its name.",
+            "max_length": "Kling Elements allows at most 20 characters in a name.",
+        },
+    )
+
+
+class ElementForm(forms.Form):
+    name = _name_field()
+    kling_element_id = forms.CharField(
+        max_length=64,
+        strip=True,
+        label="Kling element id",
+        help_text="The id Kling gave the element when it was created.",
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]+$",
+                "An element id is letters, digits, “-” or “_”, without spaces.",
+            )
+        ],
+        error_messages={"required": "Enter the element's Kling id: it is what reaches Kling."},
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
+        help_text="What the element is, how it is best used.",
+    )
+    preview = forms.FileField(
+        required=False,
+        label="Preview image",
+        help_text="A JPEG, PNG or WebP picture of the element (kept as a small WebP, without "
+        "its metadata).",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def clean_preview(self) -> object:
+        """Decode the picture now, so a bad file is refused with the rest of the form kept."""
+        upload = self.cleaned_data.get("preview")
+        self.preview_bytes: bytes | None = None
+        if not upload:
+            return upload
+        if upload.size > PREVIEW_MAX_BYTES:
+            raise forms.ValidationError("The picture is over 20 MB: choose a smaller one.")
+        try:
+            self.preview_bytes = preview_from_upload(upload)
+        except NotAnImage as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+    def values(self) -> dict[str, object]:
+        """The keyword arguments for services.element_create / element_update."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "kling_element_id": data["kling_element_id"],
+            "note": data["note"],
+            "preview": self.preview_bytes,
+        }
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is cleaned as a FileField would clean it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": IMAGE_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: object, initial: object = None) -> list[object]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class KlingElementForm(forms.Form):
+    """“Create on Kling”: the inputs of `kwaivgi/kling-elements`."""
+
+    name = _name_field()
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": DESCRIPTION_MAX_LENGTH}),
+        help_text="Up to 100 characters, sent to Kling with the pictures.",
+        error_messages={"max_length": "Kling Elements allows at most 100 characters here."},
+    )
+    front = forms.FileField(
+        label="Front view",
+        widget=forms.FileInput(attrs={"accept": IMAGE_TYPES}),
+        help_text="The element seen from the front: a JPEG, PNG, WebP or HEIC picture.",
+        error_messages={"required": "Add a front view: Kling builds the element from it."},
+    )
+    views = MultipleFileField(
+        label="More views",
+        help_text=f"1 to {MAX_EXTRA_VIEWS} more pictures of it from other angles.",
+        error_messages={"required": "Add at least one more view: Kling needs it."},
+    )
+
+    def clean_front(self) -> object:
+        upload = self.cleaned_data["front"]
+        _check_reference(upload)
+        return upload
+
+    def clean_views(self) -> list[object]:
+        uploads = self.cleaned_data["views"]
+        if len(uploads) > MAX_EXTRA_VIEWS:
+            raise forms.ValidationError(
+                f"You added {len(uploads)} more views; use at most {MAX_EXTRA_VIEWS}."
+            )
+        errors = []
+        for upload in uploads:
+            try:
+                _check_reference(upload)
+            except forms.ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return uploads
+
+
+def _check_reference(upload: object) -> None:
+    """Decode the picture as a reference would be (generations/references.py), for its message."""
+    try:
+        normalise(upload, name=upload.name)
+    except ReferenceRejected as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    upload.seek(0)

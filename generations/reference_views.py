@@ -1,0 +1,153 @@
+"""Reference images in the Generate form: uploads as tiles, their files, "use as reference".
+
+Also the Generate view's helpers for references: the no-JS file input, the references a new form
+starts with ("generate again", pending "use as reference" picks), and clearing those picks.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from . import media, selectors
+from .references import (
+    MAX_REFERENCES,
+    ReferenceRejected,
+    reference_create,
+    reference_for_viewer,
+)
+
+# The references picked with "use as reference", waiting for the next generation (uuids).
+PENDING_SESSION_KEY = "pending_references"
+
+
+def _file_name(upload: UploadedFile) -> str:
+    return (upload.name or "unnamed file")[:100]
+
+
+@login_required
+@require_POST
+def reference_upload(request: HttpRequest) -> HttpResponse:
+    """htmx/fetch: one tile per posted file, a reference or an error naming the file."""
+    files = request.FILES.getlist("reference_files")
+    tiles: list[dict[str, object]] = []
+    if not files:
+        tiles.append({"error": "Choose one or more image files."})
+    for position, upload in enumerate(files):
+        if position >= MAX_REFERENCES:
+            tiles.append(
+                {
+                    "error": f"“{_file_name(upload)}” was not added: a generation takes at most "
+                    f"{MAX_REFERENCES} references."
+                }
+            )
+            continue
+        try:
+            reference = reference_create(owner=request.user, file=upload, name=_file_name(upload))
+        except ReferenceRejected as exc:
+            tiles.append({"error": str(exc)})
+        else:
+            tiles.append({"reference": reference})
+    return render(request, "generations/_reference_tiles.html", {"tiles": tiles})
+
+
+@login_required
+@require_GET
+def reference_file(request: HttpRequest, uuid: str) -> HttpResponseBase:
+    """The reference as sent, or with `?size=preview` its small tile (the full file for a
+    reference kept before previews existed)."""
+    reference = reference_for_viewer(user=request.user, uuid=uuid)
+    if request.GET.get("size") == "preview" and reference.preview:
+        return media.file_response(reference.preview.name, "image/webp")
+    return media.file_response(reference.file.name, reference.content_type)
+
+
+@login_required
+@require_POST
+def reference_unpick(request: HttpRequest, uuid: str) -> HttpResponse:
+    """fetch: a tile from "use as reference" was removed; drop it from this session's picks, so
+    it does not come back on the next page load. Only this session's own list is touched: a
+    uuid that is not in it is not found."""
+    if not unpick(request, str(uuid)):
+        raise Http404("That reference is not among your picks.")
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def image_use_as_reference(request: HttpRequest, uuid: str) -> HttpResponse:
+    """Keep an image the viewer may see as their own reference, for their next generation."""
+    image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    pending = list(request.session.get(PENDING_SESSION_KEY, []))
+    if len(pending) >= MAX_REFERENCES:
+        messages.error(
+            request, f"You already picked {MAX_REFERENCES} references, the most Kling takes."
+        )
+        return redirect("generations:generate")
+    try:
+        with default_storage.open(image.file.name, "rb") as fp:
+            reference = reference_create(
+                owner=request.user, file=fp, name=image.download_name, source_image=image
+            )
+    except ReferenceRejected as exc:
+        messages.error(request, str(exc))
+        return redirect("generations:image_detail", uuid=image.uuid)
+    if str(reference.uuid) not in pending:
+        pending.append(str(reference.uuid))
+        request.session[PENDING_SESSION_KEY] = pending
+    messages.success(request, "Added as a reference for your next generation.")
+    return redirect("generations:generate")
+
+
+# --- Helpers of the Generate view -------------------------------------------------------------
+def keep_posted_files(request: HttpRequest) -> tuple[QueryDict, list[str]]:
+    """The no-JS path: keep each valid file of `reference_files` as a reference and add it to the
+    posted `references`, before the form is checked, so another field's error loses nothing;
+    and leave out the tiles ticked "Leave out" (the Remove button needs JavaScript), dropping
+    them from this session's picks too. Returns the form data and one message per refused file."""
+    data = request.POST.copy()
+    left_out = set(data.getlist("leave_out_references"))
+    for key in left_out:
+        unpick(request, key)
+    keys = [key for key in data.getlist("references") if key not in left_out]
+    errors = []
+    for upload in request.FILES.getlist("reference_files"):
+        try:
+            reference = reference_create(owner=request.user, file=upload, name=_file_name(upload))
+        except ReferenceRejected as exc:
+            errors.append(str(exc))
+        else:
+            keys.append(str(reference.uuid))
+    data.setlist("references", keys)
+    return data, errors
+
+
+def initial_references(request: HttpRequest, keys: list[str]) -> list[str]:
+    """What a new form starts with: `keys` ("generate again": the source's references, which
+    the form accepts when the viewer may see them and copies on submit) and then the pending
+    "use as reference" picks. Reading only: nothing is copied while the page loads."""
+    result = list(keys)
+    for key in request.session.get(PENDING_SESSION_KEY, []):
+        if key not in result:
+            result.append(key)
+    return result
+
+
+def unpick(request: HttpRequest, key: str) -> bool:
+    """Drop `key` from this session's "use as reference" picks. True if it was there."""
+    pending = list(request.session.get(PENDING_SESSION_KEY, []))
+    if key not in pending:
+        return False
+    pending.remove(key)
+    request.session[PENDING_SESSION_KEY] = pending
+    return True
+
+
+def clear_pending(request: HttpRequest) -> None:
+    """A generation was created: the "use as reference" picks went with it."""
+    request.session.pop(PENDING_SESSION_KEY, None)

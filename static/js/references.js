@@ -1,0 +1,172 @@
+// Reference images in the Generate form: drop or pick files, each posted to the server (which
+// checks and keeps it) and shown as a tile; tiles are removable and reorderable, and each can
+// put its <<<image_N>>> tag into the prompt. Without JavaScript the file input is sent with the
+// form instead, and the server does the same checks.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function errorTile(message) {
+    const li = document.createElement("li");
+    li.className = "reference-tile is-error";
+    li.setAttribute("role", "alert");
+    const text = document.createElement("span");
+    text.className = "error";
+    text.textContent = message;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link reference-remove";
+    button.textContent = "Dismiss";
+    li.append(text, button);
+    return li;
+  }
+
+  function insertAtCursor(field, text) {
+    const start = field.selectionStart ?? field.value.length;
+    const end = field.selectionEnd ?? field.value.length;
+    const before = field.value.slice(0, start);
+    const spaced = (before && !/\s$/.test(before) ? " " : "") + text + " ";
+    field.value = before + spaced + field.value.slice(end);
+    const caret = start + spaced.length;
+    field.focus();
+    field.setSelectionRange(caret, caret);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function init() {
+    const box = document.getElementById("references");
+    if (!box) return;
+    const tiles = box.querySelector("#reference-tiles");
+    const zone = box.querySelector(".drop-zone");
+    const input = box.querySelector("input[type=file]");
+    const busy = box.querySelector(".drop-busy");
+    const url = box.dataset.uploadUrl;
+    let dragged = null;
+
+    // Also shows the buttons that need JavaScript (hidden for the no-JS form, which offers a
+    // "Leave out" tick instead).
+    function renumber() {
+      let n = 0;
+      tiles.querySelectorAll(".reference-tile:not(.is-error)").forEach(function (tile) {
+        n += 1;
+        tile.querySelector(".reference-number").textContent = String(n);
+        tile.querySelectorAll("button[hidden]").forEach(function (button) {
+          button.hidden = false;
+        });
+      });
+    }
+
+    // A tile picked with "use as reference" waits in the session; removing it must drop it
+    // there too, or it comes back on the next page load. A 404 means it was not a pick.
+    function unpick(tile) {
+      const unpickUrl = tile.dataset.unpickUrl;
+      if (!unpickUrl) return;
+      fetch(unpickUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+      }).catch(function () {});
+    }
+
+    // One request per file: the order is kept, and each stays under the proxy's body limit.
+    async function upload(files) {
+      if (!files.length) return;
+      busy.hidden = false;
+      for (const file of files) {
+        const body = new FormData();
+        body.append("reference_files", file, file.name);
+        try {
+          const response = await fetch(url, {
+            method: "POST",
+            body: body,
+            credentials: "same-origin",
+            headers: { "X-CSRFToken": csrfToken() },
+          });
+          if (!response.ok) {
+            tiles.append(errorTile("“" + file.name + "” could not be sent (HTTP " + response.status + ")."));
+            continue;
+          }
+          tiles.insertAdjacentHTML("beforeend", await response.text());
+        } catch (e) {
+          tiles.append(errorTile("“" + file.name + "” could not be sent: the connection failed."));
+        }
+      }
+      busy.hidden = true;
+      renumber();
+    }
+
+    input.addEventListener("change", function () {
+      const files = Array.from(input.files);
+      input.value = ""; // sent already: not again with the form
+      upload(files);
+    });
+
+    function hasFiles(event) {
+      return event.dataTransfer && Array.from(event.dataTransfer.types).includes("Files");
+    }
+    // The whole block takes dropped files, so a near miss does not open the file in the tab.
+    box.addEventListener("dragover", function (event) {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      zone.classList.add("is-over");
+    });
+    box.addEventListener("dragleave", function () {
+      zone.classList.remove("is-over");
+    });
+    box.addEventListener("drop", function (event) {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      zone.classList.remove("is-over");
+      upload(Array.from(event.dataTransfer.files));
+    });
+
+    tiles.addEventListener("click", function (event) {
+      const tile = event.target.closest(".reference-tile");
+      if (!tile) return;
+      if (event.target.closest(".reference-remove")) {
+        unpick(tile);
+        tile.remove();
+        renumber();
+      } else if (event.target.closest(".reference-insert")) {
+        const prompt = document.getElementById("id_prompt");
+        const n = tile.querySelector(".reference-number").textContent;
+        if (prompt) insertAtCursor(prompt, "<<<image_" + n + ">>>");
+      }
+    });
+
+    // Reordering: drag a tile onto another to put it before that one.
+    tiles.addEventListener("dragstart", function (event) {
+      dragged = event.target.closest(".reference-tile");
+      if (dragged) event.dataTransfer.effectAllowed = "move";
+    });
+    tiles.addEventListener("dragover", function (event) {
+      if (dragged) event.preventDefault();
+    });
+    tiles.addEventListener("drop", function (event) {
+      const target = event.target.closest(".reference-tile");
+      if (!dragged || !target || target === dragged) return;
+      event.preventDefault();
+      event.stopPropagation();
+      tiles.insertBefore(dragged, target);
+      dragged = null;
+      renumber();
+    });
+    tiles.addEventListener("dragend", function () {
+      dragged = null;
+    });
+    renumber();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -78,7 +78,7 @@ class Case:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=50, help="timed GETs per page")
+    parser.add_argument("--runs", type=int, default=200, help="timed GETs per page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed GETs per page first")
     parser.add_argument("--images", type=int, default=100_000, help="images to seed if none")
     args = parser.parse_args()

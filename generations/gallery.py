@@ -92,6 +92,20 @@ class GalleryPage:
         return self.next_cursor is not None
 
 
+TILE_COLUMNS = (
+    "uuid",
+    "created_at",
+    "nsfw",
+    "placeholder",
+    "deleted_at",
+    "owner",
+    "project",
+    "generation__prompt",
+    "owner__username",
+    "owner__profile__display_name",
+)
+
+
 def gallery_page(
     *,
     user: AbstractBaseUser,
@@ -118,14 +132,26 @@ def gallery_images(
     if after is not None:
         images = _after(images, after)
     related = ["generation", "owner__profile"]
+    # Only the columns a tile shows: building 48 images with their generations, authors and
+    # profiles from every column was a third of a page's server time (bench/gallery.py).
+    columns = [*TILE_COLUMNS]
     if filters.trash:
         related.append("deleted_by__profile")
+        columns += ["deleted_by__username", "deleted_by__profile__display_name"]
     return (
         images.annotate(
             starred=Exists(Favourite.objects.filter(user=user, image_id=OuterRef("pk")))
         )
         .select_related(*related)
-        .prefetch_related(Prefetch("thumbnails", queryset=Thumbnail.objects.order_by("size")))
+        .only(*columns)
+        .prefetch_related(
+            Prefetch(
+                "thumbnails",
+                queryset=Thumbnail.objects.only("image_id", "size", "width", "height").order_by(
+                    "size"
+                ),
+            )
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -27,6 +27,9 @@ class ShareRefused(Exception):
 
 
 def check_share(*, user: AbstractBaseUser, image: OutputImage) -> None:
+    if image.deleted_at is not None:
+        # Its links answer 404 while it is in the trash: a new one would not work either.
+        raise ShareRefused("This image is in the trash: restore it before sharing it.")
     if image.owner_id == user.pk:
         return
     membership = membership_for(user, image.project)

@@ -241,6 +241,22 @@ def test_the_share_link_of_a_trashed_image_is_not_found(client, user) -> None:
     assert client.get(file).status_code == 200
 
 
+def test_a_trashed_image_cannot_be_shared_until_restored(client, user) -> None:
+    image = make_image(user)
+    images_trash(user=user, images=[image])
+    client.force_login(user)
+    share = reverse("generations:image_share", args=[image.uuid])
+    # The page offers no Share form; a hand-made POST is refused.
+    assert client.post(share, {"expires_in_days": ""}).status_code == 403
+    assert not image.share_links.exists()
+    page = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    assert share not in page
+
+    images_restore(user=user, images=[reload(image)])
+    client.post(share, {"expires_in_days": ""})
+    assert image.share_links.count() == 1
+
+
 # The purge.
 
 

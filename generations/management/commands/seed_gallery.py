@@ -49,6 +49,7 @@ from generations.models import (
     TrashRecord,
 )
 from projects.models import Membership, Project, Role
+from simulator.spec import PIXEL_SIZES as SIMULATED_PIXEL_SIZES
 
 SEED_PREFIX = "seed-"
 BENCH_USERNAME = "bench"
@@ -64,18 +65,10 @@ TIE_SHARE = 0.03  # generations created in the same second as the one before
 BENCH_FAVOURITE_SHARE = 0.02
 TRASHED_SHARE = 0.001
 
-# The provider's pixel sizes per ratio and resolution (WaveSpeed publishes none; these are the
-# simulator's, which follow a third party serving Kling O3). "auto" renders square.
-PIXEL_SIZES: dict[str, dict[str, tuple[int, int]]] = {
-    "1:1": {"1k": (1024, 1024), "2k": (2048, 2048), "4k": (4096, 4096)},
-    "16:9": {"1k": (1360, 768), "2k": (2720, 1536), "4k": (5440, 3072)},
-    "9:16": {"1k": (768, 1360), "2k": (1536, 2720), "4k": (3072, 5440)},
-    "4:3": {"1k": (1168, 880), "2k": (2336, 1760), "4k": (4736, 3520)},
-    "3:4": {"1k": (880, 1168), "2k": (1760, 2336), "4k": (3520, 4736)},
-    "3:2": {"1k": (1248, 832), "2k": (2496, 1664), "4k": (4992, 3328)},
-    "2:3": {"1k": (832, 1248), "2k": (1664, 2496), "4k": (3328, 4992)},
-    "21:9": {"1k": (1552, 656), "2k": (3104, 1312), "4k": (6272, 2688)},
-}
+# The provider's pixel sizes per ratio and resolution: the simulator's table (WaveSpeed publishes
+# none; it follows a third party serving Kling O3). "auto" renders square.
+PIXEL_SIZES = SIMULATED_PIXEL_SIZES
+
 RATIO_WEIGHTS = {
     "1:1": 22,
     "16:9": 24,

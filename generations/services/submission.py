@@ -126,6 +126,8 @@ def _link_references(generation: Generation, reference_ids: tuple[int, ...]) -> 
 
 def generation_submit(*, generation_id: int) -> None:
     """Send a queued generation to WaveSpeed. Safe to run twice: only one run claims it."""
+    if not _attach_reference_urls(generation_id):
+        return
     now = timezone.now()
     claimed = Generation.objects.filter(
         pk=generation_id,
@@ -136,8 +138,6 @@ def generation_submit(*, generation_id: int) -> None:
     if not claimed:
         return
     generation = Generation.objects.get(pk=generation_id)
-    if not _attach_reference_urls(generation):
-        return
     try:
         prediction = get_client().submit(generation.model, generation.request_payload)
     except WaveSpeedError as exc:
@@ -146,10 +146,22 @@ def generation_submit(*, generation_id: int) -> None:
     _adopt(generation, prediction)
 
 
-def _attach_reference_urls(generation: Generation) -> bool:
+def _attach_reference_urls(generation_id: int) -> bool:
     """Put the provider URLs of the references into the payload, uploading what is needed, and
     save it, so that the history reconcile compares what was really sent. False when the submit
-    must stop here (retried later, or failed)."""
+    must stop here (not queued any more, retried later, or failed).
+
+    Runs before the submit is claimed: uploads may take minutes, and the sweeper takes a claim
+    older than SUBMIT_LEASE for a worker that died mid-submit, whose request may have arrived.
+    Two runs at once both upload (the same bytes; harmless); only one then claims the submit."""
+    generation = Generation.objects.filter(
+        pk=generation_id,
+        status=Status.QUEUED,
+        provider_id__isnull=True,
+        submit_claimed_at__isnull=True,
+    ).first()
+    if generation is None:
+        return False
     links = list(
         GenerationReference.objects.filter(generation=generation)
         .select_related("reference")
@@ -167,6 +179,11 @@ def _attach_reference_urls(generation: Generation) -> bool:
                 message=f"A reference image could not be uploaded to WaveSpeed: {exc.message}",
             )
         else:
+            # Unclaimed, so count the attempt here: a failing upload must not retry forever.
+            Generation.objects.filter(pk=generation.pk).update(
+                submit_attempts=F("submit_attempts") + 1
+            )
+            generation.submit_attempts += 1
             _retry_submit_later(generation, exc)
         return False
     except OSError:
@@ -178,8 +195,9 @@ def _attach_reference_urls(generation: Generation) -> bool:
         )
         return False
     payload = {**generation.request_payload, "images": urls}
-    Generation.objects.filter(pk=generation.pk).update(request_payload=payload)
-    generation.request_payload = payload
+    Generation.objects.filter(pk=generation.pk, submit_claimed_at__isnull=True).update(
+        request_payload=payload
+    )
     return True
 
 

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin import ReadOnlyAdmin
+
 from . import state
 from .models import (
     ErrorKind,
@@ -110,7 +112,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrashRecord)
-class TrashRecordAdmin(admin.ModelAdmin):
+class TrashRecordAdmin(ReadOnlyAdmin):
     """Who deleted, restored or purged what: a record, never edited."""
 
     list_display = ("at", "action", "image_uuid", "actor", "owner", "project", "prompt")
@@ -119,18 +121,9 @@ class TrashRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ("actor", "owner", "project")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TrashRecord | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TrashRecord | None = None) -> bool:
-        return False
-
 
 @admin.register(PromptEnhancement)
-class PromptEnhancementAdmin(admin.ModelAdmin):
+class PromptEnhancementAdmin(ReadOnlyAdmin):
     """Each use of the prompt enhancer, to answer "why did it fail" and "what did it cost";
     read-only (uses are made beside the prompt, and the ledger holds their money)."""
 
@@ -154,16 +147,3 @@ class PromptEnhancementAdmin(admin.ModelAdmin):
     @admin.display(description="Prompt")
     def short_text(self, enhancement: PromptEnhancement) -> str:
         return enhancement.text if len(enhancement.text) <= 60 else enhancement.text[:59] + "…"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: PromptEnhancement | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: PromptEnhancement | None = None
-    ) -> bool:
-        return False

@@ -16,22 +16,13 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from projects.selectors import memberships_of
+
 from .models import OutputImage
+from .selectors import images_for_viewer
 from .services import archives, trash
-from .services.bulk import (
-    SelectionRefused,
-    images_move,
-    images_selected,
-    parse_selection,
-    project_for_moving,
-)
-
-
-class _Refused(Exception):
-    """Carries the redirect that answers a refused selection."""
-
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
+from .services.bulk import SelectionRefused, images_move, parse_selection
+from .services.moving import project_for_moving
 
 
 @login_required
@@ -39,8 +30,8 @@ class _Refused(Exception):
 def bulk_zip(request: HttpRequest) -> HttpResponse:
     try:
         images = _selection(request)
-    except _Refused as refused:
-        return refused.response
+    except SelectionRefused as exc:
+        return _refused(request, exc)
     response = StreamingHttpResponse(
         archives.archive_stream(images=images), content_type="application/zip"
     )
@@ -56,13 +47,14 @@ def bulk_zip(request: HttpRequest) -> HttpResponse:
 def bulk_move(request: HttpRequest) -> HttpResponse:
     try:
         images = _selection(request)
-    except _Refused as refused:
-        return refused.response
-    target = project_for_moving(user=request.user, uuid_text=request.POST.get("project", ""))
+    except SelectionRefused as exc:
+        return _refused(request, exc)
+    memberships = {m.project_id: m for m in memberships_of(request.user)}
+    target = project_for_moving(memberships=memberships, uuid_text=request.POST.get("project", ""))
     if target is None:
         messages.error(request, "Choose a project to move them to.")
         return _back(request)
-    report = images_move(user=request.user, images=images, target=target)
+    report = images_move(user=request.user, images=images, target=target, memberships=memberships)
     level = messages.SUCCESS if not report.refused else messages.WARNING
     if not report.moved:
         level = messages.ERROR
@@ -76,8 +68,8 @@ def bulk_trash(request: HttpRequest) -> HttpResponse:
     try:
         images = _selection(request)
         count = _act(request, trash.images_trash, images)
-    except _Refused as refused:
-        return refused.response
+    except SelectionRefused as exc:
+        return _refused(request, exc)
     if count:
         messages.success(
             request,
@@ -95,8 +87,8 @@ def bulk_restore(request: HttpRequest) -> HttpResponse:
     try:
         images = _selection(request)
         count = _act(request, trash.images_restore, images)
-    except _Refused as refused:
-        return refused.response
+    except SelectionRefused as exc:
+        return _refused(request, exc)
     if count:
         messages.success(request, f"Restored {_images(count)} from the trash.")
     else:
@@ -105,14 +97,16 @@ def bulk_restore(request: HttpRequest) -> HttpResponse:
 
 
 def _selection(request: HttpRequest) -> list[OutputImage]:
-    """The selected images (Http404 if any is not visible); _Refused for an empty or too
-    large selection, which loses nothing: the person goes back with a message."""
-    try:
-        uuids = parse_selection(request.POST.getlist("images"))
-    except SelectionRefused as exc:
-        messages.error(request, str(exc))
-        raise _Refused(_back(request)) from exc
-    return images_selected(user=request.user, uuids=uuids)
+    """The selected images (Http404 if any is not visible); SelectionRefused for an empty or too
+    large selection."""
+    uuids = parse_selection(request.POST.getlist("images"))
+    return images_for_viewer(user=request.user, uuids=uuids)
+
+
+def _refused(request: HttpRequest, exc: SelectionRefused) -> HttpResponseRedirect:
+    """A refused selection loses nothing: the person goes back with the reason."""
+    messages.error(request, str(exc))
+    return _back(request)
 
 
 def _act(request: HttpRequest, service, images: list[OutputImage]) -> int:
@@ -126,9 +120,14 @@ def _images(count: int) -> str:
     return f"{count} image{'s' if count != 1 else ''}"
 
 
-def _back(request: HttpRequest) -> HttpResponseRedirect:
+def safe_next(request: HttpRequest) -> str:
+    """The posted `next` if it is a URL of this site, else ""."""
     url = request.POST.get("next", "")
     safe = url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return HttpResponseRedirect(url if safe else reverse("generations:gallery"))
+    return url if safe else ""
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(safe_next(request) or reverse("generations:gallery"))

@@ -24,7 +24,7 @@ from projects.models import Membership, Project
 from projects.selectors import member_project_ids
 
 from .models import Favourite, Generation, OutputImage, Thumbnail
-from .selectors import _visible
+from .selectors import visible_to
 
 PAGE_SIZE = 48
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -125,7 +125,7 @@ def gallery_images(
     *, user: AbstractBaseUser, filters: Filters, after: Cursor | None = None
 ) -> QuerySet[OutputImage]:
     """The images of a gallery view, newest first, with what a tile shows."""
-    images = OutputImage.objects.filter(_visible(user), deleted_at__isnull=not filters.trash)
+    images = OutputImage.objects.filter(visible_to(user), deleted_at__isnull=not filters.trash)
     images = _narrow(images, user=user, filters=filters)
     if filters.q:
         images = prompt_search(images, filters.q)

@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.selectors import memberships_of
 
 from . import selectors
+from .bulk_views import safe_next
 from .forms_gallery import GalleryFilterForm
 from .gallery import Filters, gallery_authors, gallery_page
 from .services.favourites import favourite_set
@@ -67,12 +67,4 @@ def image_favourite(request: HttpRequest, uuid: str) -> HttpResponse:
             "generations/_favourite_button.html",
             {"image": image, "starred": starred, "next": request.POST.get("next", "")},
         )
-    return redirect(_safe_next(request) or reverse("generations:image_detail", args=[image.uuid]))
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if allowed else ""
+    return redirect(safe_next(request) or reverse("generations:image_detail", args=[image.uuid]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -257,6 +258,13 @@ class OutputImage(models.Model):
     def download_name(self) -> str:
         extension = {"JPEG": "jpg"}.get(self.format, self.format.lower())
         return f"darkroom-{self.uuid}.{extension}"
+
+    @property
+    def purge_date(self) -> datetime | None:
+        """When a trashed image is removed for good (the next purge run after this)."""
+        if self.deleted_at is None:
+            return None
+        return self.deleted_at + timedelta(days=settings.DARKROOM_TRASH_DAYS)
 
 
 class Thumbnail(models.Model):

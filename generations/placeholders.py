@@ -28,11 +28,6 @@ def components_for(width: int, height: int) -> tuple[int, int]:
     return (MAX_COMPONENTS, short) if width >= height else (short, MAX_COMPONENTS)
 
 
-def blurhash_length(x_components: int, y_components: int) -> int:
-    """The length of a BlurHash with these components (size flag, max AC, DC, then 2 per AC)."""
-    return 1 + 1 + 4 + 2 * (x_components * y_components - 1)
-
-
 def placeholder_from_image(im: Image.Image) -> str:
     """The BlurHash of `im` (not changed; any mode) from a tiny RGB copy."""
     scale = min(1.0, TINY_SIDE / max(im.size))

@@ -5,8 +5,12 @@ Anything else is simply not found (404), so nobody learns that it exists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from uuid import UUID
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from elements.models import GenerationElement
@@ -23,7 +27,8 @@ def _with_thumbnails(queryset: QuerySet[OutputImage]) -> QuerySet[OutputImage]:
     )
 
 
-def _visible(user: AbstractBaseUser) -> Q:
+def visible_to(user: AbstractBaseUser) -> Q:
+    """What the person may see: their own work and their projects'."""
     return Q(owner=user) | Q(project_id__in=member_project_ids(user))
 
 
@@ -51,11 +56,11 @@ def last_project_key(*, user: AbstractBaseUser) -> str:
 
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:
     images = _with_thumbnails(
-        OutputImage.objects.filter(_visible(user)).order_by("index")
+        OutputImage.objects.filter(visible_to(user)).order_by("index")
     ).select_related("owner")
     # Its references and elements are shown on its page: one query each, however many.
     return get_object_or_404(
-        Generation.objects.filter(_visible(user))
+        Generation.objects.filter(visible_to(user))
         .select_related("project", "owner")
         .prefetch_related(
             Prefetch("images", queryset=images),
@@ -68,13 +73,30 @@ def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:
 
 def image_for_viewer(*, user: AbstractBaseUser, uuid: str) -> OutputImage:
     return get_object_or_404(
-        OutputImage.objects.filter(_visible(user)).select_related("generation", "owner", "project"),
+        OutputImage.objects.filter(visible_to(user)).select_related(
+            "generation", "owner", "project"
+        ),
         uuid=uuid,
     )
 
 
 def thumbnail_for_viewer(*, user: AbstractBaseUser, uuid: str, size: int) -> Thumbnail:
-    images = OutputImage.objects.filter(_visible(user)).values("pk")
+    images = OutputImage.objects.filter(visible_to(user)).values("pk")
     return get_object_or_404(
         Thumbnail.objects.filter(image_id__in=images), image__uuid=uuid, size=size
     )
+
+
+def images_for_viewer(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[OutputImage]:
+    """The images, in the order asked for; Http404 unless the viewer may see every one (so
+    nobody learns which of the ids exist). Trashed images are included: they stay visible to
+    those who could see them."""
+    found = {
+        image.uuid: image
+        for image in OutputImage.objects.filter(visible_to(user), uuid__in=uuids).select_related(
+            "generation", "project", "owner__profile"
+        )
+    }
+    if len(found) != len(set(uuids)):
+        raise Http404("No such image.")
+    return [found[u] for u in uuids]

@@ -6,15 +6,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from projects.models import Membership
+
 from . import media, selectors
-from .models import OutputImage, ShareLink
+from .models import OutputImage
 from .services import sharing
 
 # The shared image may stay in this browser's cache for five minutes at most: a revoked link can
@@ -37,10 +39,13 @@ class ShareForm(forms.Form):
     show_prompt = forms.BooleanField(required=False, label="Show the prompt")
 
 
-def share_panel(request: HttpRequest, image: OutputImage) -> dict[str, object] | None:
-    """The image page's Share section, or None for a viewer who may neither share nor revoke."""
+def share_panel(
+    request: HttpRequest, image: OutputImage, memberships: dict[int, Membership]
+) -> dict[str, object] | None:
+    """The image page's Share section, or None for a viewer who may neither share nor revoke.
+    `memberships`: project id → the viewer's membership."""
     try:
-        sharing.check_share(user=request.user, image=image)
+        sharing.check_share(user=request.user, image=image, memberships=memberships)
         can_share = True
     except sharing.ShareRefused:
         can_share = False
@@ -97,18 +102,10 @@ def share_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
 # Public: no login. Revoked, expired and unknown tokens get the same 404.
 
 
-def _shown_link(token: str) -> ShareLink:
-    """The live link; an image in the trash is not shown, the same 404 as a revoked link."""
-    link = sharing.share_link_live(token=token)
-    if link.image.deleted_at is not None:
-        raise Http404("No such link.")
-    return link
-
-
 @never_cache
 @require_GET
 def shared_image(request: HttpRequest, token: str) -> HttpResponse:
-    link = _shown_link(token)
+    link = sharing.share_link_live(token=token)
     image = link.image
     response = render(
         request,
@@ -128,7 +125,7 @@ def shared_image(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_image_file(request: HttpRequest, token: str) -> HttpResponseBase:
-    link = _shown_link(token)
+    link = sharing.share_link_live(token=token)
     response = media.file_response(link.image.file.name, link.image.content_type)
     # Keep a stricter answer (the signed S3 redirect says no-store); relax nothing.
     if "no-store" not in response.get("Cache-Control", ""):

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from elements.selectors import elements_for_picker
-from projects.models import Project
+from projects.models import Membership, Project
 from projects.selectors import memberships_of, projects_for_generating
 from spend import services as spend
 from spend.services import BudgetExceeded
@@ -18,9 +18,9 @@ from . import media, pricing, reference_views, selectors
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
 from .models import ResultType
-from .references import references_owned_by
+from .rights import may_edit_image
 from .services import generation_create
-from .services.moving import MoveRefused, check_move
+from .services.moving import MoveRefused, check_move, project_for_moving
 from .services.moving import generation_move as generation_move_service
 from .services.moving import image_move as image_move_service
 from .share_views import share_panel
@@ -46,15 +46,9 @@ def generate(request: HttpRequest) -> HttpResponse:
             reference_file_errors=file_errors,
         )
         if form.is_valid():
-            # Another person's references ("generate again") become the viewer's own copies.
-            references = references_owned_by(
-                owner=request.user, references=form.selected_references()
-            )
             try:
                 generation_create(
-                    owner=request.user,
-                    params=form.to_params(references=references),
-                    project=form.selected_project(),
+                    owner=request.user, params=form.to_params(), project=form.selected_project()
                 )
             except BudgetExceeded as exc:
                 form.add_error(None, str(exc))
@@ -167,13 +161,20 @@ def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
 @require_GET
 def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
+    memberships = _memberships(request)
+    trashed = image.deleted_at is not None
     return render(
         request,
         "generations/image_detail.html",
         {
             "image": image,
-            "move_targets": _move_targets(request, image.owner_id, image.project),
-            "share": share_panel(request, image),
+            # A trashed image stays where it is until it is restored.
+            "move_targets": []
+            if trashed
+            else _move_targets(request, image.owner_id, image.project, memberships),
+            "share": share_panel(request, image, memberships),
+            "may_trash": may_edit_image(request.user, image, memberships),
+            "next": request.get_full_path(),
         },
     )
 
@@ -194,9 +195,20 @@ def generation_move(request: HttpRequest, uuid: str) -> HttpResponse:
     return redirect("generations:generation_detail", uuid=generation.uuid)
 
 
-def _move_targets(request: HttpRequest, owner_id: int, source: Project | None) -> list[Project]:
+def _memberships(request: HttpRequest) -> dict[int, Membership]:
+    """Project id → the viewer's membership, with its project."""
+    return {m.project_id: m for m in memberships_of(request.user)}
+
+
+def _move_targets(
+    request: HttpRequest,
+    owner_id: int,
+    source: Project | None,
+    memberships: dict[int, Membership] | None = None,
+) -> list[Project]:
     """The projects the viewer could move this into (an empty list hides the form)."""
-    memberships = {m.project_id: m for m in memberships_of(request.user)}
+    if memberships is None:
+        memberships = _memberships(request)
     targets = []
     for membership in memberships.values():
         try:
@@ -214,7 +226,9 @@ def _move_targets(request: HttpRequest, owner_id: int, source: Project | None) -
 
 
 def _move(request: HttpRequest, service, **target_kwargs: object) -> None:
-    project = Project.objects.filter(uuid=request.POST.get("project") or None).first()
+    project = project_for_moving(
+        memberships=_memberships(request), uuid_text=request.POST.get("project", "")
+    )
     if project is None:
         messages.error(request, "Choose a project to move it to.")
         return

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
+from config.admin import ReadOnlyAdmin
+
 from .models import Budget, BudgetAlert, LedgerEntry, Price
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """Append-only: corrections are new entries made by the services, never edits here."""
 
     list_display = (
@@ -33,15 +35,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     )
     list_select_related = ("person", "project", "generation", "enhancement")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: LedgerEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: LedgerEntry | None = None) -> bool:
-        return False
 
 
 @admin.register(Budget)

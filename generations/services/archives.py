@@ -1,6 +1,6 @@
 """A streamed ZIP of originals, with their metadata as JSON and CSV beside them.
 
-Nothing is held whole in memory: each original is read through the storage API in chunks (local
+Nothing is held whole in memory: each original is read in chunks (media.read_chunks: local
 files and S3 alike) only when the archive reaches it, and the archive is sent as it is written.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import zipstream
-from django.core.files.storage import default_storage
 
 from accounts.selectors import display_name_of
 
+from .. import media
 from ..models import OutputImage
 
 CHUNK_BYTES = 256 * 1024
@@ -123,30 +123,4 @@ def _inert(text: str) -> str:
 
 
 def _chunks(name: str) -> Iterator[bytes]:
-    # A generator: the file is opened only when the archive reaches it, and closed after.
-    if _is_s3(default_storage):
-        yield from _s3_chunks(name)
-        return
-    with default_storage.open(name, "rb") as file:
-        yield from file.chunks(CHUNK_BYTES)
-
-
-def _is_s3(storage: object) -> bool:
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:
-        return False
-    return isinstance(storage, S3Storage)
-
-
-def _s3_chunks(name: str) -> Iterator[bytes]:
-    """The object's body as it arrives: django-storages' S3File would first download the
-    whole object into a temporary file held in memory (AWS_S3_MAX_MEMORY_SIZE is 0)."""
-    from storages.utils import clean_name
-
-    key = default_storage._normalize_name(clean_name(name))
-    body = default_storage.bucket.Object(key).get()["Body"]
-    try:
-        yield from body.iter_chunks(CHUNK_BYTES)
-    finally:
-        body.close()
+    return media.read_chunks(name, CHUNK_BYTES)

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
-from projects.models import Project
-from projects.selectors import member_project_ids
+from projects.models import Membership, Project
 
 from ..models import OutputImage
-from ..selectors import _visible
-from .moving import MoveRefused, image_move
+from .moving import MoveRefused, check_image_move
 
 # The most images one request may act on: a page of the gallery is 48, "select all" on ten
 # loaded pages stays under it, and a ZIP of 500 originals is already gigabytes at 4k.
@@ -48,30 +46,6 @@ def parse_selection(values: Sequence[str]) -> list[uuid.UUID]:
     return list(uuids)
 
 
-def images_selected(*, user: AbstractBaseUser, uuids: Sequence[uuid.UUID]) -> list[OutputImage]:
-    """The images, in the order asked for; Http404 unless the viewer may see every one.
-
-    Trashed images are included: they stay visible to those who could see them."""
-    found = {
-        image.uuid: image
-        for image in OutputImage.objects.filter(_visible(user), uuid__in=uuids).select_related(
-            "generation", "project", "owner__profile"
-        )
-    }
-    if len(found) != len(set(uuids)):
-        raise Http404("No such image.")
-    return [found[u] for u in uuids]
-
-
-def project_for_moving(*, user: AbstractBaseUser, uuid_text: str) -> Project | None:
-    """A project the person belongs to (None otherwise: a stranger's project is not named)."""
-    try:
-        key = uuid.UUID(uuid_text)
-    except ValueError:
-        return None
-    return Project.objects.filter(uuid=key, pk__in=member_project_ids(user)).first()
-
-
 @dataclass
 class MoveReport:
     moved: int = 0
@@ -93,19 +67,25 @@ class MoveReport:
 
 
 def images_move(
-    *, user: AbstractBaseUser, images: Sequence[OutputImage], target: Project
+    *,
+    user: AbstractBaseUser,
+    images: Sequence[OutputImage],
+    target: Project,
+    memberships: dict[int, Membership],
 ) -> MoveReport:
     """Each image on its own (one refusal does not stop the others), by the same rules as the
-    image page's Move."""
+    image page's Move; the accepted ones move in one UPDATE. `memberships`: project id → the
+    person's membership (the images need `project` loaded)."""
     report = MoveReport()
+    accepted = []
     for image in images:
         try:
-            if image.deleted_at is not None:
-                raise MoveRefused("It is in the trash: restore it first.")
-            image_move(user=user, image=image, target=target)
+            check_image_move(user=user, image=image, target=target, memberships=memberships)
         except MoveRefused as exc:
             reason = str(exc)
             report.refusals[reason] = report.refusals.get(reason, 0) + 1
         else:
-            report.moved += 1
+            accepted.append(image.pk)
+    if accepted:
+        report.moved = OutputImage.objects.filter(pk__in=accepted).update(project=target)
     return report

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
 
 from ..models import Favourite, OutputImage
 
@@ -11,15 +10,12 @@ from ..models import Favourite, OutputImage
 def favourite_set(*, user: AbstractBaseUser, image: OutputImage, starred: bool | None) -> bool:
     """Star or unstar `image` (None: toggle); returns whether it is now starred.
 
-    Safe against a double click: two concurrent stars make one row (the unique constraint)."""
+    Safe against a double click: two concurrent stars make one row (the unique constraint;
+    get_or_create fetches the row a concurrent request made)."""
     if starred is None:
         starred = not Favourite.objects.filter(user=user, image=image).exists()
     if not starred:
         Favourite.objects.filter(user=user, image=image).delete()
         return False
-    try:
-        with transaction.atomic():
-            Favourite.objects.get_or_create(user=user, image=image)
-    except IntegrityError:
-        pass  # starred by a concurrent request in the meantime: the outcome we want
+    Favourite.objects.get_or_create(user=user, image=image)
     return True

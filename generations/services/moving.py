@@ -6,6 +6,8 @@ an editor (or owner) of both. Archived projects take nothing in and give nothing
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -52,9 +54,38 @@ def check_move(
         raise MoveRefused(f"You need to be an editor of {source.name} to move images out of it.")
 
 
+def check_image_move(
+    *,
+    user: AbstractBaseUser,
+    image: OutputImage,
+    target: Project,
+    memberships: dict[int, Membership] | None = None,
+) -> None:
+    """check_move, and a trashed image stays where it is until it is restored."""
+    if image.deleted_at is not None:
+        raise MoveRefused("It is in the trash: restore it first.")
+    check_move(
+        user=user,
+        owner_id=image.owner_id,
+        source=image.project,
+        target=target,
+        memberships=memberships,
+    )
+
+
+def project_for_moving(*, memberships: dict[int, Membership], uuid_text: str) -> Project | None:
+    """The chosen project if the person belongs to it (None otherwise: a stranger's project is
+    not named). `memberships`: project id → the person's membership."""
+    try:
+        key = uuid.UUID(uuid_text)
+    except ValueError:
+        return None
+    return next((m.project for m in memberships.values() if m.project.uuid == key), None)
+
+
 @transaction.atomic
 def image_move(*, user: AbstractBaseUser, image: OutputImage, target: Project) -> None:
-    check_move(user=user, owner_id=image.owner_id, source=image.project, target=target)
+    check_image_move(user=user, image=image, target=target)
     OutputImage.objects.filter(pk=image.pk).update(project=target)
 
 

@@ -14,9 +14,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from projects.models import Membership
 from projects.selectors import membership_for
 
 from ..models import OutputImage, ShareLink
+from ..rights import may_edit_image, memberships_for_images
 
 # The expiries offered, in days (None: never).
 EXPIRY_DAYS = (1, 7, 30)
@@ -26,14 +28,20 @@ class ShareRefused(Exception):
     """The message is for the person who asked."""
 
 
-def check_share(*, user: AbstractBaseUser, image: OutputImage) -> None:
+def check_share(
+    *,
+    user: AbstractBaseUser,
+    image: OutputImage,
+    memberships: dict[int, Membership] | None = None,
+) -> None:
+    """Raises ShareRefused. `memberships` (project id → the person's membership) spares the
+    query when the caller has them."""
     if image.deleted_at is not None:
         # Its links answer 404 while it is in the trash: a new one would not work either.
         raise ShareRefused("This image is in the trash: restore it before sharing it.")
-    if image.owner_id == user.pk:
-        return
-    membership = membership_for(user, image.project)
-    if membership is None or not membership.can_generate:
+    if memberships is None:
+        memberships = memberships_for_images(user, [image])
+    if not may_edit_image(user, image, memberships):
         raise ShareRefused("Only its author or an editor of its project can share this image.")
 
 
@@ -78,9 +86,13 @@ def share_revoke(*, user: AbstractBaseUser, link: ShareLink) -> None:
 
 
 def share_link_live(*, token: uuid.UUID | str) -> ShareLink:
-    """The live link with this token, with its image and generation; 404 otherwise."""
+    """The live link with this token, with its image and generation; 404 otherwise. An image in
+    the trash is not shown: the same 404 as a revoked link."""
     return get_object_or_404(
-        ShareLink.objects.live().select_related("image__generation"), token=token
+        ShareLink.objects.live()
+        .filter(image__deleted_at__isnull=True)
+        .select_related("image__generation"),
+        token=token,
     )
 
 

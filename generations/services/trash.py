@@ -22,9 +22,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from projects.models import Membership
-
 from ..models import OutputImage, Thumbnail, TrashAction, TrashRecord
+from ..rights import may_edit_image, memberships_for_images
 
 logger = logging.getLogger(__name__)
 
@@ -36,37 +35,13 @@ class TrashRefused(Exception):
     """The message is for the person who asked."""
 
 
-def purge_date(image: OutputImage) -> datetime | None:
-    """When a trashed image is removed for good (the next purge run after this)."""
-    if image.deleted_at is None:
-        return None
-    return image.deleted_at + timedelta(days=settings.DARKROOM_TRASH_DAYS)
-
-
 def check_trash(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> None:
     """Raises TrashRefused unless the person may trash (and restore) every one of the images."""
-    project_ids = {image.project_id for image in images if image.owner_id != user.pk}
-    project_ids.discard(None)
-    editing = {
-        membership.project_id
-        for membership in Membership.objects.filter(
-            user=user, project_id__in=project_ids
-        ).select_related("project")
-        if membership.can_generate
-    }
-    for image in images:
-        if image.owner_id != user.pk and image.project_id not in editing:
-            raise TrashRefused(
-                "Only an image's author or an editor of its project can delete or restore it."
-            )
-
-
-def may_trash(*, user: AbstractBaseUser, image: OutputImage) -> bool:
-    try:
-        check_trash(user=user, images=[image])
-    except TrashRefused:
-        return False
-    return True
+    memberships = memberships_for_images(user, images)
+    if not all(may_edit_image(user, image, memberships) for image in images):
+        raise TrashRefused(
+            "Only an image's author or an editor of its project can delete or restore it."
+        )
 
 
 @transaction.atomic
@@ -156,11 +131,12 @@ def _purge_batch(*, cutoff: datetime, limit: int) -> int:
     # A file other rows still point at stays (the seeded gallery shares its files).
     names -= set(OutputImage.objects.filter(file__in=names).values_list("file", flat=True))
     names -= set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))
-    transaction.on_commit(partial(_delete_files, sorted(names)))
+    transaction.on_commit(partial(delete_files, sorted(names)))
     return len(images)
 
 
-def _delete_files(names: list[str]) -> None:
+def delete_files(names: list[str]) -> None:
+    """Removes the stored files, going on past any that fail."""
     for name in names:
         try:
             default_storage.delete(name)

@@ -49,7 +49,6 @@ class Tile:
     srcset: str  # every stored size, with its real width
 
 
-@register.filter
 def tile(image: OutputImage, size: int = 256) -> Tile:
     """What `_thumb.html` shows, from the prefetched thumbnails (no query)."""
     thumbnails = list(image.thumbnails.all())
@@ -64,11 +63,6 @@ def tile(image: OutputImage, size: int = 256) -> Tile:
             f"{thumb_url.replace('{size}', str(t.size))} {t.width}w" for t in thumbnails
         ),
     )
-
-
-@register.filter
-def favourite_url(image: OutputImage) -> str:
-    return image_link(image, "image_favourite")
 
 
 # The gallery's tiles, rendered in Python: 48 tiles through `{% include %}` cost most of a page's
@@ -97,7 +91,7 @@ def thumb_html(image: OutputImage, size: int = 256, sizes: str = "") -> str:
 
 
 def star_html(image: OutputImage, *, starred: bool, next_url: str, csrf_token: str) -> str:
-    url = favourite_url(image)
+    url = image_link(image, "image_favourite")
     return format_html(
         '<form class="star-form" method="post" action="{url}" hx-post="{url}" '
         'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'

@@ -89,3 +89,26 @@ def test_one_invisible_image_refuses_the_whole_move(client, user, outsider, targ
     client.force_login(user)
     assert move(client, [own, strangers], target).status_code == 404
     assert projects_of([own, strangers]) == [None, None]
+
+
+def _move_queries(client, user, target, count: int) -> int:
+    """Queries of a bulk move of `count` images: half personal, half in a project the mover
+    edits (so both the personal and the project-to-project rules are checked)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    source = make_project(user, f"Source {count}")
+    images = [
+        make_image(user, project=source if n % 2 else None, prompt=f"kite {n}")
+        for n in range(count)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        response = move(client, images, target)
+    assert messages_of(response)[-1] == f"Moved {count} images to the project."
+    assert projects_of(images) == [target] * count
+    return len(queries)
+
+
+def test_moving_more_images_takes_no_more_queries(client, user, target) -> None:
+    client.force_login(user)
+    assert _move_queries(client, user, target, 5) == _move_queries(client, user, target, 50)

@@ -48,6 +48,7 @@ from generations.models import (
     TrashAction,
     TrashRecord,
 )
+from generations.services.trash import PROMPT_START, delete_files
 from projects.models import Membership, Project, Role
 from simulator.spec import PIXEL_SIZES as SIMULATED_PIXEL_SIZES
 
@@ -242,12 +243,7 @@ def seed_delete() -> None:
             queryset._raw_delete(queryset.db)
         Project.objects.filter(created_by__in=users, name__startswith=PROJECT_PREFIX).delete()
         users.delete()
-    transaction.on_commit(lambda: _delete_files(names))
-
-
-def _delete_files(names: set[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
+    transaction.on_commit(lambda: delete_files(sorted(names)))
 
 
 # Creating it ------------------------------------------------------------------------------------
@@ -458,7 +454,7 @@ def _create_batch(
                 project_id=i.project_id,
                 action=TrashAction.TRASHED,
                 actor_id=i.owner_id,
-                prompt=i.generation.prompt[:200],
+                prompt=i.generation.prompt[:PROMPT_START],
             )
             for i in trashed
         )

@@ -8,7 +8,8 @@ prediction, and its `outputs[0].element_id` becomes the element's Kling id.
 
 A submit is sent again only when WaveSpeed certainly did not take it (429, no connection); one
 that may have arrived fails with a message instead, and the person may try again knowingly.
-A creation whose task was lost is resumed or ended by the periodic sweeper (`kling_elements_sweep`).
+A creation whose task was lost is resumed or ended by its own periodic sweeper
+(`kling_elements_sweep`, beat entry "resume-kling-element-creations").
 WaveSpeed publishes no price for Kling Elements, so nothing goes into the ledger.
 """
 
@@ -16,21 +17,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from generations import scheduling
 from generations.models import ReferenceImage
-from generations.references import reference_create
+from generations.references import NormalisedImage, reference_store
 from generations.services.uploading import reference_provider_url
-from generations.wavespeed import RateLimitError, WaveSpeedError, get_client
+from generations.wavespeed import KLING_ELEMENTS, RateLimitError, WaveSpeedError, get_client
 from projects.models import Project
 
 from . import services
@@ -38,7 +37,6 @@ from .models import Creation, Element
 
 logger = logging.getLogger(__name__)
 
-KLING_ELEMENTS = "kwaivgi/kling-elements"
 DESCRIPTION_MAX_LENGTH = 100  # [inferred] Kling Elements' limit
 MAX_EXTRA_VIEWS = 3  # our choice: a front view and up to three more angles
 
@@ -49,6 +47,13 @@ MAX_POLL_ERRORS = 5
 # Element creation is not documented to be slow, but may wait behind the account's task limit
 # like any prediction: poll on the generations' schedule and give up after an hour.
 GIVE_UP_SECONDS = 3600.0
+
+
+class Picture(NamedTuple):
+    """One picture of the element, already checked and normalised by the form."""
+
+    name: str
+    image: NormalisedImage
 
 
 def _submit_lease() -> timedelta:
@@ -64,23 +69,21 @@ def element_create_on_kling(
     project: Project | None,
     name: str,
     description: str,
-    front: UploadedFile,
-    views: list[UploadedFile],
+    front: Picture,
+    views: list[Picture],
 ) -> Element:
     """Keep the pictures as the creator's references, record the element (no Kling id yet, so
-    hidden from the picker) and queue its creation.
+    hidden from the picker) and queue its creation. The element's preview is the front view's
+    small tile, made in the same decode as the reference (it is shown at 96 px at most).
 
-    Raises services.ElementNameTaken when the library already has a live element so named, and
-    ReferenceRejected for a picture that cannot be used (the form checked them already)."""
+    Raises services.ElementNameTaken when the library already has a live element so named."""
     services.check_name_free(
         Element(owner=None if project else created_by, project=project, name=name)
     )
     front_ref, *view_refs = [
-        reference_create(owner=created_by, name=upload.name, file=upload)
-        for upload in (front, *views)
+        reference_store(owner=created_by, image=picture.image, name=picture.name)
+        for picture in (front, *views)
     ]
-    with default_storage.open(front_ref.file.name, "rb") as fp:
-        preview = services.preview_from_upload(fp)
     with transaction.atomic():
         element = services.element_create(
             created_by=created_by,
@@ -88,7 +91,7 @@ def element_create_on_kling(
             name=name,
             kling_element_id="",
             note=description,
-            preview=preview,
+            preview=front.image.preview,
             creation=Creation.QUEUED,
             creation_inputs={"image": front_ref.pk, "refer": [ref.pk for ref in view_refs]},
         )
@@ -217,7 +220,7 @@ def _fail(element_id: int, message: str) -> None:
 
 
 def kling_elements_sweep() -> dict[str, int]:
-    """Resume or end the creations whose task was lost (the periodic sweeper calls this): one
+    """Resume or end the creations whose task was lost (the beat runs this): one
     past the time limit is failed; one whose next step is overdue has it queued again (every
     task claims its row, so a step queued twice still runs once); one whose submit claim ran
     out may have reached Kling, so it is failed with a word to check, never sent again."""
@@ -259,4 +262,4 @@ def _schedule(task_name: str, countdown: float, element_id: int, *args: int) -> 
 
     Element.objects.filter(pk=element_id).update(next_step_at=scheduling.due_at(countdown))
     # Through the generations' scheduler: queued after commit, countdown capped.
-    scheduling._after_commit(getattr(tasks, task_name), countdown, element_id, *args)
+    scheduling.after_commit(getattr(tasks, task_name), countdown, element_id, *args)

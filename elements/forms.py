@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 
+from generations.forms import MultipleFileInput
 from generations.images import NotAnImage
-from generations.references import ReferenceRejected, normalise
+from generations.references import ACCEPT_TYPES, ReferenceRejected, normalise
 
-from .creation import DESCRIPTION_MAX_LENGTH, MAX_EXTRA_VIEWS
+from .creation import DESCRIPTION_MAX_LENGTH, MAX_EXTRA_VIEWS, Picture
 from .models import NAME_MAX_LENGTH
 from .services import preview_from_upload
 
 NOTE_MAX_LENGTH = 500
 # WaveSpeed accepts images up to 20 MB (shared/wavespeed-api.md); a preview needs no more.
 PREVIEW_MAX_BYTES = 20 * 1024 * 1024
-IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 
 
 def _name_field() -> forms.CharField:
@@ -83,15 +84,11 @@ class ElementForm(forms.Form):
         }
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
 class MultipleFileField(forms.FileField):
     """Several files from one input; each is cleaned as a FileField would clean it."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": IMAGE_TYPES}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_TYPES}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: object, initial: object = None) -> list[object]:
@@ -114,7 +111,7 @@ class KlingElementForm(forms.Form):
     )
     front = forms.FileField(
         label="Front view",
-        widget=forms.FileInput(attrs={"accept": IMAGE_TYPES}),
+        widget=forms.FileInput(attrs={"accept": ACCEPT_TYPES}),
         help_text="The element seen from the front: a JPEG, PNG, WebP or HEIC picture.",
         error_messages={"required": "Add a front view: Kling builds the element from it."},
     )
@@ -124,32 +121,31 @@ class KlingElementForm(forms.Form):
         error_messages={"required": "Add at least one more view: Kling needs it."},
     )
 
-    def clean_front(self) -> object:
-        upload = self.cleaned_data["front"]
-        _check_reference(upload)
-        return upload
+    def clean_front(self) -> Picture:
+        return _picture(self.cleaned_data["front"])
 
-    def clean_views(self) -> list[object]:
+    def clean_views(self) -> list[Picture]:
         uploads = self.cleaned_data["views"]
         if len(uploads) > MAX_EXTRA_VIEWS:
             raise forms.ValidationError(
                 f"You added {len(uploads)} more views; use at most {MAX_EXTRA_VIEWS}."
             )
-        errors = []
+        pictures, errors = [], []
         for upload in uploads:
             try:
-                _check_reference(upload)
+                pictures.append(_picture(upload))
             except forms.ValidationError as exc:
                 errors.extend(exc.messages)
         if errors:
             raise forms.ValidationError(errors)
-        return uploads
+        return pictures
 
 
-def _check_reference(upload: object) -> None:
-    """Decode the picture as a reference would be (generations/references.py), for its message."""
+def _picture(upload: UploadedFile) -> Picture:
+    """The picture normalised as a reference (generations/references.py), decoded once here and
+    kept for creation; or the reason it cannot be one."""
+    name = (upload.name or "unnamed file")[:100]
     try:
-        normalise(upload, name=upload.name)
+        return Picture(name=name, image=normalise(upload, name=name))
     except ReferenceRejected as exc:
         raise forms.ValidationError(str(exc)) from exc
-    upload.seek(0)

@@ -7,16 +7,15 @@ project the person belongs to is refused (403).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from projects.models import Membership, Project, Role
+from projects.models import Membership, Project
 from projects.selectors import member_project_ids, memberships_of, project_for_member
 
 from .models import Element, GenerationElement
@@ -32,11 +31,6 @@ class Library:
     elements: list[Element] = field(default_factory=list)
 
 
-def can_edit_elements(membership: Membership) -> bool:
-    """Owners and editors manage a project's elements; viewers only look."""
-    return Role(membership.role).can_generate
-
-
 def _visible(user: AbstractBaseUser) -> Q:
     return Q(owner=user) | Q(project_id__in=member_project_ids(user))
 
@@ -46,9 +40,7 @@ def libraries_for(*, user: AbstractBaseUser) -> list[Library]:
     memberships = memberships_of(user)
     personal = Library(title="Personal", project=None, can_edit=True)
     by_project = {
-        m.project_id: Library(
-            title=m.project.name, project=m.project, can_edit=can_edit_elements(m)
-        )
+        m.project_id: Library(title=m.project.name, project=m.project, can_edit=m.can_generate)
         for m in memberships
     }
     for element in Element.objects.filter(_visible(user)):
@@ -72,16 +64,20 @@ def element_for_editor(*, user: AbstractBaseUser, uuid: str) -> Element:
 
 
 def can_edit_element(*, user: AbstractBaseUser, element: Element) -> bool:
+    """Owners and editors manage the elements of a project that is not archived."""
     if element.project_id is None:
         return element.owner_id == user.pk
-    membership = Membership.objects.filter(user=user, project_id=element.project_id).first()
-    return membership is not None and can_edit_elements(membership)
+    membership = (
+        Membership.objects.filter(user=user, project_id=element.project_id)
+        .select_related("project")
+        .first()
+    )
+    return membership is not None and membership.can_generate
 
 
 def project_for_editor(*, user: AbstractBaseUser, uuid: str) -> Project:
-    project, membership = project_for_member(user, uuid)
-    if not can_edit_elements(membership):
-        raise PermissionDenied("Only the project's owners and editors manage its elements.")
+    """A project whose elements the person may manage: 404 for a stranger, 403 otherwise."""
+    project, _ = project_for_member(user, uuid, generate=True)
     return project
 
 
@@ -112,18 +108,3 @@ def elements_for_picker(*, user: AbstractBaseUser, projects: Iterable[Project]) 
         .select_related("project")
         .order_by("project__name", "project_id", "name")
     )
-
-
-def kling_ids_in_order(pks: Sequence[int]) -> list[str]:
-    """The Kling element ids of these elements, in the order given."""
-    ids = dict(Element.objects.filter(pk__in=pks).values_list("pk", "kling_element_id"))
-    return [ids[pk] for pk in pks]
-
-
-def elements_of_generation(generation_id: int) -> list[Element]:
-    return [
-        link.element
-        for link in GenerationElement.objects.filter(generation_id=generation_id).select_related(
-            "element"
-        )
-    ]

@@ -17,3 +17,10 @@ def follow_kling_element(element_id: int, seq: int, errors: int = 0) -> None:
     from .creation import kling_element_follow
 
     kling_element_follow(element_id=element_id, seq=seq, errors=errors)
+
+
+@shared_task(ignore_result=True)
+def sweep_kling_elements() -> dict[str, int]:
+    from .creation import kling_elements_sweep
+
+    return kling_elements_sweep()

@@ -12,7 +12,6 @@ import uuid as uuid_lib
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
@@ -84,9 +83,7 @@ def _project_for_enhancing(user: AbstractBaseUser, key: str) -> Project | None:
         uuid_lib.UUID(key)
     except ValueError as exc:
         raise Http404("No such project.") from exc
-    project, membership = project_for_member(user, key)
-    if not membership.can_generate:
-        raise PermissionDenied("You may not generate in this project, so not enhance for it.")
+    project, _ = project_for_member(user, key, generate=True)
     return project
 
 

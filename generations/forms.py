@@ -9,7 +9,12 @@ from elements.models import Element
 from projects.models import Project
 
 from .models import AspectRatio, Generation, ReferenceImage, Resolution, ResultType
-from .references import MAX_REFERENCES, MAX_REFERENCES_PLUS_ELEMENTS, references_visible_to
+from .references import (
+    ACCEPT_TYPES,
+    MAX_REFERENCES,
+    MAX_REFERENCES_PLUS_ELEMENTS,
+    references_visible_to,
+)
 from .services.submission import GenerationParams
 
 PROMPT_MAX_LENGTH = 2500
@@ -91,9 +96,7 @@ class GenerateForm(forms.Form):
     reference_files = forms.Field(
         required=False,
         label="Reference images",
-        widget=MultipleFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}
-        ),
+        widget=MultipleFileInput(attrs={"accept": ACCEPT_TYPES}),
         help_text="Up to 10 JPEG, PNG, WebP or HEIC images, each at least 300 px on the short "
         "side; location data and other metadata are removed before they are sent.",
     )
@@ -158,7 +161,9 @@ class GenerateForm(forms.Form):
         ticked = {str(value) for value in (self["elements"].value() or [])}
         return [(e, key in ticked) for key, e in self.element_options.items()]
 
-    def clean_references(self) -> list[str]:
+    def clean_references(self) -> list[ReferenceImage]:
+        """The picked references, in order: the person's own, and those of a generation they
+        may see ("generate again" on a project member's generation)."""
         keys = list(dict.fromkeys(self.cleaned_data["references"]))  # order kept, no repeats
         if len(keys) > MAX_REFERENCES:
             raise forms.ValidationError(
@@ -170,14 +175,14 @@ class GenerateForm(forms.Form):
                 "One of the picked references is not one you may use or no longer exists: "
                 "pick it again."
             )
-        return keys
+        return [found[key] for key in keys]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         for message in self.reference_file_errors:
             self.add_error("reference_files", message)
         references = len(cleaned.get("references") or [])
-        elements = len(cleaned.get("elements") or []) if "elements" in self.fields else 0
+        elements = len(cleaned.get("elements") or [])
         if references and elements and references + elements > MAX_REFERENCES_PLUS_ELEMENTS:
             self.add_error(
                 "references",
@@ -187,8 +192,7 @@ class GenerateForm(forms.Form):
         return cleaned
 
     def _visible_references(self, keys: list[str]) -> dict[str, ReferenceImage]:
-        """The person's own references, and those of a generation they may see ("generate
-        again" on a project member's generation): the view copies the latter on submit."""
+        """Those of `keys` that name a reference the person may see, by key."""
         valid = []
         for key in keys:
             try:
@@ -203,22 +207,14 @@ class GenerateForm(forms.Form):
     def chosen_references(self) -> list[ReferenceImage]:
         """The references the form holds (posted or initial) that the person may use, in order,
         for the tiles."""
+        if "references" in getattr(self, "cleaned_data", {}):
+            return self.cleaned_data["references"]  # already looked up by clean_references
         keys = [str(key) for key in dict.fromkeys(self["references"].value() or [])]
         found = self._visible_references(keys)
         return [found[key] for key in keys if key in found]
 
-    def selected_references(self) -> list[ReferenceImage]:
-        """The picked references in order; some may be another person's (see `to_params`)."""
-        keys = self.cleaned_data.get("references") or []
-        found = self._visible_references(keys)
-        return [found[key] for key in keys]
-
-    def to_params(self, *, references: list[ReferenceImage] | None = None) -> GenerationParams:
-        """The generation's parameters. `references` are the person's own references to send in
-        place of `selected_references()` (the view passes copies of another person's)."""
+    def to_params(self) -> GenerationParams:
         data = self.cleaned_data
-        if references is None:
-            references = self.selected_references()
         return GenerationParams(
             prompt=data["prompt"],
             aspect_ratio=data["aspect_ratio"],
@@ -226,8 +222,8 @@ class GenerateForm(forms.Form):
             result_type=data["result_type"],
             num_images=data["num_images"],
             prompt_original=data.get("prompt_original") or "",
-            elements=tuple(element.pk for element in self.selected_elements()),
-            references=tuple(reference.pk for reference in references),
+            elements=tuple(self.selected_elements()),
+            references=tuple(reference.pk for reference in data["references"]),
         )
 
     @classmethod
@@ -241,15 +237,9 @@ class GenerateForm(forms.Form):
             "resolution": generation.resolution,
             "result_type": generation.result_type,
             "num_images": generation.num_images,
-            # The owner's references; copied for another person only when they submit.
-            "references": [
-                str(link.reference.uuid)
-                for link in generation.reference_links.select_related("reference")
-            ],
-            "elements": [
-                str(link.element.uuid)
-                for link in generation.element_links.select_related("element")
-            ],
+            # The owner's references, which another person who sees the generation may use too.
+            "references": [str(link.reference.uuid) for link in generation.reference_links.all()],
+            "elements": [str(link.element.uuid) for link in generation.element_links.all()],
         }
 
 

@@ -58,7 +58,7 @@ _TRANSPOSE_FOR_ORIENTATION = {
     8: Image.Transpose.ROTATE_90,
 }
 # What a broken or hostile file can make Pillow raise while opening or decoding it.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 
 
 class NotAnImage(ValueError):
@@ -109,7 +109,7 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
     `ImageTooLarge` (a `NotAnImage`) when it has more than `max_pixels` pixels.
     """
     fp.seek(0)
-    with _open(fp, max_pixels=max_pixels) as im:
+    with open_image(fp, max_pixels=max_pixels) as im:
         image_format = im.format
         width, height = im.size
         largest = max(THUMBNAIL_SIZES)
@@ -120,7 +120,7 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
         box = drafted[1] if drafted else None
         try:
             im.load()
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise NotAnImage("The image file is damaged or incomplete.") from exc
         orientation = _orientation(im)
         source = _for_resizing(im)
@@ -163,18 +163,24 @@ def _not_an_image_message() -> str:
     return f"The file is not a {', '.join(names[:-1])} or {names[-1]} image."
 
 
-def _open(fp: BinaryIO, *, max_pixels: int) -> Image.Image:
-    """Open (parse the header only) and refuse images over `max_pixels` before decoding."""
+def open_image(
+    fp: BinaryIO, *, max_pixels: int, formats: tuple[str, ...] = ALLOWED_FORMATS
+) -> Image.Image:
+    """Open (parse the header only) and refuse images over `max_pixels` before decoding.
+
+    Raises `ImageTooLarge`, or `NotAnImage` for anything not in one of `formats`. The pixel cap
+    is checked here against the header rather than by lowering Pillow's global
+    MAX_IMAGE_PIXELS, which other threads share."""
     try:
         # catch_warnings is process-wide state. Under threads a race can only keep the filter
         # on longer, or let one warning through as a log line: the max_pixels check below
         # still refuses the image.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(fp, formats=ALLOWED_FORMATS)
+            im = Image.open(fp, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(_too_large_message(max_pixels)) from exc
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise NotAnImage(_not_an_image_message()) from exc
     if im.width * im.height > max_pixels:
         im.close()
@@ -189,7 +195,7 @@ def _orientation(im: Image.Image) -> int:
     """
     try:
         orientation = im.getexif().get(_ORIENTATION_TAG, 1)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return 1
     return orientation if isinstance(orientation, int) else 1
 
@@ -214,12 +220,17 @@ def _for_resizing(im: Image.Image) -> Image.Image:
     """
     if im.mode in ("RGB", "RGBA", "L", "LA") and "transparency" not in im.info:
         return im
-    if im.mode.startswith("I"):  # 16-bit greyscale PNG: scale, don't clip, to 8 bits
-        return im.convert("I").point(lambda v: v / 257).convert("L")
+    if im.mode.startswith("I"):
+        return grey_to_eight_bit(im)
     if im.mode == "1":
         return im.convert("L")
     # P, PA, CMYK, YCbCr, and RGB/L with a transparent colour key (tRNS).
     return im.convert("RGBA" if im.has_transparency_data else "RGB")
+
+
+def grey_to_eight_bit(im: Image.Image) -> Image.Image:
+    """A 16-bit (or 32-bit integer) greyscale image, scaled rather than clipped, as 8-bit L."""
+    return im.convert("I").point(lambda v: v / 257).convert("L")
 
 
 def _encode_webp(im: Image.Image, *, icc_profile: bytes | None) -> bytes:

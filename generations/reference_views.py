@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -20,14 +19,11 @@ from .references import (
     ReferenceRejected,
     reference_create,
     reference_for_viewer,
+    references_from_uploads,
 )
 
 # The references picked with "use as reference", waiting for the next generation (uuids).
 PENDING_SESSION_KEY = "pending_references"
-
-
-def _file_name(upload: UploadedFile) -> str:
-    return (upload.name or "unnamed file")[:100]
 
 
 @login_required
@@ -35,24 +31,16 @@ def _file_name(upload: UploadedFile) -> str:
 def reference_upload(request: HttpRequest) -> HttpResponse:
     """htmx/fetch: one tile per posted file, a reference or an error naming the file."""
     files = request.FILES.getlist("reference_files")
-    tiles: list[dict[str, object]] = []
     if not files:
-        tiles.append({"error": "Choose one or more image files."})
-    for position, upload in enumerate(files):
-        if position >= MAX_REFERENCES:
-            tiles.append(
-                {
-                    "error": f"“{_file_name(upload)}” was not added: a generation takes at most "
-                    f"{MAX_REFERENCES} references."
-                }
-            )
-            continue
-        try:
-            reference = reference_create(owner=request.user, file=upload, name=_file_name(upload))
-        except ReferenceRejected as exc:
-            tiles.append({"error": str(exc)})
-        else:
-            tiles.append({"reference": reference})
+        return render(
+            request,
+            "generations/_reference_tiles.html",
+            {"tiles": [{"error": "Choose one or more image files."}]},
+        )
+    references, errors = references_from_uploads(
+        owner=request.user, files=files, room=MAX_REFERENCES
+    )
+    tiles = [{"reference": r} for r in references] + [{"error": e} for e in errors]
     return render(request, "generations/_reference_tiles.html", {"tiles": tiles})
 
 
@@ -115,22 +103,21 @@ def keep_posted_files(request: HttpRequest) -> tuple[QueryDict, list[str]]:
     for key in left_out:
         unpick(request, key)
     keys = [key for key in data.getlist("references") if key not in left_out]
-    errors = []
-    for upload in request.FILES.getlist("reference_files"):
-        try:
-            reference = reference_create(owner=request.user, file=upload, name=_file_name(upload))
-        except ReferenceRejected as exc:
-            errors.append(str(exc))
-        else:
-            keys.append(str(reference.uuid))
+    # Only as many files as there is room for beside the tiles already picked are decoded.
+    references, errors = references_from_uploads(
+        owner=request.user,
+        files=request.FILES.getlist("reference_files"),
+        room=MAX_REFERENCES - len(keys),
+    )
+    keys.extend(str(reference.uuid) for reference in references)
     data.setlist("references", keys)
     return data, errors
 
 
 def initial_references(request: HttpRequest, keys: list[str]) -> list[str]:
     """What a new form starts with: `keys` ("generate again": the source's references, which
-    the form accepts when the viewer may see them and copies on submit) and then the pending
-    "use as reference" picks. Reading only: nothing is copied while the page loads."""
+    the form accepts when the viewer may see them) and then the pending "use as reference"
+    picks."""
     result = list(keys)
     for key in request.session.get(PENDING_SESSION_KEY, []):
         if key not in result:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import warnings
-import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -30,6 +29,7 @@ from pillow_heif import register_heif_opener
 
 from projects.selectors import member_project_ids
 
+from .images import DECODE_ERRORS, ImageTooLarge, NotAnImage, grey_to_eight_bit, open_image
 from .models import Generation, GenerationReference, OutputImage, ReferenceImage
 
 register_heif_opener()
@@ -45,13 +45,14 @@ MAX_ASPECT = 2.5  # [inferred] Kling: between 1:2.5 and 2.5:1
 MAX_PIXELS = 40_000_000
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# The file inputs' `accept`, to match (browsers offer only these files).
+ACCEPT_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 JPEG_QUALITY = 92
 # The tile shown in the form and on the generation page: a small WebP, not the 10 MB reference.
 PREVIEW_SIZE = 256
 PREVIEW_QUALITY = 80
 # What leaves the server: Kling's docs list JPEG and PNG [inferred], so a WebP or HEIC is sent as
 # JPEG, or as PNG when it really uses transparency.
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 _SRGB = ImageCms.createProfile("sRGB")
 
 
@@ -93,7 +94,7 @@ def normalise(fp: BinaryIO, *, name: str) -> NormalisedImage:
         try:
             im.load()
             upright = ImageOps.exif_transpose(im)
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             raise ReferenceRejected(f"“{name}” is damaged or incomplete.") from exc
         data, image_format, clean = _encode(upright)
         preview = _preview(clean)
@@ -114,29 +115,17 @@ def normalise(fp: BinaryIO, *, name: str) -> NormalisedImage:
 
 
 def _open(fp: BinaryIO, *, name: str) -> Image.Image:
-    """Parse the header only; refuse other formats and too many pixels before decoding.
-
-    The pixel cap is checked here against the header rather than by lowering Pillow's global
-    MAX_IMAGE_PIXELS, which other threads share; Pillow's own bomb warning is an error too.
-    """
+    """Parse the header only; refuse other formats and too many pixels before decoding."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(fp, formats=ACCEPTED_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ReferenceRejected(_too_many_pixels(name)) from exc
-    except _DECODE_ERRORS as exc:
+        return open_image(fp, max_pixels=MAX_PIXELS, formats=ACCEPTED_FORMATS)
+    except ImageTooLarge as exc:
+        raise ReferenceRejected(
+            f"“{name}” has too many pixels: at most {MAX_PIXELS // 1_000_000} megapixels."
+        ) from exc
+    except NotAnImage as exc:
         raise ReferenceRejected(
             f"“{name}” is not a JPEG, PNG, WebP or HEIC image (whatever its name says)."
         ) from exc
-    if im.width * im.height > MAX_PIXELS:
-        im.close()
-        raise ReferenceRejected(_too_many_pixels(name))
-    return im
-
-
-def _too_many_pixels(name: str) -> str:
-    return f"“{name}” has too many pixels: at most {MAX_PIXELS // 1_000_000} megapixels."
 
 
 def _check_shape(width: int, height: int, *, name: str) -> None:
@@ -180,8 +169,8 @@ def _preview(clean: Image.Image) -> bytes:
 
 
 def _eight_bit(im: Image.Image) -> Image.Image:
-    if im.mode.startswith("I"):  # 16-bit greyscale PNG: scale, don't clip, to 8 bits
-        return im.convert("I").point(lambda v: v / 257).convert("L")
+    if im.mode.startswith("I"):
+        return grey_to_eight_bit(im)
     if im.mode in ("1", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "F"):
         has_alpha = im.mode in ("P", "PA") and im.has_transparency_data
         return im.convert("RGBA" if has_alpha else "RGB")
@@ -224,50 +213,38 @@ def reference_create(
     """
     fp = file if file is not None else io.BytesIO(data or b"")
     image = normalise(fp, name=name)
-    return _store(owner=owner, image=image, name=name, source_image=source_image)
+    return reference_store(owner=owner, image=image, name=name, source_image=source_image)
 
 
-def reference_copy_for(*, reference: ReferenceImage, owner: AbstractBaseUser) -> ReferenceImage:
-    """`reference` (already normalised) as one of `owner`'s own, for "generate again" by someone
-    else in a project. Same bytes, same hash: the provider upload is shared too."""
-    if reference.owner_id == owner.pk:
-        return reference
-    with default_storage.open(reference.file.name, "rb") as fp:
-        data = fp.read()
-    preview = None
-    if reference.preview:
-        with default_storage.open(reference.preview.name, "rb") as fp:
-            preview = fp.read()
-    image = NormalisedImage(
-        data=data,
-        format=reference.format,
-        content_type=reference.content_type,
-        width=reference.width,
-        height=reference.height,
-        sha256=reference.sha256,
-        preview=preview,
-    )
-    return _store(
-        owner=owner, image=image, name=reference.original_name, source_image=reference.source_image
-    )
+def references_from_uploads(
+    *, owner: AbstractBaseUser, files: Sequence[UploadedFile], room: int
+) -> tuple[list[ReferenceImage], list[str]]:
+    """Keep the first `room` of `files` as `owner`'s references; the rest are not even decoded.
+    Returns the references and one message per file refused or left over, for the person."""
+    references, errors = [], []
+    for position, upload in enumerate(files):
+        name = (upload.name or "unnamed file")[:100]
+        if position >= room:
+            errors.append(
+                f"“{name}” was not added: a generation takes at most {MAX_REFERENCES} references."
+            )
+            continue
+        try:
+            references.append(reference_create(owner=owner, file=upload, name=name))
+        except ReferenceRejected as exc:
+            errors.append(str(exc))
+    return references, errors
 
 
-def references_owned_by(
-    *, owner: AbstractBaseUser, references: list[ReferenceImage]
-) -> list[ReferenceImage]:
-    """`references` in order, each as `owner`'s own: another person's (seen through a shared
-    generation, "generate again") becomes a copy in `owner`'s library. The caller checked that
-    `owner` may see them all."""
-    return [reference_copy_for(reference=reference, owner=owner) for reference in references]
-
-
-def _store(
+def reference_store(
     *,
     owner: AbstractBaseUser,
     image: NormalisedImage,
     name: str,
-    source_image: OutputImage | None,
+    source_image: OutputImage | None = None,
 ) -> ReferenceImage:
+    """Keep an image `normalise` already made as `owner`'s reference (or return the same
+    picture kept before)."""
     existing = ReferenceImage.objects.filter(owner=owner, sha256=image.sha256).first()
     if existing is not None:
         return existing

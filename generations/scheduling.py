@@ -50,28 +50,28 @@ def due_at(countdown: float) -> datetime:
 def schedule_submit(generation_id: int, countdown: float = 0) -> None:
     from .tasks import submit_generation
 
-    _after_commit(submit_generation, countdown, generation_id)
+    after_commit(submit_generation, countdown, generation_id)
 
 
 def schedule_reconcile(generation_id: int, countdown: float = 0) -> None:
     from .tasks import reconcile_submit
 
-    _after_commit(reconcile_submit, countdown, generation_id)
+    after_commit(reconcile_submit, countdown, generation_id)
 
 
 def schedule_follow(generation_id: int, seq: int, countdown: float) -> None:
     from .tasks import follow_generation
 
-    _after_commit(follow_generation, countdown, generation_id, seq)
+    after_commit(follow_generation, countdown, generation_id, seq)
 
 
 def schedule_save(generation_id: int, countdown: float = 0) -> None:
     from .tasks import save_generation_outputs
 
-    _after_commit(save_generation_outputs, countdown, generation_id)
+    after_commit(save_generation_outputs, countdown, generation_id)
 
 
-def _after_commit(task, countdown: float, *args: int) -> None:
+def after_commit(task, countdown: float, *args: int) -> None:
     # Countdowns stay far below the broker's visibility timeout (2 h), so a waiting task is
     # never handed out twice by Redis.
     countdown = min(countdown, MAX_COUNTDOWN_SECONDS)

@@ -19,6 +19,7 @@ import httpx
 
 KLING_IMAGE_O3 = "kwaivgi/kling-image-o3"
 PROMPT_OPTIMIZER = "wavespeed-ai/prompt-optimizer"
+KLING_ELEMENTS = "kwaivgi/kling-elements"
 
 FINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "timeout", "deleted"})
 # Failure codes of a prediction that may succeed on a new try; 1xxx codes need a change by

@@ -34,9 +34,10 @@ def membership_for(user: AbstractBaseUser, project: Project | None) -> Membershi
 
 
 def project_for_member(
-    user: AbstractBaseUser, uuid: str, *, manage: bool = False
+    user: AbstractBaseUser, uuid: str, *, manage: bool = False, generate: bool = False
 ) -> tuple[Project, Membership]:
-    """The project and the person's membership: 404 for a stranger, 403 for too small a role."""
+    """The project and the person's membership: 404 for a stranger, 403 for too small a role
+    (`manage`: an owner; `generate`: an owner or editor, and the project not archived)."""
     membership = (
         Membership.objects.filter(user=user, project__uuid=uuid).select_related("project").first()
     )
@@ -44,6 +45,10 @@ def project_for_member(
         raise Http404("No such project.")
     if manage and not membership.can_manage:
         raise PermissionDenied("Only the project's owners can do that.")
+    if generate and not membership.can_generate:
+        raise PermissionDenied(
+            "Only the owners and editors of a project that is not archived can do that."
+        )
     return membership.project, membership
 
 

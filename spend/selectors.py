@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -97,14 +97,19 @@ class PersonMonth:
 def _enhancer_spend(entries: QuerySet[LedgerEntry]) -> tuple[EnhancerSpend | None, dict]:
     """The enhancer's share of `entries`: its line, and its spend per project name."""
     mine = entries.filter(enhancement__isnull=False)
-    per_use = mine.values("enhancement_id").annotate(total=_total()).values_list("total", flat=True)
-    uses = [total for total in per_use if total]
-    if not uses:
+    # A use whose hold was released cost nothing, and is not counted.
+    spent = (
+        mine.values("enhancement_id")
+        .annotate(net=_total())
+        .exclude(net=ZERO)
+        .aggregate(uses=Count("enhancement_id"), total=Sum("net"))
+    )
+    if not spent["uses"]:
         return None, {}
     by_project = dict(
         mine.values(name=F("project__name")).annotate(total=_total()).values_list("name", "total")
     )
-    return EnhancerSpend(uses=len(uses), total=sum(uses, ZERO)), by_project
+    return EnhancerSpend(uses=spent["uses"], total=spent["total"]), by_project
 
 
 def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:

@@ -108,9 +108,8 @@ def reserve(*, generation=None, enhancement=None, amount: Decimal) -> LedgerEntr
         person_id=subject.owner_id, project_id=subject.project_id, lock=True
     )
     found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
-    if refusal := first_exceeded(found, amount):
-        if enhancement is not None:
-            refusal.what, refusal.otherwise = "The prompt enhancer", ""
+    wording = {"what": "The prompt enhancer", "otherwise": ""} if enhancement is not None else {}
+    if refusal := first_exceeded(found, amount, **wording):
         raise refusal
     hold = _entry(subject, EntryKind.HOLD, amount)
     for standing in found:
@@ -118,13 +117,13 @@ def reserve(*, generation=None, enhancement=None, amount: Decimal) -> LedgerEntr
     return hold
 
 
-def first_exceeded(found: list[Standing], amount: Decimal) -> BudgetExceeded | None:
+def first_exceeded(found: list[Standing], amount: Decimal, **wording: str) -> BudgetExceeded | None:
     """The refusal for the first budget that `amount` would cross, if any: the one rule that
-    both the quote and the submit apply."""
+    both the quote and the submit apply. `wording` sets the refusal's `what` and `otherwise`."""
     for standing in found:
         left = standing.limit - standing.used
         if amount > left:
-            return BudgetExceeded(budget=standing.budget, left=left, needed=amount)
+            return BudgetExceeded(budget=standing.budget, left=left, needed=amount, **wording)
     return None
 
 

@@ -83,8 +83,11 @@ class Simulator:
     def predictions(self) -> list[dict[str, Any]]:
         return self.http.get("/_sim/predictions").raise_for_status().json()["data"]
 
+    def posts(self, path_contains: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests(path_contains) if r["method"] == "POST"]
+
     def submits(self) -> list[dict[str, Any]]:
-        return [r for r in self.requests("/api/v3/kwaivgi/kling-image-o3") if r["method"] == "POST"]
+        return self.posts("/api/v3/kwaivgi/kling-image-o3")
 
 
 @pytest.fixture
@@ -99,9 +102,13 @@ def sim(simulator_server: RunningSimulator, settings) -> Iterator[Simulator]:
 
 @dataclass
 class QueuedTask:
-    name: str
+    task: Any  # the Celery task, from whichever app queued it
     args: tuple[int, ...]
     countdown: float
+
+    @property
+    def name(self) -> str:
+        return self.task.__name__
 
 
 @dataclass
@@ -116,24 +123,23 @@ class Pipeline:
 
     def run_next(self) -> QueuedTask:
         task = self.queued.pop(0)
-        from generations import tasks
-
-        getattr(tasks, task.name).run(*task.args)
+        task.task.run(*task.args)
         self.ran.append(task)
         return task
 
     def run_until(
         self, done: Callable[[], bool], *, timeout: float = 15.0, tick: float = 0.05
     ) -> None:
-        """Run queued tasks in order (ignoring countdowns, pausing a little between polls of
-        the simulator, which moves on by the clock) until `done()` or the timeout."""
+        """Run queued tasks in order (ignoring countdowns, pausing a little before each poll of
+        the simulator, a `follow_*` task, as it moves on by the clock) until `done()` or the
+        timeout."""
         deadline = time.monotonic() + timeout
         while not done():
             if time.monotonic() > deadline:
                 raise AssertionError(f"Not done after {timeout} s; queued: {self.names()}")
             if not self.queued:
                 raise AssertionError("Nothing is queued, and the pipeline is not done.")
-            if self.queued[0].name == "follow_generation":
+            if self.queued[0].name.startswith("follow_"):
                 time.sleep(tick)
             self.run_next()
 
@@ -145,9 +151,9 @@ def pipeline(monkeypatch) -> Pipeline:
     recorder = Pipeline()
 
     def record(task, countdown: float, *args: int) -> None:
-        recorder.queued.append(QueuedTask(task.__name__, args, countdown))
+        recorder.queued.append(QueuedTask(task, args, countdown))
 
-    monkeypatch.setattr(scheduling, "_after_commit", record)
+    monkeypatch.setattr(scheduling, "after_commit", record)
     return recorder
 
 
@@ -159,6 +165,14 @@ def user(django_user_model):
 @pytest.fixture
 def outsider(django_user_model):
     return django_user_model.objects.create_user("mallory", password="pw-mallory-123456")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """Someone who runs the site: staff and superuser (the admin, the cost review)."""
+    return django_user_model.objects.create_superuser(
+        "root", "root@example.com", password="pw-root-123456"
+    )
 
 
 @pytest.fixture
@@ -241,3 +255,13 @@ def page(browser, live_server) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, user, password: str | None = None) -> None:
+    """Log `user` in through the login form (the fixtures' passwords are pw-<name>-123456) and
+    wait until it has left the login page."""
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(password or f"pw-{user.username}-123456")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)

@@ -1,21 +1,27 @@
-"""Rows for tests that need finished images without running the pipeline."""
+"""Rows for tests that need finished images (or elements) without running the pipeline."""
 
 from __future__ import annotations
 
 import io
+import itertools
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from generations.images import THUMBNAIL_SIZES, fit_within
 from generations.models import Generation, OutputImage, Status, Thumbnail
 from projects.models import Membership, Project, Role
 
 
-def png_bytes(size: tuple[int, int] = (64, 48), color: str = "teal") -> bytes:
+def image_bytes(
+    fmt: str = "PNG", size: tuple[int, int] = (64, 48), color: str = "teal", **save: object
+) -> bytes:
+    """A flat-coloured picture encoded as `fmt` (`save` goes to Pillow, e.g. exif=...)."""
     buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "PNG")
+    Image.new("RGB", size, color).save(buffer, fmt, **save)
     return buffer.getvalue()
 
 
@@ -30,7 +36,19 @@ def add_member(project: Project, user, role: str) -> Membership:
     return Membership.objects.create(project=project, user=user, role=role)
 
 
-def make_image(owner, *, project: Project | None = None, prompt: str = "a red kite") -> OutputImage:
+def make_image(
+    owner,
+    *,
+    project: Project | None = None,
+    prompt: str = "a red kite",
+    size: tuple[int, int] = (64, 48),
+    created_at: datetime | None = None,
+    nsfw: bool = False,
+    **generation_fields: object,
+) -> OutputImage:
+    """A finished image of `size` (as recorded; the stored file is small) with its thumbnails
+    scaled as the pipeline scales them. `generation_fields` (aspect_ratio, resolution, ...) go
+    to its generation."""
     generation = Generation.objects.create(
         owner=owner,
         project=project,
@@ -41,8 +59,9 @@ def make_image(owner, *, project: Project | None = None, prompt: str = "a red ki
         price_per_image=Decimal("0.028"),
         quoted_cost=Decimal("0.028"),
         cost=Decimal("0.028"),
+        **generation_fields,
     )
-    data = png_bytes()
+    data = image_bytes()
     original = default_storage.save("originals/test/original.png", ContentFile(data))
     image = OutputImage.objects.create(
         generation=generation,
@@ -50,14 +69,48 @@ def make_image(owner, *, project: Project | None = None, prompt: str = "a red ki
         project=project,
         index=0,
         file=original,
-        width=64,
-        height=48,
+        width=size[0],
+        height=size[1],
         bytes=len(data),
         format="PNG",
         content_type="image/png",
         sha256="0" * 64,
+        nsfw=nsfw,
     )
-    for size in (256, 512):
+    if created_at is not None:  # auto_now_add ignores a value given to create()
+        OutputImage.objects.filter(pk=image.pk).update(created_at=created_at)
+        image.created_at = created_at
+    for longest in THUMBNAIL_SIZES:
+        width, height = fit_within(*size, longest)
         name = default_storage.save("thumbnails/test/thumb.webp", ContentFile(b"RIFF0000WEBP"))
-        Thumbnail.objects.create(image=image, size=size, file=name, width=64, height=48, bytes=12)
+        Thumbnail.objects.create(
+            image=image, size=longest, file=name, width=width, height=height, bytes=12
+        )
     return image
+
+
+def make_element(
+    created_by,
+    *,
+    project: Project | None = None,
+    name: str | None = None,
+    preview: bool = False,
+    kling_element_id: str | None = None,
+    **fields: object,
+):
+    """An element made through the service, as the library page makes it; names and Kling ids
+    are numbered unless given."""
+    from elements import services
+
+    n = next(_element_numbers)
+    return services.element_create(
+        created_by=created_by,
+        project=project,
+        name=name or f"Element {n}",
+        kling_element_id=kling_element_id or f"80000000000000000{n:02d}",
+        preview=services.preview_from_upload(io.BytesIO(image_bytes())) if preview else None,
+        **fields,
+    )
+
+
+_element_numbers = itertools.count()

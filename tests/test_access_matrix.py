@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Membership, Role
-from tests.factories import add_member, make_image, make_project
+from tests.factories import add_member, make_element, make_image, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -297,28 +297,16 @@ def test_revoking_a_share_link(client, world: World, who: str) -> None:
 @pytest.fixture
 def elements(world: World) -> dict:
     """bob's element in the project's library, alice's personal one (both with a preview)."""
-    from elements import services
-    from tests.factories import png_bytes
-
-    def preview() -> bytes:
-        import io
-
-        return services.preview_from_upload(io.BytesIO(png_bytes()))
-
     return {
-        "project": services.element_create(
-            created_by=world.users["bob"],
+        "project": make_element(
+            world.users["bob"],
             project=world.project,
             name="Harbour Cat",
             kling_element_id="1001",
-            preview=preview(),
+            preview=True,
         ),
-        "personal": services.element_create(
-            created_by=world.users["alice"],
-            project=None,
-            name="Alice Own",
-            kling_element_id="1002",
-            preview=preview(),
+        "personal": make_element(
+            world.users["alice"], name="Alice Own", kling_element_id="1002", preview=True
         ),
     }
 

@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "generations.tasks.purge_trash",
         "schedule": env_float("DARKROOM_PURGE_INTERVAL", 3600.0),
     },
+    "resume-kling-element-creations": {
+        "task": "elements.tasks.sweep_kling_elements",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
 }
 
 # --- WaveSpeed --------------------------------------------------------------------------------

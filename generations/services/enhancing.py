@@ -26,7 +26,7 @@ from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
 
-from .. import scheduling
+from .. import pricing, scheduling
 from ..models import EnhancementStatus, PromptEnhancement
 from ..wavespeed import (
     PROMPT_OPTIMIZER,
@@ -71,7 +71,7 @@ class EnhancementRefused(Exception):
 def enhancement_price() -> str:
     """The price of one use, as the button shows it ("" when no price is set)."""
     try:
-        return f"${spend.price_for(model=PROMPT_OPTIMIZER, resolution=PER_USE):.3f}"
+        return pricing.format_usd(spend.price_for(model=PROMPT_OPTIMIZER, resolution=PER_USE))
     except spend.NoPrice:
         return ""
 
@@ -307,4 +307,4 @@ def _schedule(task_name: str, countdown: float, enhancement_id: int, *args: int)
     PromptEnhancement.objects.filter(pk=enhancement_id).update(
         next_step_at=scheduling.due_at(countdown)
     )
-    scheduling._after_commit(getattr(tasks, task_name), countdown, enhancement_id, *args)
+    scheduling.after_commit(getattr(tasks, task_name), countdown, enhancement_id, *args)

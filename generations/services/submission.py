@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from elements.models import GenerationElement
-from elements.selectors import kling_ids_in_order
+from elements.models import Element, GenerationElement
 from projects.models import Project
 from spend import services as spend
 
 from .. import pricing, scheduling, state
-from ..models import ErrorKind, Generation, GenerationReference, ReferenceImage, ResultType, Status
+from ..models import ErrorKind, Generation, GenerationReference, ResultType, Status
+from ..references import references_visible_to
 from ..wavespeed import (
     KLING_IMAGE_O3,
     NetworkError,
@@ -48,10 +48,10 @@ class GenerationParams:
     num_images: int = 1
     # The person's own prompt when `prompt` is the enhancer's suggestion they accepted.
     prompt_original: str = ""
-    # ReferenceImage pks of the owner, in the order they are sent (`<<<image_1>>>` first).
+    # ReferenceImage pks the owner may see, in the order they are sent (`<<<image_1>>>` first).
     references: tuple[int, ...] = ()
-    # Element pks, in the order they are sent (`<<<element_1>>>` first); the form checked them.
-    elements: tuple[int, ...] = ()
+    # Elements, in the order they are sent (`<<<element_1>>>` first); the form checked them.
+    elements: tuple[Element, ...] = ()
 
 
 def build_payload(params: GenerationParams) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def build_payload(params: GenerationParams) -> dict[str, Any]:
     if params.elements:
         # Kling's own item shape; WaveSpeed does not document it [inferred].
         payload["element_list"] = [
-            {"element_id": kling_id} for kling_id in kling_ids_in_order(params.elements)
+            {"element_id": element.kling_element_id} for element in params.elements
         ]
     return payload
 
@@ -100,8 +100,8 @@ def generation_create(
     )
     _link_references(generation, params.references)
     GenerationElement.objects.bulk_create(
-        GenerationElement(generation=generation, element_id=pk, position=position)
-        for position, pk in enumerate(params.elements)
+        GenerationElement(generation=generation, element=element, position=position)
+        for position, element in enumerate(params.elements)
     )
     # Raises BudgetExceeded, which rolls this transaction (and the generation) back.
     spend.reserve(generation=generation, amount=generation.quoted_cost)
@@ -110,14 +110,17 @@ def generation_create(
 
 
 def _link_references(generation: Generation, reference_ids: tuple[int, ...]) -> None:
-    owned = set(
-        ReferenceImage.objects.filter(
-            owner_id=generation.owner_id, pk__in=reference_ids
-        ).values_list("pk", flat=True)
+    """Link the references as they are, another person's too ("generate again" on a project
+    member's generation): a used reference is protected from deletion, and its provider upload
+    is shared by content hash."""
+    visible = set(
+        references_visible_to(generation.owner)
+        .filter(pk__in=reference_ids)
+        .values_list("pk", flat=True)
     )
-    if owned != set(reference_ids):
-        # The form only offers the person's own references; anything else is a bug upstream.
-        raise ValueError("A generation may only use its owner's own references.")
+    if visible != set(reference_ids):
+        # The form only offers references the person may see; anything else is a bug upstream.
+        raise ValueError("A generation may only use references its owner may see.")
     GenerationReference.objects.bulk_create(
         GenerationReference(generation=generation, reference_id=pk, position=position)
         for position, pk in enumerate(reference_ids)

@@ -4,8 +4,8 @@ Every generation that is not final records in `next_step_at` when its next task 
 Once that is STALE_AFTER_SECONDS in the past, the sweeper queues the step again. Every task
 claims its row before acting, so a step queued twice still runs once.
 
-The prompt enhancer's uses and Kling element creations are swept here too (each by its own
-module's rules), so GET views only read.
+The prompt enhancer's uses are swept here too (by its own module's rules), so GET views only
+read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from .. import scheduling
 from ..models import Generation, Status
+from .enhancing import enhancements_sweep
 from .saving import SAVE_LEASE
 
 # Longer than the submit timeout: a claim this old belongs to a worker that died mid-request.
@@ -58,14 +59,5 @@ def generations_sweep() -> dict[str, int]:
     ):
         scheduling.schedule_save(pk)
         counts["save"] += 1
-    return {**counts, **_sweep_enhancements_and_elements()}
-
-
-def _sweep_enhancements_and_elements() -> dict[str, int]:
-    """The other prediction-following jobs (issue 5) ride on the same beat entry."""
-    # Imported here: elements imports the generations package, which imports this module.
-    from elements.creation import kling_elements_sweep
-
-    from .enhancing import enhancements_sweep
-
-    return {**enhancements_sweep(), **kling_elements_sweep()}
+    # The prompt enhancer's uses ride on this beat entry; element creations have their own.
+    return {**counts, **enhancements_sweep()}

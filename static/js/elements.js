@@ -14,18 +14,6 @@
     var warning = picker.querySelector("[data-element-warning]");
     var project = document.getElementById("id_project");
 
-    function insertName(name) {
-      var start = prompt.selectionStart, end = prompt.selectionEnd, text = prompt.value;
-      var before = text.slice(0, start), after = text.slice(end);
-      var lead = before && !/\s$/.test(before) ? " " : "";
-      var trail = after && !/^\s/.test(after) ? " " : "";
-      prompt.value = before + lead + name + trail + after;
-      var cursor = (before + lead + name).length;
-      prompt.focus();
-      prompt.setSelectionRange(cursor, cursor);
-      prompt.dispatchEvent(new Event("input", { bubbles: true }));
-    }
-
     function update() {
       var text = prompt.value.toLocaleLowerCase();
       var ticked = boxes.filter(function (b) { return b.checked; });
@@ -53,7 +41,7 @@
 
     picker.addEventListener("click", function (event) {
       var button = event.target.closest("[data-insert-name]");
-      if (button) insertName(button.dataset.insertName);
+      if (button) window.darkroomPrompt.insertAtCursor(prompt, button.dataset.insertName);
     });
     picker.addEventListener("change", update);
     prompt.addEventListener("input", update);
@@ -61,6 +49,5 @@
     filterByProject();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  init(); // a deferred script: the page is parsed by now
 })();

@@ -15,10 +15,7 @@
     var original = document.getElementById("id_prompt_original");
     if (!compare || !prompt) return null;
     if (original && !original.value) original.value = compare.dataset.original;
-    prompt.value = compare.dataset.suggestion;
-    // Let whatever listens to the prompt (element name hints, counters) see the change.
-    prompt.dispatchEvent(new Event("input", { bubbles: true }));
-    prompt.dispatchEvent(new Event("change", { bubbles: true }));
+    window.darkroomPrompt.setValue(prompt, compare.dataset.suggestion);
     closePanel();
     return prompt;
   }

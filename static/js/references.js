@@ -28,18 +28,6 @@
     return li;
   }
 
-  function insertAtCursor(field, text) {
-    const start = field.selectionStart ?? field.value.length;
-    const end = field.selectionEnd ?? field.value.length;
-    const before = field.value.slice(0, start);
-    const spaced = (before && !/\s$/.test(before) ? " " : "") + text + " ";
-    field.value = before + spaced + field.value.slice(end);
-    const caret = start + spaced.length;
-    field.focus();
-    field.setSelectionRange(caret, caret);
-    field.dispatchEvent(new Event("input", { bubbles: true }));
-  }
-
   function init() {
     const box = document.getElementById("references");
     if (!box) return;
@@ -137,7 +125,7 @@
       } else if (event.target.closest(".reference-insert")) {
         const prompt = document.getElementById("id_prompt");
         const n = tile.querySelector(".reference-number").textContent;
-        if (prompt) insertAtCursor(prompt, "<<<image_" + n + ">>>");
+        if (prompt) window.darkroomPrompt.insertAtCursor(prompt, "<<<image_" + n + ">>>");
       }
     });
 
@@ -164,9 +152,5 @@
     renumber();
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
-  } else {
-    init();
-  }
+  init(); // a deferred script: the page is parsed by now
 })();

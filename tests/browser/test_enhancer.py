@@ -8,6 +8,7 @@ import pytest
 
 from generations.models import Generation, PromptEnhancement
 from simulator.optimizer import enhance_prompt
+from tests.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +20,7 @@ def test_a_person_enhances_accepts_edits_and_generates(page, user, sim, start_wo
     from playwright.sync_api import expect
 
     start_worker()
-    page.goto("/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw-ada-123456")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
 
     button = page.locator("#enhance-button")
     expect(button).to_have_text("Enhance · $0.001")

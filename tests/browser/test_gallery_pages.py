@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from generations.models import Favourite, OutputImage
+from tests.conftest import log_in
 from tests.factories import make_image
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,17 +25,8 @@ def make_images(owner) -> list[OutputImage]:
     made = []
     for i in range(COUNT):
         prompt = f"lighthouse number {i}" if i % 5 == 0 else f"a red kite, take {i}"
-        image = make_image(owner, prompt=prompt)
-        OutputImage.objects.filter(pk=image.pk).update(created_at=T0 + timedelta(minutes=i))
-        made.append(image)
+        made.append(make_image(owner, prompt=prompt, created_at=T0 + timedelta(minutes=i)))
     return made[::-1]
-
-
-def log_in(page, username: str, password: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_scroll_filter_star_lightbox_and_zip(page, django_user_model) -> None:
@@ -42,7 +34,7 @@ def test_scroll_filter_star_lightbox_and_zip(page, django_user_model) -> None:
 
     ada = django_user_model.objects.create_user("ada", password="pw-ada-123456")
     newest_first = make_images(ada)
-    log_in(page, "ada", "pw-ada-123456")
+    log_in(page, ada)
 
     # 1. The first page has 48 tiles; scrolling to the end brings the other 12, once each.
     page.goto("/gallery/")
@@ -127,3 +119,24 @@ def test_scroll_filter_star_lightbox_and_zip(page, django_user_model) -> None:
     page.get_by_role("button", name="Clear selection").click()
     expect(count).to_have_text("0")
     expect(download_button).to_be_disabled()
+
+
+def test_an_nsfw_image_stays_blurred_until_clicked(page, user) -> None:
+    from playwright.sync_api import expect
+
+    make_image(user, prompt="a flagged one", nsfw=True)
+    log_in(page, user)
+    page.goto("/gallery/")
+    link = page.locator("[data-gallery] [data-tile] a.thumb")
+    picture = link.locator("img")
+    expect(link).to_have_class("thumb nsfw")
+    assert picture.evaluate("img => getComputedStyle(img).filter").startswith("blur(")
+
+    # The first click only shows it (no lightbox, no new page); the next one opens it.
+    link.click()
+    expect(link).to_have_class("thumb nsfw revealed")
+    expect(picture).to_have_css("filter", "none")
+    expect(page.locator("[data-lightbox]")).to_be_hidden()
+    assert page.url.endswith("/gallery/")
+    link.click()
+    expect(page.locator("[data-lightbox]")).to_be_visible()

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 
 from generations.models import OutputImage
+from tests.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(f"pw-{username}-1234")
-    page.get_by_role("button", name="Log in").click()
 
 
 def generate_into(page, project: str, prompt: str) -> None:
@@ -32,8 +26,10 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
 ) -> None:
     from playwright.sync_api import expect
 
-    for name in ("alice", "bob", "carol"):
-        django_user_model.objects.create_user(name, password=f"pw-{name}-1234")
+    people = {
+        name: django_user_model.objects.create_user(name, password=f"pw-{name}-123456")
+        for name in ("alice", "bob", "carol")
+    }
     start_worker()
     sim.configure(latency=0.5)
     contexts = {
@@ -44,7 +40,7 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
         page.set_default_timeout(15_000)
 
     # Alice creates the project and an editor's invitation link; Bob opens it and joins.
-    log_in(alice, "alice")
+    log_in(alice, people["alice"])
     alice.get_by_role("link", name="Projects").click()
     alice.get_by_label("Project name").fill("Harbour")
     alice.get_by_role("button", name="Create project").click()
@@ -54,7 +50,7 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
     alice.get_by_role("button", name="Create link").click()
     link = alice.get_by_label("Invitation link").input_value()
 
-    log_in(bob, "bob")
+    log_in(bob, people["bob"])
     bob.goto(link)
     bob.get_by_role("button", name="Join the project").click()
     expect(bob.locator(".messages")).to_contain_text("You are now in Harbour.")
@@ -77,7 +73,7 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
         expect(page.locator("main")).to_contain_text("Bob's tugboat")
 
     # Carol, in no project, sees neither: not in her gallery, and not by address.
-    log_in(carol, "carol")
+    log_in(carol, people["carol"])
     carol.get_by_role("link", name="Gallery").click()
     expect(carol.locator(".gallery-grid a.thumb")).to_have_count(0)
     expect(carol.get_by_role("navigation", name="Galleries")).not_to_contain_text("Harbour")

@@ -12,7 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from generations.models import Generation, GenerationReference, OutputImage, ReferenceImage, Status
-from tests.factories import make_image
+from tests.conftest import log_in
+from tests.factories import make_element, make_image
 from tests.generations.reference_images import encoded, gradient, photo_with_gps_and_orientation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,17 +57,11 @@ def test_references_an_element_and_the_enhancer_make_one_generation(
 ) -> None:
     from playwright.sync_api import expect
 
-    element_model = pytest.importorskip("elements.models").Element
-    element = element_model.objects.create(
-        owner=user, created_by=user, name="Captain Mira", kling_element_id="880000000000000001"
-    )
+    element = make_element(user, name="Captain Mira", kling_element_id="880000000000000001")
     image = gallery_image(user)
     start_worker()
 
-    page.goto("/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw-ada-123456")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
 
     # 1. From the gallery: "Use as reference" on an image's page.
     page.goto(f"/images/{image.uuid}/")
@@ -150,10 +145,7 @@ def test_a_removed_pick_stays_removed_after_a_reload(page, user) -> None:
     from playwright.sync_api import expect
 
     image = gallery_image(user)
-    page.goto("/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw-ada-123456")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     page.goto(f"/images/{image.uuid}/")
     page.get_by_role("button", name="Use as reference").click()
     tiles = page.locator("#reference-tiles .reference-tile")

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from generations.models import Generation, OutputImage
+from tests.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -135,10 +136,7 @@ def test_a_phone_sized_screen_reads_well(page, user, live_server) -> None:
     from playwright.sync_api import expect
 
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw-ada-123456")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     expect(page.get_by_label("Prompt")).to_be_visible()
     # Nothing wider than the screen: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

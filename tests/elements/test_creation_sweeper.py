@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from elements.creation import GIVE_UP_SECONDS, kling_elements_sweep
 from elements.models import Creation, Element
+from elements.tasks import sweep_kling_elements
 from generations import services
 
 from .test_create_on_kling import create_on_kling, run_element_tasks
@@ -24,7 +25,13 @@ def _no_patience(settings) -> None:
 
 
 def submits(sim) -> list[dict]:
-    return [r for r in sim.requests(KLING_ELEMENTS) if r["method"] == "POST"]
+    return sim.posts(KLING_ELEMENTS)
+
+
+def test_the_beat_runs_the_element_sweeper_on_its_own(settings) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["resume-kling-element-creations"]
+    assert entry["task"] == sweep_kling_elements.name == "elements.tasks.sweep_kling_elements"
+    assert "element_resumed" not in services.generations_sweep()
 
 
 def overdue(element: Element) -> None:
@@ -41,7 +48,7 @@ def test_a_lost_submit_is_queued_again_and_the_element_is_created(
     pipeline.queued.clear()  # the message was lost
     overdue(element)
 
-    counts = services.generations_sweep()  # what the beat entry runs
+    counts = sweep_kling_elements()  # what its beat entry runs
 
     assert counts["element_resumed"] == 1
     assert pipeline.names() == ["submit_kling_element"]
@@ -54,7 +61,7 @@ def test_a_lost_poll_is_queued_again_without_a_second_submit(client, user, sim, 
     client.force_login(user)
     create_on_kling(client)
     element = Element.objects.get()
-    run_next_element_task(pipeline)  # submitted; the first poll is queued...
+    pipeline.run_next()  # submitted; the first poll is queued...
     pipeline.queued.clear()  # ...and lost
     overdue(element)
 
@@ -111,10 +118,3 @@ def test_a_creation_past_its_limit_is_failed(client, user, pipeline) -> None:
     assert element.creation == Creation.FAILED
     assert "after an hour" in element.creation_error
     assert pipeline.queued == []
-
-
-def run_next_element_task(pipeline) -> None:
-    from elements import tasks
-
-    task = pipeline.queued.pop(0)
-    getattr(tasks, task.name).run(*task.args)

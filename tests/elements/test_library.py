@@ -8,12 +8,12 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from elements.models import Element
-from projects.models import Role
-from tests.elements.conftest import image_bytes
-from tests.factories import add_member, make_project
+from projects.models import Project, Role
+from tests.factories import add_member, image_bytes, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +235,23 @@ def test_only_owners_and_editors_edit_and_archive_project_elements(client, team,
     element.refresh_from_db()
     assert (element.name == "Renamed") == (EXPECTED[who] == 302)
     assert element.is_archived == (EXPECTED[who] == 302)
+
+
+@pytest.mark.parametrize("who", ["olive", "eddie"])
+def test_nobody_manages_the_elements_of_an_archived_project(client, team, who) -> None:
+    people, project, element, _ = team
+    Project.objects.filter(pk=project.pk).update(archived_at=timezone.now())
+    client.force_login(people[who])
+    add_url = reverse("elements:create_in_project", args=[project.uuid])
+    assert client.get(add_url).status_code == 403
+    assert client.post(add_url, form_data(name="Late")).status_code == 403
+    edit = client.post(reverse("elements:edit", args=[element.uuid]), form_data(name="Renamed"))
+    archive = client.post(reverse("elements:archive", args=[element.uuid]), {"archive": "1"})
+    assert (edit.status_code, archive.status_code) == (403, 403)
+    element.refresh_from_db()
+    assert (element.name, element.is_archived) == ("Harbour Cat", False)
+    html = client.get(reverse("elements:library")).content.decode()
+    assert "Harbour Cat" in html and add_url not in html
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))

@@ -12,11 +12,6 @@ from generations.models import ErrorKind, Generation, Status
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-1234")
-
-
 def make(user, **fields) -> Generation:
     return Generation.objects.create(
         owner=user,

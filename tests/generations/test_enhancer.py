@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,16 +25,10 @@ OPTIMIZER_PATH = "/api/v3/wavespeed-ai/prompt-optimizer"
 PROMPT = "a red kite over the harbour at dawn"
 
 
-def finish(pipeline, enhancement: PromptEnhancement, timeout: float = 10.0) -> PromptEnhancement:
-    """Run the enhancer's queued tasks until the use is final, pausing between polls (the
-    simulator moves on by the clock)."""
-    deadline = time.monotonic() + timeout
-    while PromptEnhancement.objects.get(pk=enhancement.pk).status not in ("done", "failed"):
-        assert time.monotonic() < deadline, f"not final; queued: {pipeline.names()}"
-        assert pipeline.queued, "nothing queued, and the enhancement is not final"
-        if pipeline.queued[0].name == "follow_enhancement":
-            time.sleep(0.1)
-        pipeline.run_next()
+def finish(pipeline, enhancement: PromptEnhancement) -> PromptEnhancement:
+    """Run the queued tasks until the use is final."""
+    final = (EnhancementStatus.DONE, EnhancementStatus.FAILED)
+    pipeline.run_until(lambda: PromptEnhancement.objects.get(pk=enhancement.pk).status in final)
     enhancement.refresh_from_db()
     return enhancement
 
@@ -45,7 +38,7 @@ def ledger(enhancement: PromptEnhancement) -> list[tuple[str, Decimal]]:
 
 
 def optimizer_submits(sim) -> list[dict]:
-    return [r for r in sim.requests(OPTIMIZER_PATH) if r["method"] == "POST"]
+    return sim.posts(OPTIMIZER_PATH)
 
 
 def test_wavespeed_receives_the_prompt_the_style_and_image_mode(user, sim, pipeline) -> None:

@@ -12,11 +12,6 @@ from generations.models import EnhancementStatus, PromptEnhancement
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-1234")
-
-
 def use(owner, text: str, **fields) -> PromptEnhancement:
     return PromptEnhancement.objects.create(
         owner=owner, text=text, price=Decimal("0.001"), **fields

@@ -1,5 +1,6 @@
 """Reference follow-ups: small previews for the tiles, unpicking a "use as reference" pick,
-"generate again" copying only on submit, and a constant number of queries on the detail page."""
+"generate again" with another member's references, and a constant number of queries on the
+detail page."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from PIL import Image
 from elements.services import element_create
 from generations.models import Generation, ReferenceImage
 from generations.reference_views import PENDING_SESSION_KEY
-from generations.references import PREVIEW_SIZE, reference_copy_for, reference_create
+from generations.references import PREVIEW_SIZE, reference_create
 from projects.models import Role
 from tests.factories import add_member, make_project
 
@@ -98,16 +99,6 @@ def test_the_tiles_in_the_form_and_on_the_generation_page_load_the_preview(
     assert f'<img src="{new_src}"' in upload.content.decode()
 
 
-def test_a_copy_for_another_person_keeps_the_preview(user, outsider) -> None:
-    [reference] = refs(user, 1)
-    copy = reference_copy_for(reference=reference, owner=outsider)
-    assert copy.preview and copy.preview.name != reference.preview.name
-    assert (
-        default_storage.open(copy.preview.name).read()
-        == default_storage.open(reference.preview.name).read()
-    )
-
-
 # --- 2. unpicking -----------------------------------------------------------------------------
 def pick(client, user) -> ReferenceImage:
     image = big_image(user)
@@ -148,6 +139,8 @@ def test_uploaded_tiles_are_not_picks_and_need_no_unpicking(client, user) -> Non
     html = client.post(
         reverse("generations:reference_upload"), {"reference_files": [gold("gold.png")]}
     ).content.decode()
+    uploaded = ReferenceImage.objects.get(original_name="gold.png")
+    assert f'class="reference-tile" data-uuid="{uploaded.uuid}"' in html
     assert "data-unpick-url" not in html
 
 
@@ -174,7 +167,7 @@ def test_without_javascript_a_tile_is_left_out_by_a_tick(client, user, pipeline)
     assert not Generation.objects.filter(owner=user).exclude(reference_links=None).exists()
 
 
-# --- 3. generate again copies on submit, not on page load -------------------------------------
+# --- 3. generate again uses another member's references as they are ----------------------------
 @pytest.fixture
 def editor(django_user_model):
     return django_user_model.objects.create_user("bob", password="pw-bob-123456")
@@ -196,7 +189,7 @@ def test_generate_again_on_a_members_generation_writes_nothing_on_load(
     assert reverse("generations:reference_file", args=[reference.uuid]) in html.content.decode()
 
 
-def test_submitting_another_members_reference_uses_a_copy_with_the_same_bytes(
+def test_submitting_another_members_reference_links_it_without_a_copy(
     client, user, editor, pipeline
 ) -> None:
     project = make_project(user)
@@ -212,18 +205,12 @@ def test_submitting_another_members_reference_uses_a_copy_with_the_same_bytes(
 
     assert response.status_code == 302
     generation = Generation.objects.exclude(pk=source.pk).get()
-    copy = generation.reference_links.get().reference
-    assert copy.owner == editor and copy != reference
-    assert copy.sha256 == reference.sha256  # so the provider upload is shared
-    assert (
-        default_storage.open(copy.file.name).read()
-        == default_storage.open(reference.file.name).read()
-    )
+    assert generation.owner == editor
+    assert generation.reference_links.get().reference == reference
+    assert not ReferenceImage.objects.filter(owner=editor).exists()
 
 
-def test_a_reference_the_viewer_may_not_see_is_refused_and_not_copied(
-    client, user, editor, pipeline
-) -> None:
+def test_a_reference_the_viewer_may_not_see_is_refused(client, user, editor, pipeline) -> None:
     project = make_project(user)
     [reference] = refs(user, 1)
     generation_with(user, [reference], project=project)  # editor is no member

@@ -15,7 +15,6 @@ from generations.references import (
     MAX_UPLOAD_BYTES,
     ReferenceRejected,
     normalise,
-    reference_copy_for,
     reference_create,
 )
 
@@ -186,12 +185,3 @@ def test_the_same_picture_is_kept_once_per_person(user, outsider) -> None:
     assert first.file.name.startswith("references/")
     assert "holiday" not in first.file.name  # the person's file name is not the stored name
     assert (first.width, first.height, first.content_type) == (400, 600, "image/jpeg")
-
-
-@pytest.mark.django_db
-def test_a_copy_for_another_person_keeps_the_bytes_and_the_hash(user, outsider) -> None:
-    mine = reference_create(owner=user, data=png(), name="a.png")
-    copy = reference_copy_for(reference=mine, owner=outsider)
-    assert copy.owner == outsider and copy.sha256 == mine.sha256 and copy.pk != mine.pk
-    assert reference_copy_for(reference=mine, owner=user) == mine
-    assert reference_copy_for(reference=mine, owner=outsider) == copy

@@ -27,7 +27,7 @@ UPLOAD_PATH = "/api/v3/media/upload/binary"
 
 
 def uploads(sim) -> list[dict]:
-    return [r for r in sim.requests(UPLOAD_PATH) if r["method"] == "POST"]
+    return sim.posts(UPLOAD_PATH)
 
 
 def references(user, count: int) -> list[ReferenceImage]:
@@ -187,7 +187,7 @@ def test_an_upload_that_keeps_failing_gives_up_after_the_submit_attempts(
 
 def test_a_generation_cannot_use_another_persons_reference(user, outsider) -> None:
     [theirs] = references(outsider, 1)
-    with pytest.raises(ValueError, match="owner's own references"):
+    with pytest.raises(ValueError, match="references its owner may see"):
         create(user, [theirs])
     assert not Generation.objects.exists()
     assert not GenerationReference.objects.exists()

@@ -136,13 +136,9 @@ def test_an_unknown_prediction_is_not_found(client) -> None:
 
 
 def test_upload_balance_and_history(client, sim) -> None:
-    from io import BytesIO
+    from tests.factories import image_bytes
 
-    from PIL import Image
-
-    buffer = BytesIO()
-    Image.new("RGB", (400, 400), "teal").save(buffer, "PNG")
-    uploaded = client.upload_binary("ref.png", buffer.getvalue(), "image/png")
+    uploaded = client.upload_binary("ref.png", image_bytes("PNG", (400, 400)), "image/png")
     assert uploaded.download_url.startswith("http")
     assert client.balance() > 0
     client.submit(KLING_IMAGE_O3, {"prompt": "one"})

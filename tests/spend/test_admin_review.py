@@ -21,13 +21,6 @@ pytestmark = pytest.mark.django_db
 REVIEW = "spend:review"
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(
-        "root", password="pw-root-123456", is_staff=True, is_superuser=True
-    )
-
-
 def test_a_stranger_is_asked_to_log_in(client) -> None:
     response = client.get(reverse(REVIEW))
     assert response.status_code == 302 and "/login/" in response["Location"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -27,12 +26,9 @@ PROMPT = "a red kite over the harbour"
 
 
 def finish(pipeline, enhancement: PromptEnhancement) -> PromptEnhancement:
-    deadline = time.monotonic() + 10
-    while PromptEnhancement.objects.get(pk=enhancement.pk).status not in ("done", "failed"):
-        assert time.monotonic() < deadline and pipeline.queued
-        if pipeline.queued[0].name == "follow_enhancement":
-            time.sleep(0.1)
-        pipeline.run_next()
+    pipeline.run_until(
+        lambda: PromptEnhancement.objects.get(pk=enhancement.pk).status in ("done", "failed")
+    )
     enhancement.refresh_from_db()
     return enhancement
 
@@ -154,13 +150,6 @@ def test_an_entry_is_for_exactly_one_thing(user, sim, pipeline) -> None:
 
 
 # --- the spend pages ---------------------------------------------------------------------------
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(
-        "root", password="pw-root-123456", is_staff=True, is_superuser=True
-    )
-
-
 def _csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 

@@ -10,13 +10,14 @@ import pytest
 
 from elements.models import GenerationElement
 from generations.models import Generation
-from tests.factories import make_project
+from tests.conftest import log_in
+from tests.factories import make_element, make_project
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_picking_elements_in_the_form(page, user, make_element, pipeline) -> None:
+def test_picking_elements_in_the_form(page, user, pipeline) -> None:
     from playwright.sync_api import expect
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -26,10 +27,7 @@ def test_picking_elements_in_the_form(page, user, make_element, pipeline) -> Non
         make_element(user, name=name, preview=True)
     make_element(user, project=project, name="Harbour Cat")
 
-    page.goto("/login/?next=/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill("pw-ada-123456")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     expect(page.get_by_role("heading", name="Generate with Kling Image O3")).to_be_visible()
 
     picker = page.locator("[data-element-picker]")

@@ -9,6 +9,7 @@ from types import FrameType
 
 from simulator.config import ENV_SETTINGS, SimulatorConfig
 from simulator.server import make_server
+from simulator.spec import HISTORY_INPUTS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,6 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--output-format", choices=["png", "jpeg"], help="default png")
     parser.add_argument("--balance", type=float, help="account balance in USD (default 1000)")
+    parser.add_argument(
+        "--history-inputs",
+        choices=list(HISTORY_INPUTS),
+        help="how the history echoes each prediction's input: exact (default), normalised "
+        "(documented defaults omitted) or none (no input)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     return parser.parse_args(argv)
 
@@ -62,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(latency={config.latency}s queue_delay={config.queue_delay}s "
         f"concurrency={config.concurrency or 'unlimited'} "
         f"images_per_minute={config.images_per_minute or 'off'} "
-        f"output_format={config.output_format} balance=${config.balance:g})",
+        f"output_format={config.output_format} balance=${config.balance:g} "
+        f"history_inputs={config.history_inputs})",
         file=sys.stderr,
         flush=True,
     )

@@ -27,6 +27,8 @@ class SimulatorConfig:
     balance: float = 1000.0  # USD; reduced by each completed prediction's cost
     rejected_keys: list[str] = field(default_factory=list)  # API keys answered with 401
     webhook_secret: str = field(default_factory=_new_webhook_secret)
+    # how the history (POST /api/v3/predictions) echoes inputs: exact | normalised | none
+    history_inputs: str = "exact"
     quiet: bool = False  # no per-request log lines on stderr
 
     def __post_init__(self) -> None:
@@ -45,6 +47,8 @@ class SimulatorConfig:
                 raise ValueError(f"{name}: must be an integer >= 0")
         if self.output_format not in spec.OUTPUT_FORMATS:
             raise ValueError(f"output_format: must be one of {', '.join(spec.OUTPUT_FORMATS)}")
+        if self.history_inputs not in spec.HISTORY_INPUTS:
+            raise ValueError(f"history_inputs: must be one of {', '.join(spec.HISTORY_INPUTS)}")
         if not isinstance(self.rejected_keys, (list, tuple, set)) or not all(
             isinstance(k, str) for k in self.rejected_keys
         ):
@@ -106,4 +110,5 @@ ENV_SETTINGS: dict[str, Any] = {
     "output_ttl": float,
     "output_format": str,
     "balance": float,
+    "history_inputs": str,
 }

@@ -19,6 +19,17 @@ RESULT_TYPES = ("single", "series")
 NUM_IMAGES_MIN, NUM_IMAGES_MAX = 1, 9
 MAX_REFERENCE_IMAGES = 10
 MAX_ELEMENTS = 3
+# Defaults [doc]: the "Default" column of the "Request Parameters" table on the model page
+# (seed-kling-image-o3.txt; the first "Parameters" table agrees on resolution, result_type and
+# num_images). prompt (required) and element_list have none ("-"). The one place they live:
+# validation reads them, and the "normalised" history omits any field equal to its default.
+KLING_IMAGE_O3_DEFAULTS: dict[str, object] = {
+    "images": [],
+    "aspect_ratio": "auto",
+    "resolution": "1k",
+    "result_type": "single",
+    "num_images": 1,
+}
 MAX_PROMPT_CHARS = 2500  # [inferred] from Kling's own docs; WaveSpeed states no cap
 MAX_REFERENCES_PLUS_ELEMENTS = 10  # [inferred] Kling counts both against one limit
 
@@ -44,6 +55,9 @@ KLING_ELEMENTS_PRICE = 0.0  # [inferred] no published price
 # --- Prompt optimizer [doc] -------------------------------------------------------------------
 OPTIMIZER_STYLES = ("default", "artistic", "photographic", "technical", "anime", "realistic")
 OPTIMIZER_MODES = ("image", "video")  # [inferred] "video" accepted too; Darkroom sends "image"
+# [inferred] what the optimizer assumes for an absent style/mode; NOT documented as defaults,
+# so the "normalised" history does not omit them (see INPUT_DEFAULTS)
+OPTIMIZER_ASSUMED = {"style": "default", "mode": "image"}
 
 # --- Kling Elements [inferred: shape from third parties] --------------------------------------
 ELEMENT_NAME_MAX = 20
@@ -73,6 +87,16 @@ FAILURE_MESSAGES = {
     5004: "Task timed out",
 }
 DEFAULT_FAILURE_CODE = 5000  # [inferred] for a fail_prediction fault that names no code
+
+# --- History (POST /api/v3/predictions) --------------------------------------------------------
+# How its items echo each prediction's `input` (config history_inputs). The real API's choice is
+# not documented [inferred], so a client must cope with each:
+#   exact       the input as submitted (the default)
+#   normalised  as submitted minus every field equal to the model's documented default
+#   none        no `input` key at all
+HISTORY_INPUTS = ("exact", "normalised", "none")
+# Per model, the documented defaults that "normalised" omits; models not listed echo exactly.
+INPUT_DEFAULTS: dict[str, dict[str, object]] = {KLING_IMAGE_O3: KLING_IMAGE_O3_DEFAULTS}
 
 # --- HTTP answers ------------------------------------------------------------------------------
 INSUFFICIENT_BALANCE_STATUS = 402  # [inferred] the docs don't give the status

@@ -26,7 +26,7 @@ from simulator.images import pixel_size
 from simulator.media import MediaStore
 from simulator.optimizer import enhance_prompt
 from simulator.timefmt import iso, parse_iso
-from simulator.validation import InvalidInput, Plan, is_http_url, validate
+from simulator.validation import InvalidInput, Plan, is_http_url, validate, without_defaults
 
 Clock = Callable[[], float]
 MAX_LOGGED_REQUESTS = 10_000
@@ -71,8 +71,11 @@ class Prediction:
     def output_ext(self) -> str:
         return "jpg" if self.output_format == "jpeg" else "png"
 
-    def public(self) -> dict[str, Any]:
-        """The Prediction object exactly as the API shows it."""
+    def public(self, inputs: str = "exact") -> dict[str, Any]:
+        """The Prediction object exactly as the API shows it.
+
+        `inputs` is how `input` is echoed (spec.HISTORY_INPUTS): as submitted, without the
+        fields equal to documented defaults, or not at all; only the history varies it."""
         final = self.status in spec.FINAL_STATUSES
         inference_ms = (
             round((self.finished_at - self.started_at) * 1000)
@@ -98,6 +101,10 @@ class Prediction:
             "input": self.input,
             "executionTime": execution_ms,
         }
+        if inputs == "normalised":
+            data["input"] = without_defaults(self.model, self.input)
+        elif inputs == "none":
+            del data["input"]
         if self.status == "failed":
             data["code"] = self.fail_code
         return data
@@ -159,7 +166,7 @@ class State:
         """Forget predictions, uploads, faults and the request log; restore start-up config."""
         with self.lock:
             self.config = self._startup_config.copy()
-            self.faults = FaultQueue()
+            self.faults = FaultQueue(self.clock)
             self._predictions: dict[str, Prediction] = {}
             self._active: list[Prediction] = []  # not final yet, in submit order
             self._cursor = 0.0  # time of the last start/finish replayed by _advance
@@ -184,7 +191,7 @@ class State:
     def add_fault(self, payload: Any) -> dict[str, Any]:
         with self.lock:
             try:
-                return self.faults.add(payload).as_dict()
+                return self.faults.add(payload).as_dict(self.clock())
             except ValueError as exc:
                 raise ApiError(400, str(exc)) from exc
 
@@ -391,7 +398,8 @@ class State:
             ]
             matches.sort(key=lambda p: (p.created_at, p.seq), reverse=True)
             start = (page - 1) * page_size
-            items = [p.public() for p in matches[start : start + page_size]]
+            inputs = self.config.history_inputs
+            items = [p.public(inputs) for p in matches[start : start + page_size]]
             return {"page": page, "total": len(matches), "items": items}
 
     def delete(self, body: Any) -> dict[str, Any]:
@@ -447,13 +455,14 @@ class State:
             ):
                 raise access_denied("Request has expired")
             body = prediction.input
-            width, height = pixel_size(
-                body.get("aspect_ratio") or "auto", body.get("resolution") or "1k"
-            )
+            defaults = spec.KLING_IMAGE_O3_DEFAULTS
+            aspect_ratio = str(body.get("aspect_ratio") or defaults["aspect_ratio"])
+            resolution = str(body.get("resolution") or defaults["resolution"])
+            width, height = pixel_size(aspect_ratio, resolution)
             words = " ".join(str(body.get("prompt", "")).split()[:8])
             label = (
-                f"{index + 1}/{len(prediction.outputs)} · {body.get('resolution') or '1k'}"
-                f" · {body.get('aspect_ratio') or 'auto'} · {width}x{height}"
+                f"{index + 1}/{len(prediction.outputs)} · {resolution}"
+                f" · {aspect_ratio} · {width}x{height}"
             )
             return OutputSpec(width, height, [words[:48], label], prediction.output_format)
 

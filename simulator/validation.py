@@ -91,10 +91,15 @@ def _url_list(body: dict[str, Any], key: str, max_items: int, *, required: bool)
 def _validate_kling_image_o3(body: dict[str, Any]) -> Plan:
     _text(body, "prompt", spec.MAX_PROMPT_CHARS, required=True)
     images = _url_list(body, "images", spec.MAX_REFERENCE_IMAGES, required=False)
-    _string_choice(body, "aspect_ratio", spec.ASPECT_RATIOS, "auto")
-    resolution = _string_choice(body, "resolution", spec.RESOLUTIONS, "1k")
-    result_type = _string_choice(body, "result_type", spec.RESULT_TYPES, "single")
-    num_images = _integer(body, "num_images", spec.NUM_IMAGES_MIN, spec.NUM_IMAGES_MAX, 1)
+    defaults = spec.KLING_IMAGE_O3_DEFAULTS
+    _string_choice(body, "aspect_ratio", spec.ASPECT_RATIOS, str(defaults["aspect_ratio"]))
+    resolution = _string_choice(body, "resolution", spec.RESOLUTIONS, str(defaults["resolution"]))
+    result_type = _string_choice(
+        body, "result_type", spec.RESULT_TYPES, str(defaults["result_type"])
+    )
+    num_images = _integer(
+        body, "num_images", spec.NUM_IMAGES_MIN, spec.NUM_IMAGES_MAX, int(defaults["num_images"])
+    )
     elements = body.get("element_list")
     if elements is None:
         elements = []
@@ -123,8 +128,8 @@ def _validate_kling_image_o3(body: dict[str, Any]) -> Plan:
 
 def _validate_prompt_optimizer(body: dict[str, Any]) -> Plan:
     _text(body, "text", spec.MAX_PROMPT_CHARS, required=True)
-    _string_choice(body, "style", spec.OPTIMIZER_STYLES, "default")
-    _string_choice(body, "mode", spec.OPTIMIZER_MODES, "image")
+    _string_choice(body, "style", spec.OPTIMIZER_STYLES, spec.OPTIMIZER_ASSUMED["style"])
+    _string_choice(body, "mode", spec.OPTIMIZER_MODES, spec.OPTIMIZER_ASSUMED["mode"])
     return Plan(spec.PROMPT_OPTIMIZER, 0, spec.PROMPT_OPTIMIZER_PRICE, fast=True, media_urls=())
 
 
@@ -152,6 +157,23 @@ VALIDATORS = {
     spec.PROMPT_OPTIMIZER: _validate_prompt_optimizer,
     spec.KLING_ELEMENTS: _validate_kling_elements,
 }
+
+
+def without_defaults(model: str, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` minus every field equal to `model`'s documented default (spec.INPUT_DEFAULTS).
+
+    Only omits: nothing is filled in, and other fields (unknown ones too) are kept as sent."""
+    defaults = spec.INPUT_DEFAULTS.get(model, {})
+    return {
+        key: value
+        for key, value in body.items()
+        if not (key in defaults and _same_json(value, defaults[key]))
+    }
+
+
+def _same_json(value: Any, default: Any) -> bool:
+    # JSON equality: 1 == 1.0, but true is not 1
+    return isinstance(value, bool) == isinstance(default, bool) and value == default
 
 
 def validate(model: str, body: Any) -> Plan:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from simulator.__main__ import build_config, parse_args
 
@@ -23,6 +24,16 @@ def test_flags_override_env(monkeypatch) -> None:
     assert config.output_format == "jpeg"
     assert config.balance == 3
     assert config.queue_delay == 0.3  # default
+
+
+def test_history_inputs_flag_and_env(monkeypatch) -> None:
+    assert build_config(parse_args([])).history_inputs == "exact"
+    monkeypatch.setenv("SIM_HISTORY_INPUTS", "none")
+    assert build_config(parse_args([])).history_inputs == "none"
+    config = build_config(parse_args(["--history-inputs", "normalised"]))
+    assert config.history_inputs == "normalised"  # flag wins
+    with pytest.raises(SystemExit):
+        parse_args(["--history-inputs", "sometimes"])
 
 
 def test_cli_serves_logs_and_stops_on_sigterm() -> None:

@@ -45,7 +45,7 @@ class GenerationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     inlines = [OutputImageInline]
-    actions = ["mark_failed"]
+    actions = ["mark_failed", "retry_saving"]
     readonly_fields = [
         f.name for f in Generation._meta.get_fields() if f.concrete and f.name != "provider_id"
     ]
@@ -83,6 +83,25 @@ class GenerationAdmin(admin.ModelAdmin):
                 f"{generation.error_message}",
             )
         self.message_user(request, f"{done} generation(s) marked as failed.", messages.SUCCESS)
+
+    @admin.action(description="Retry saving now (outputs made, downloads failed or waiting)")
+    def retry_saving(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
+        from .services.saving import generation_retry_saving
+
+        ids = list(queryset.values_list("pk", flat=True))
+        done = sum(generation_retry_saving(generation_id=pk) for pk in ids)
+        skipped = len(ids) - done
+        self.message_user(
+            request,
+            f"{done} generation(s) queued to be saved again."
+            + (
+                f" {skipped} skipped: only generations whose downloads failed or are waiting, "
+                "with output links younger than 7 days, can be saved again."
+                if skipped
+                else ""
+            ),
+            messages.SUCCESS if done else messages.WARNING,
+        )
 
 
 @admin.register(OutputImage)

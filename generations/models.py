@@ -122,11 +122,20 @@ class Generation(models.Model):
     next_step_at = models.DateTimeField(null=True, blank=True)
     submit_claimed_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
+    # When WaveSpeed first failed to take (or to confirm) this submit; retries go on until
+    # DARKROOM_SUBMIT_RETRY_WINDOW after it. Cleared once WaveSpeed holds the prediction.
+    submit_retry_since = models.DateTimeField(null=True, blank=True)
     poll_seq = models.PositiveIntegerField(default=0)
     poll_count = models.PositiveIntegerField(default=0)
     poll_errors = models.PositiveSmallIntegerField(default=0)
     save_claimed_at = models.DateTimeField(null=True, blank=True)
     save_attempts = models.PositiveSmallIntegerField(default=0)
+    # Consecutive answers that an output is gone (403/404/410, or not an image); two end it.
+    save_gone = models.PositiveSmallIntegerField(default=0)
+    # Storage names chosen for files being written by the save in progress: recorded before
+    # the first byte is written, cleared with the rows that use them, so files a killed worker
+    # left behind can be found and deleted.
+    pending_files = models.JSONField(default=list, blank=True)
 
     # What came back.
     output_urls = models.JSONField(default=list, blank=True)

@@ -5,12 +5,15 @@ Tasks are imported lazily: services schedule tasks and tasks call services.
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 MAX_COUNTDOWN_SECONDS = 600.0
 
@@ -59,6 +62,12 @@ def schedule_reconcile(generation_id: int, countdown: float = 0) -> None:
     after_commit(reconcile_submit, countdown, generation_id)
 
 
+def schedule_record(generation_id: int, prediction_id: str, countdown: float) -> None:
+    from .tasks import record_submitted_prediction
+
+    after_commit(record_submitted_prediction, countdown, generation_id, prediction_id)
+
+
 def schedule_follow(generation_id: int, seq: int, countdown: float) -> None:
     from .tasks import follow_generation
 
@@ -71,9 +80,27 @@ def schedule_save(generation_id: int, countdown: float = 0) -> None:
     after_commit(save_generation_outputs, countdown, generation_id)
 
 
-def after_commit(task, countdown: float, *args: int) -> None:
-    # Countdowns stay far below the broker's visibility timeout (2 h), so a waiting task is
-    # never handed out twice by Redis.
+def after_commit(task, countdown: float, *args: int | str) -> None:
+    """Queue `task` once the surrounding transaction commits.
+
+    Countdowns stay far below the broker's visibility timeout (30 min), so a waiting task is
+    never handed out twice by Redis. A broker that is down must not turn a committed step into
+    an error (a web request would answer 500 for a generation and a hold that exist): the
+    failure is logged, and the sweeper queues the step from its `next_step_at`.
+    """
     countdown = min(countdown, MAX_COUNTDOWN_SECONDS)
     options = {"countdown": countdown} if countdown > 0 else {}
-    transaction.on_commit(lambda: task.apply_async(args=args, **options))
+
+    def publish() -> None:
+        try:
+            task.apply_async(args=args, **options)
+        except Exception:
+            logger.warning(
+                "Could not queue %s%r (the broker is unreachable); the sweeper will queue it "
+                "when it is back",
+                task.name,
+                args,
+                exc_info=True,
+            )
+
+    transaction.on_commit(publish)

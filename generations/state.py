@@ -6,9 +6,12 @@ so two workers racing on one generation cannot both move it, and nothing ever go
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from spend import services as spend
@@ -71,3 +74,30 @@ def fail(
             # Whatever was held is free again (a charge, if the provider billed, stays).
             spend.release(generation=Generation.objects.get(pk=generation_id))
     return moved
+
+
+def reopen_for_saving(generation_id: int) -> bool:
+    """The one way out of `failed`, for staff: a generation whose images were made (and billed)
+    but whose downloads failed goes back to saving while its output links still live. One
+    waiting out a backoff in `saving` is made due now. Its charge stands; nothing is held."""
+    now = timezone.now()
+    links_live = now - timedelta(seconds=settings.OUTPUT_RETENTION_SECONDS)
+    updated = (
+        Generation.objects.filter(pk=generation_id, completed_at__gt=links_live)
+        .exclude(output_urls=[])
+        .filter(
+            Q(status=Status.SAVING, save_claimed_at__isnull=True)
+            | Q(status=Status.FAILED, error_kind=ErrorKind.DOWNLOAD)
+        )
+        .update(
+            status=Status.SAVING,
+            finished_at=None,
+            save_claimed_at=None,
+            save_gone=0,
+            next_step_at=now,
+            error_kind="",
+            error_message="Saving again.",
+            updated_at=now,
+        )
+    )
+    return updated == 1

@@ -19,6 +19,11 @@ def reconcile_submit(generation_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+def record_submitted_prediction(generation_id: int, prediction_id: str) -> None:
+    services.generation_record_prediction(generation_id=generation_id, prediction_id=prediction_id)
+
+
+@shared_task(ignore_result=True)
 def follow_generation(generation_id: int, seq: int) -> None:
     services.generation_follow(generation_id=generation_id, seq=seq)
 

@@ -21,6 +21,37 @@ KLING_IMAGE_O3 = "kwaivgi/kling-image-o3"
 PROMPT_OPTIMIZER = "wavespeed-ai/prompt-optimizer"
 KLING_ELEMENTS = "kwaivgi/kling-elements"
 
+# The model page's defaults for Kling Image O3: resolution, result_type and num_images [doc];
+# aspect_ratio "auto" is the form's default and what the provider assumes [inferred]. A history
+# that echoes a normalised input omits fields equal to these.
+KLING_IMAGE_O3_DEFAULTS: dict[str, Any] = {
+    "aspect_ratio": "auto",
+    "resolution": "1k",
+    "result_type": "single",
+    "num_images": 1,
+}
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {KLING_IMAGE_O3: KLING_IMAGE_O3_DEFAULTS}
+# The model's documented parameters: a request is identified by these, whatever else a
+# provider's echo of it carries.
+MODEL_PARAMETERS: dict[str, frozenset[str]] = {
+    KLING_IMAGE_O3: frozenset(
+        {"prompt", "images", "aspect_ratio", "resolution", "result_type", "num_images"}
+        | {"element_list"}
+    ),
+}
+
+
+def normalised_input(model: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` without what carries no information: fields equal to the model's defaults,
+    and empty values (an empty `images` list is the same request as none)."""
+    defaults = MODEL_DEFAULTS.get(model, {})
+    return {
+        key: value
+        for key, value in payload.items()
+        if value not in (None, "", [], {}) and not (key in defaults and defaults[key] == value)
+    }
+
+
 FINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "timeout", "deleted"})
 # Failure codes of a prediction that may succeed on a new try; 1xxx codes need a change by
 # the user (shared/wavespeed-api.md).
@@ -335,8 +366,9 @@ def _error_for_status(status: int, message: str, response: httpx.Response) -> Wa
         return NotFoundError(text, status_code=status)
     if 400 <= status < 500:
         return InvalidRequestError(text, status_code=status)
-    # A 5xx may come after the provider acted on the request.
-    return ProviderError(text, status_code=status, maybe_sent=True)
+    # A 5xx may come after the provider acted on the request, except a 503: the service (or
+    # the load balancer in front of it) refused to take it, so nothing was created [inferred].
+    return ProviderError(text, status_code=status, maybe_sent=status != 503)
 
 
 # --- One pooled client per process ------------------------------------------------------------

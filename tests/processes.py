@@ -31,7 +31,21 @@ def database_url() -> str:
 class WorkerProcess:
     """`celery worker -B` in its own process group, so a test can SIGKILL all of it."""
 
-    def __init__(self, *, simulator_url: str, log_dir: Path, extra_env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        simulator_url: str,
+        log_dir: Path,
+        extra_env: dict[str, str],
+        queues: str = "celery,submit",
+        beat: bool = True,
+        pool: str = "prefork",
+        concurrency: int = 2,
+    ) -> None:
+        self.queues = queues
+        self.beat = beat
+        self.pool = pool
+        self.concurrency = concurrency
         self.name = f"e2e-{uuid.uuid4().hex[:8]}"
         self.log_path = log_dir / f"{self.name}.log"
         self.env = {
@@ -61,11 +75,13 @@ class WorkerProcess:
                 "-A",
                 "config",
                 "worker",
-                "--beat",
-                "--schedule",
-                str(self.schedule),
+                *(["--beat", "--schedule", str(self.schedule)] if self.beat else []),
+                "--queues",
+                self.queues,
+                "--pool",
+                self.pool,
                 "--concurrency",
-                "2",
+                str(self.concurrency),
                 "--loglevel",
                 "INFO",
                 "--hostname",

@@ -15,6 +15,9 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DARKROOM_VAR_DIR") or BASE_DIR / "var")
+# Every process (web, worker, `celery beat` with its schedule file) writes here; a fresh clone
+# has no var/ yet, whichever broker is configured.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -202,14 +205,37 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
     }
 else:
-    # Countdowns stay far below this (see POLL_MAX_SECONDS), so no delayed task is redelivered.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # Redis hands an unacknowledged message to another worker after this long. A task waiting
+    # for its countdown is unacknowledged, and countdowns are capped at 10 minutes
+    # (generations/scheduling.py), so nothing is redelivered while it merely waits.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+# One message reserved per free slot: a worker that dies takes fewer messages with it (they are
+# re-queued by the sweeper), and a slow task does not sit on work another slot could do.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Submits (and uploads before them) wait on WaveSpeed for up to WAVESPEED_SUBMIT_TIMEOUT: they
+# have a queue and a worker of their own (`--queues submit --pool threads`), so slow submits
+# never hold the slots that follow, save and sweep need. Everything else uses the default queue.
+SUBMIT_QUEUE = "submit"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "generations.tasks.submit_generation": {"queue": SUBMIT_QUEUE},
+    "generations.tasks.reconcile_submit": {"queue": SUBMIT_QUEUE},
+    "generations.tasks.submit_enhancement": {"queue": SUBMIT_QUEUE},
+    "elements.tasks.submit_kling_element": {"queue": SUBMIT_QUEUE},
+}
+# Publishing from a web request must not hang on a broker that is down: a few quick tries,
+# then the step is left to the sweeper (its `next_step_at` is already recorded).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Reuse the worker's database connections instead of reconnecting around every task (Celery's
 # default): ~1,400 fewer PostgreSQL connections for 200 generations in bench/jobs_in_flight.py.
@@ -270,6 +296,16 @@ POLL_PROCESSING_FRACTION = 0.2
 FOLLOW_GIVE_UP_SECONDS = env_float("DARKROOM_FOLLOW_GIVE_UP", 24 * 60 * 60)
 # A generation whose next step should have run this long ago is resumed by the sweeper.
 STALE_AFTER_SECONDS = env_float("DARKROOM_STALE_AFTER", 60.0)
+# A submit WaveSpeed did not take (no connection, DNS, 429, 503: nothing was created) is tried
+# again with backoff up to SUBMIT_RETRY_CAP_SECONDS apart, for this long after the first
+# failure; the person sees "waiting for WaveSpeed" and the budget hold stays.
+SUBMIT_RETRY_WINDOW_SECONDS = env_float("DARKROOM_SUBMIT_RETRY_WINDOW", 30 * 60.0)
+SUBMIT_RETRY_CAP_SECONDS = env_float("DARKROOM_SUBMIT_RETRY_CAP", 60.0)
+# Output URLs live 7 days. A download that fails for a passing reason (no connection, timeout,
+# 5xx) is retried with backoff growing to SAVE_RETRY_CAP_SECONDS for as long as the URL lives;
+# only two "gone" answers in a row (403/404/410) end a save.
+OUTPUT_RETENTION_SECONDS = 7 * 24 * 60 * 60.0
+SAVE_RETRY_CAP_SECONDS = env_float("DARKROOM_SAVE_RETRY_CAP", 60 * 60.0)
 OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES") or 200 * 1024 * 1024)
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD") or "darkroom-demo"

@@ -3,7 +3,12 @@
 from .following import generation_follow
 from .moving import MoveRefused, generation_move, image_move
 from .saving import generation_save_outputs
-from .submission import generation_create, generation_reconcile, generation_submit
+from .submission import (
+    generation_create,
+    generation_reconcile,
+    generation_record_prediction,
+    generation_submit,
+)
 from .sweeping import generations_sweep
 
 __all__ = [
@@ -12,6 +17,7 @@ __all__ = [
     "generation_follow",
     "generation_move",
     "generation_reconcile",
+    "generation_record_prediction",
     "generation_save_outputs",
     "generation_submit",
     "generations_sweep",

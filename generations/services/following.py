@@ -20,7 +20,7 @@ from spend import services as spend
 
 from .. import scheduling, state
 from ..models import ErrorKind, Generation, Status
-from ..wavespeed import Prediction, RateLimitError, WaveSpeedError, get_client
+from ..wavespeed import NotFoundError, Prediction, RateLimitError, WaveSpeedError, get_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 MAX_POLL_ERRORS = 12
 POLL_ERROR_BASE_SECONDS = 2.0
 POLL_ERROR_CAP_SECONDS = 300.0
+# WaveSpeed accepted this prediction, so a 404 is read again before it is believed: a provider
+# restart or a lagging replica can answer 404 for a moment.
+NOT_FOUND_CONFIRM_SECONDS = 5.0
 
 
 def generation_follow(*, generation_id: int, seq: int) -> None:
@@ -117,13 +120,26 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
         if prediction.status == "processing" and generation.status == Status.SUBMITTED:
             state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
         Generation.objects.filter(pk=generation.pk).update(
-            next_step_at=scheduling.due_at(delay), poll_errors=0
+            next_step_at=scheduling.due_at(delay), poll_errors=0, error_kind="", error_message=""
         )
         scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
 
 
 def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
     errors = generation.poll_errors + 1
+    if isinstance(exc, NotFoundError) and generation.error_kind != ErrorKind.NOT_FOUND:
+        # The first 404 for a prediction WaveSpeed accepted: read it once more before failing.
+        logger.warning("Generation %s: WaveSpeed answered 404; reading it again", generation.pk)
+        with transaction.atomic():
+            Generation.objects.filter(pk=generation.pk).update(
+                poll_errors=errors,
+                error_kind=ErrorKind.NOT_FOUND,
+                next_step_at=scheduling.due_at(NOT_FOUND_CONFIRM_SECONDS),
+            )
+            scheduling.schedule_follow(
+                generation.pk, generation.poll_seq, NOT_FOUND_CONFIRM_SECONDS
+            )
+        return
     if exc.permanent or errors > MAX_POLL_ERRORS:
         state.fail(
             generation.pk,
@@ -138,6 +154,6 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
     logger.warning("Poll %s of generation %s failed: %s", errors, generation.pk, exc)
     with transaction.atomic():
         Generation.objects.filter(pk=generation.pk).update(
-            poll_errors=errors, next_step_at=scheduling.due_at(delay)
+            poll_errors=errors, error_kind="", next_step_at=scheduling.due_at(delay)
         )
         scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)

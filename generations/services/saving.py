@@ -4,6 +4,12 @@ Output URLs expire (WaveSpeed deletes outputs after 7 days), so this runs as soo
 prediction completes. Each output is streamed to a temporary file, checked to be a real image,
 stored byte for byte through the storage API, and thumbnailed from a single decode. Outputs
 already saved are skipped, so a rerun after a crash picks up where it stopped.
+
+The images are paid for by then, so a save gives up only when it must: a download that fails
+for a passing reason (no connection, a timeout, a 5xx) is retried with a backoff that grows to
+an hour, for as long as the link lives; only two "gone" answers in a row (403/404/410, or a
+file that is not an image) end it. Storage names are recorded on the generation before any
+byte is written, so files a killed worker leaves behind are found and deleted.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,13 +38,15 @@ from ..models import ErrorKind, Generation, OutputImage, Status, Thumbnail
 
 logger = logging.getLogger(__name__)
 
-MAX_SAVE_ATTEMPTS = 5
-# An expired URL (403/404/410) will not come back: fewer tries.
-MAX_SAVE_ATTEMPTS_PERMANENT = 2
+# "Gone" answers in a row (403/404/410, not an image) that end a save.
+MAX_GONE_ANSWERS = 2
 SAVE_RETRY_BASE_SECONDS = 3.0
-SAVE_RETRY_CAP_SECONDS = 120.0
-# A save whose worker died is taken over after this long without progress.
-SAVE_LEASE = timedelta(minutes=3)
+# A save whose worker died is taken over after this long without a heartbeat. The longest
+# stretch without one is a single download (DOWNLOAD_DEADLINE_SECONDS) plus its processing.
+DOWNLOAD_DEADLINE_SECONDS = 60.0
+SAVE_LEASE = timedelta(seconds=90)
+# A temporary download older than this belongs to a worker that died mid-download.
+STALE_DOWNLOAD_SECONDS = 30 * 60
 
 
 def generation_save_outputs(*, generation_id: int) -> None:
@@ -50,6 +59,8 @@ def generation_save_outputs(*, generation_id: int) -> None:
     if not claimed:
         return
     generation = Generation.objects.get(pk=generation_id)
+    discard_pending_files(generation)
+    remove_stale_downloads()
     saved = set(generation.images.values_list("index", flat=True))
     total = len(generation.output_urls)
     for index, url in enumerate(generation.output_urls):
@@ -61,7 +72,10 @@ def generation_save_outputs(*, generation_id: int) -> None:
             _save_failed(generation, index, total, exc)
             return
         # Heartbeat: a long save of nine 4k images is not mistaken for a dead one.
-        Generation.objects.filter(pk=generation_id).update(save_claimed_at=timezone.now())
+        Generation.objects.filter(pk=generation_id).update(
+            save_claimed_at=timezone.now(), save_gone=0
+        )
+        generation.save_gone = 0
     state.move(
         generation_id,
         Status.DONE,
@@ -80,24 +94,28 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
         max_bytes=settings.OUTPUT_MAX_BYTES,
         allowed_hosts=settings.WAVESPEED_OUTPUT_HOSTS,
         trusted_origin=_origin(settings.WAVESPEED_BASE_URL),
+        deadline_seconds=DOWNLOAD_DEADLINE_SECONDS,
     )
     stored: list[str] = []
     try:
         with open(downloaded.path, "rb") as fp:
             processed = process_image(fp)
-            fp.seek(0)
             extension = {"JPEG": "jpg"}.get(processed.format, processed.format.lower())
-            original_name = default_storage.save(
-                OutputImage.file.field.generate_filename(None, f"output.{extension}"), File(fp)
-            )
-        stored.append(original_name)
+            original_name = OutputImage.file.field.generate_filename(None, f"output.{extension}")
+            thumb_names = [
+                Thumbnail.file.field.generate_filename(None, "thumb.webp")
+                for _ in processed.thumbnails
+            ]
+            # Recorded before the first byte is written: a kill from here on leaves files the
+            # next run (or the sweeper) can find.
+            _set_pending(generation.pk, [original_name, *thumb_names])
+            fp.seek(0)
+            stored.append(_store(original_name, File(fp), generation.pk))
         thumbnails = []
-        for thumb in processed.thumbnails:
-            name = default_storage.save(
-                Thumbnail.file.field.generate_filename(None, "thumb.webp"), ContentFile(thumb.data)
-            )
-            stored.append(name)
-            thumbnails.append((thumb, name))
+        for thumb, name in zip(processed.thumbnails, thumb_names, strict=True):
+            stored.append(_store(name, ContentFile(thumb.data), generation.pk))
+            thumbnails.append((thumb, stored[-1]))
+        original_name = stored[0]
         nsfw_flags = generation.nsfw_flags or []
         with transaction.atomic():
             image = OutputImage.objects.create(
@@ -126,32 +144,85 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
                 )
                 for thumb, name in thumbnails
             )
+            Generation.objects.filter(pk=generation.pk).update(pending_files=[])
         return image
     except IntegrityError:
         # Another run saved this output first: keep theirs, drop our copy.
         _delete_files(stored)
+        _set_pending(generation.pk, [])
         return None
     except BaseException:
         _delete_files(stored)
+        _set_pending(generation.pk, [])
         raise
     finally:
         os.unlink(downloaded.path)
+
+
+def _set_pending(generation_id: int, names: list[str]) -> None:
+    Generation.objects.filter(pk=generation_id).update(pending_files=names)
+
+
+def _store(name: str, content: File, generation_id: int) -> str:
+    """Save `content` under the recorded `name` (names are random, so the storage keeps it)."""
+    stored = default_storage.save(name, content)
+    if stored != name:  # the storage chose another name: record it too
+        pending = Generation.objects.values_list("pending_files", flat=True).get(pk=generation_id)
+        _set_pending(generation_id, [*pending, stored])
+    return stored
+
+
+def discard_pending_files(generation: Generation) -> int:
+    """Delete the files an interrupted save wrote but no row uses, and forget their names."""
+    names = list(generation.pending_files or [])
+    if not names:
+        return 0
+    used = set(OutputImage.objects.filter(file__in=names).values_list("file", flat=True)) | set(
+        Thumbnail.objects.filter(file__in=names).values_list("file", flat=True)
+    )
+    orphans = [name for name in names if name not in used]
+    _delete_files([name for name in orphans if default_storage.exists(name)])
+    Generation.objects.filter(pk=generation.pk).update(pending_files=[])
+    generation.pending_files = []
+    if orphans:
+        logger.info("Generation %s: removed %s orphan file(s)", generation.pk, len(orphans))
+    return len(orphans)
+
+
+def remove_stale_downloads() -> int:
+    """Delete temporary downloads that a worker killed mid-download left behind."""
+    cutoff = time.time() - STALE_DOWNLOAD_SECONDS
+    removed = 0
+    with os.scandir(_temp_dir()) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another worker removed it first
+    return removed
 
 
 def _save_failed(
     generation: Generation, index: int, total: int, exc: DownloadError | NotAnImage
 ) -> None:
     attempts = generation.save_attempts
-    permanent = isinstance(exc, NotAnImage) or exc.permanent
-    limit = MAX_SAVE_ATTEMPTS_PERMANENT if permanent else MAX_SAVE_ATTEMPTS
+    gone = isinstance(exc, NotAnImage) or exc.permanent
+    gone_answers = generation.save_gone + 1 if gone else 0
     what = f"image {index + 1} of {total}"
-    if attempts >= limit:
+    now = timezone.now()
+    link_ends = (generation.completed_at or now) + timedelta(
+        seconds=settings.OUTPUT_RETENTION_SECONDS
+    )
+    if gone_answers >= MAX_GONE_ANSWERS or now >= link_ends:
         # The provider did its work (and billed it): the cost stands, the generation is kept.
-        reason = (
-            "its link has expired or was refused"
-            if isinstance(exc, DownloadError) and exc.status_code in (403, 404, 410)
-            else str(exc).rstrip(".")
-        )
+        if isinstance(exc, DownloadError) and exc.status_code in (403, 404, 410):
+            reason = "its link has expired or was refused"
+        elif not gone:
+            reason = f"WaveSpeed's files stayed unreachable until their links expired ({exc})"
+        else:
+            reason = str(exc).rstrip(".")
         state.fail(
             generation.pk,
             kind=ErrorKind.DOWNLOAD,
@@ -160,16 +231,49 @@ def _save_failed(
             code=getattr(exc, "status_code", None),
         )
         return
-    delay = scheduling.backoff(attempts, base=SAVE_RETRY_BASE_SECONDS, cap=SAVE_RETRY_CAP_SECONDS)
+    if gone:
+        delay = scheduling.jittered(SAVE_RETRY_BASE_SECONDS * 2)
+        message = f"Saving: WaveSpeed says {what} is gone ({exc}); checking once more."
+    else:
+        delay = scheduling.backoff(
+            attempts, base=SAVE_RETRY_BASE_SECONDS, cap=settings.SAVE_RETRY_CAP_SECONDS
+        )
+        message = (
+            f"Saving: WaveSpeed's files are unreachable, retrying (next try in "
+            f"{_duration(delay)}; the links work until {link_ends:%d %b %H:%M} UTC). "
+            f"Last error on {what}: {exc}"
+        )
+    delay = min(delay, (link_ends - now).total_seconds())
     logger.warning("Saving %s of generation %s failed: %s", what, generation.pk, exc)
     with transaction.atomic():
         Generation.objects.filter(pk=generation.pk, status=Status.SAVING).update(
             save_claimed_at=None,
+            save_gone=gone_answers,
             next_step_at=scheduling.due_at(delay),
             error_kind=ErrorKind.DOWNLOAD,
-            error_message=f"Retrying the download of {what}: {exc}",
+            error_message=message,
         )
-        scheduling.schedule_save(generation.pk, delay)
+        if delay <= scheduling.MAX_COUNTDOWN_SECONDS:
+            scheduling.schedule_save(generation.pk, delay)
+        # Longer waits queue nothing: the sweeper resumes the save once it is due.
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def generation_retry_saving(*, generation_id: int) -> bool:
+    """Staff: save a generation's outputs again now, one that is waiting out a backoff or that
+    failed on its downloads while the links still live. True if a save was queued."""
+    with transaction.atomic():
+        reopened = state.reopen_for_saving(generation_id)
+        if reopened:
+            scheduling.schedule_save(generation_id)
+    return reopened
 
 
 def _delete_files(names: list[str]) -> None:
@@ -201,7 +305,8 @@ def download_client() -> httpx.Client:
         client = _download_clients.get(os.getpid())
         if client is None:
             client = httpx.Client(
-                timeout=httpx.Timeout(60.0, connect=settings.WAVESPEED_CONNECT_TIMEOUT),
+                # Between chunks; with DOWNLOAD_DEADLINE_SECONDS it bounds a save's silence.
+                timeout=httpx.Timeout(20.0, connect=settings.WAVESPEED_CONNECT_TIMEOUT),
                 follow_redirects=False,
                 headers={"User-Agent": "darkroom/0.1"},
             )

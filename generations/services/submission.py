@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,22 +23,29 @@ from ..models import ErrorKind, Generation, GenerationReference, ResultType, Sta
 from ..references import references_visible_to
 from ..wavespeed import (
     KLING_IMAGE_O3,
+    MODEL_PARAMETERS,
     NetworkError,
     Prediction,
     RateLimitError,
     WaveSpeedError,
     get_client,
+    normalised_input,
 )
 from .uploading import reference_provider_url
 
 logger = logging.getLogger(__name__)
 
-MAX_SUBMIT_ATTEMPTS = 6
 SUBMIT_RETRY_BASE_SECONDS = 2.0
-SUBMIT_RETRY_CAP_SECONDS = 60.0
 # Look in the history a little after a lost answer, so the provider has recorded the task.
 RECONCILE_DELAY_SECONDS = 3.0
-MAX_RECONCILE_ATTEMPTS = 5
+RECONCILE_RETRY_CAP_SECONDS = 60.0
+# A prediction in the history may carry a time up to this much before our claim (clocks differ).
+HISTORY_SKEW = timedelta(minutes=2)
+HISTORY_MAX_PAGES = 10
+# Recording an accepted submit: tries on a fresh database connection before handing the
+# prediction id to a task (which carries it through the broker).
+RECORD_TRIES = 5
+RECORD_RETRY_TASK_DELAY_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,8 @@ def _attach_reference_urls(generation_id: int) -> bool:
     must stop here (not queued any more, retried later, or failed).
 
     Runs before the submit is claimed: uploads may take minutes, and the sweeper takes a claim
-    older than SUBMIT_LEASE for a worker that died mid-submit, whose request may have arrived.
+    older than the submit lease (`sweeping.submit_lease`) for a worker that died mid-submit,
+    whose request may have arrived.
     Two runs at once both upload (the same bytes; harmless); only one then claims the submit."""
     generation = Generation.objects.filter(
         pk=generation_id,
@@ -215,6 +225,7 @@ def _submit_failed(generation: Generation, exc: WaveSpeedError) -> None:
         with transaction.atomic():
             Generation.objects.filter(pk=generation.pk).update(
                 next_step_at=scheduling.due_at(RECONCILE_DELAY_SECONDS),
+                submit_retry_since=generation.submit_retry_since or timezone.now(),
                 error_message=f"Checking whether WaveSpeed received the request ({exc.message}).",
             )
             scheduling.schedule_reconcile(generation.pk, RECONCILE_DELAY_SECONDS)
@@ -224,54 +235,116 @@ def _submit_failed(generation: Generation, exc: WaveSpeedError) -> None:
     _retry_submit_later(generation, exc, retry_after=retry_after)
 
 
+def _retry_window_over(generation: Generation) -> bool:
+    since = generation.submit_retry_since
+    return since is not None and (
+        (timezone.now() - since).total_seconds() >= settings.SUBMIT_RETRY_WINDOW_SECONDS
+    )
+
+
 def _retry_submit_later(
     generation: Generation, exc: WaveSpeedError, *, retry_after: float | None = None
 ) -> None:
-    if generation.submit_attempts >= MAX_SUBMIT_ATTEMPTS:
+    """Nothing was created at WaveSpeed: send again after a backoff, for as long as the retry
+    window (DARKROOM_SUBMIT_RETRY_WINDOW, from the first failure) lasts. The hold stays."""
+    now = timezone.now()
+    since = generation.submit_retry_since or now
+    if _retry_window_over(generation):
+        minutes = (now - since).total_seconds() / 60
         state.fail(
             generation.pk,
             kind=exc.kind,
-            message=f"WaveSpeed did not take the request after {generation.submit_attempts} "
-            f"tries. Last answer: {exc.message}",
+            message=f"WaveSpeed did not take the request for {minutes:.0f} minutes "
+            f"({generation.submit_attempts} tries), so it was given up; nothing was charged. "
+            f"Last answer: {exc.message}",
         )
         return
     delay = scheduling.backoff(
         generation.submit_attempts,
         base=SUBMIT_RETRY_BASE_SECONDS,
-        cap=SUBMIT_RETRY_CAP_SECONDS,
+        cap=settings.SUBMIT_RETRY_CAP_SECONDS,
         retry_after=retry_after,
     )
     with transaction.atomic():
         Generation.objects.filter(pk=generation.pk, status=Status.QUEUED).update(
             submit_claimed_at=None,
+            submit_retry_since=since,
             next_step_at=scheduling.due_at(delay),
             error_kind=exc.kind,
-            error_message=f"Retrying in {delay:.0f} s: {exc.message}",
-            updated_at=timezone.now(),
+            error_message=f"Waiting for WaveSpeed, which is not taking requests right now "
+            f"({exc.message}). Trying again in {delay:.0f} s; your budget hold is kept.",
+            updated_at=now,
         )
         scheduling.schedule_submit(generation.pk, delay)
 
 
 def _adopt(generation: Generation, prediction: Prediction) -> None:
-    """Record that WaveSpeed holds this generation as `prediction`, and start following it."""
+    """Record that WaveSpeed holds this generation as `prediction`, and start following it.
+
+    The prediction id exists nowhere else yet (WaveSpeed bills it whether or not we remember
+    it), so it is logged at once, and a write that fails on a lost database connection is
+    tried again on a fresh one, then handed to a task that carries the id through the broker.
+    """
+    logger.info(
+        "submit_accepted generation=%s uuid=%s model=%s prediction=%s",
+        generation.pk,
+        generation.uuid,
+        generation.model,
+        prediction.id,
+    )
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            generation_record_prediction(generation_id=generation.pk, prediction_id=prediction.id)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning(
+                "submit_record_retry generation=%s prediction=%s attempt=%s error=%r",
+                generation.pk,
+                prediction.id,
+                attempt,
+                exc,
+            )
+            if connection.in_atomic_block:
+                raise  # not ours to reconnect (a caller's transaction)
+            connection.close()  # the next try opens a fresh connection
+            if attempt < RECORD_TRIES:
+                time.sleep(min(0.25 * 2**attempt, 4.0))
+    logger.error(
+        "submit_unrecorded generation=%s prediction=%s: the database is unreachable; a task "
+        "will record it",
+        generation.pk,
+        prediction.id,
+    )
+    scheduling.schedule_record(generation.pk, prediction.id, RECORD_RETRY_TASK_DELAY_SECONDS)
+
+
+def generation_record_prediction(*, generation_id: int, prediction_id: str) -> bool:
+    """Move a generation WaveSpeed accepted as `prediction_id` to submitted and follow it.
+
+    Idempotent through the row's state: a generation that already holds this prediction is
+    left alone; one still queued (or parked as needing attention meanwhile) adopts it."""
     with transaction.atomic():
         moved = state.move(
-            generation.pk,
+            generation_id,
             Status.SUBMITTED,
-            provider_id=prediction.id,
+            provider_id=prediction_id,
             submitted_at=timezone.now(),
             submit_claimed_at=None,
+            submit_retry_since=None,
             error_kind="",
             error_message="",
             next_step_at=scheduling.due_at(scheduling.poll_delay(1)),
         )
         if moved:
-            seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation.pk)
-            scheduling.schedule_follow(generation.pk, seq, scheduling.poll_delay(1))
-    if not moved:
+            seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation_id)
+            scheduling.schedule_follow(generation_id, seq, scheduling.poll_delay(1))
+            return True
+    holder = Generation.objects.filter(pk=generation_id).values_list("provider_id", flat=True)
+    if holder.first() != prediction_id:
         logger.error(
-            "Generation %s got prediction %s but was no longer queued", generation.pk, prediction.id
+            "Generation %s got prediction %s but was no longer queued", generation_id, prediction_id
         )
+    return False
 
 
 def generation_reconcile(*, generation_id: int) -> None:
@@ -291,68 +364,127 @@ def generation_reconcile(*, generation_id: int) -> None:
         return
     claimed_at = generation.submit_claimed_at
     try:
-        found, conclusive = _search_history(generation)
+        verdict = _search_history(generation)
     except WaveSpeedError as exc:
-        attempts = generation.submit_attempts
-        if exc.permanent or attempts >= MAX_RECONCILE_ATTEMPTS:
+        if exc.permanent or _retry_window_over(generation):
             _needs_attention(generation, f"the prediction history could not be read ({exc})")
             return
-        delay = scheduling.backoff(attempts, base=RECONCILE_DELAY_SECONDS, cap=60)
+        Generation.objects.filter(pk=generation.pk).update(submit_attempts=F("submit_attempts") + 1)
+        delay = scheduling.backoff(
+            generation.submit_attempts + 1,
+            base=RECONCILE_DELAY_SECONDS,
+            cap=RECONCILE_RETRY_CAP_SECONDS,
+        )
         with transaction.atomic():
             Generation.objects.filter(pk=generation.pk, submit_claimed_at=claimed_at).update(
-                next_step_at=scheduling.due_at(delay)
+                next_step_at=scheduling.due_at(delay),
+                error_message="Waiting for WaveSpeed: checking whether it received the request "
+                f"({exc.message}).",
             )
             scheduling.schedule_reconcile(generation.pk, delay)
         return
-    if found is not None:
-        logger.info("Generation %s found in history as %s", generation.pk, found.id)
-        _adopt(generation, found)
-    elif conclusive:
-        # Never arrived: safe to send again (counts as an attempt).
+    if verdict.found is not None:
+        logger.info("Generation %s found in history as %s", generation.pk, verdict.found.id)
+        _adopt(generation, verdict.found)
+    elif verdict.absent:
+        # The history shows every prediction of that time with its input, and none is ours:
+        # safe to send again (counts as an attempt).
         _retry_submit_later(
             generation,
-            NetworkError("The earlier request never reached WaveSpeed.", maybe_sent=False),
+            NetworkError(
+                "WaveSpeed's history shows that the earlier request did not arrive",
+                maybe_sent=False,
+            ),
         )
     else:
-        _needs_attention(
-            generation,
-            "WaveSpeed's history does not show the inputs of its predictions, so it cannot tell "
-            "whether this request arrived",
-        )
+        _needs_attention(generation, verdict.why)
 
 
-def _search_history(generation: Generation) -> tuple[Prediction | None, bool]:
-    """(the matching prediction or None, whether an absence is conclusive)."""
+@dataclass(frozen=True)
+class HistoryVerdict:
+    """What the prediction history says of a submit whose answer was lost: `found` it, it is
+    certainly `absent`, or neither (`why`)."""
+
+    found: Prediction | None = None
+    absent: bool = False
+    why: str = ""
+
+
+def _search_history(generation: Generation) -> HistoryVerdict:
+    """Look for our request among the predictions WaveSpeed created since just before the claim.
+
+    A match is a prediction whose input, normalised (fields at the model's defaults and empty
+    ones left out, fields we do not send ignored), equals ours. Anything short of a clear match
+    or a clear absence is not settled here: an item without an input, one with our prompt but
+    other settings, or more history than we read."""
     client = get_client()
-    since = (generation.submit_claimed_at or generation.created_at) - timedelta(minutes=2)
-    candidates: list[Prediction] = []
-    page, seen, conclusive = 1, 0, True
+    since = (generation.submit_claimed_at or generation.created_at) - HISTORY_SKEW
+    ours = _identity(generation.model, generation.request_payload)
+    matches: list[Prediction] = []
+    similar: list[Prediction] = []
+    without_input = 0
+    page, seen, complete = 1, 0, False
     while True:
         history = client.history(
             page=page, page_size=100, model=generation.model, created_after=since
         )
         for item in history.items:
+            if item.created_at is not None and item.created_at < since:
+                continue
             if item.input is None:
-                conclusive = False
-            elif _same_request(item.input, generation.request_payload):
-                candidates.append(item)
+                without_input += 1
+                continue
+            theirs = _identity(generation.model, item.input, like=ours)
+            if theirs == ours:
+                matches.append(item)
+            elif theirs.get("prompt") == ours.get("prompt"):
+                similar.append(item)
         seen += len(history.items)
-        if not history.items or seen >= history.total or page >= 10:
+        if not history.items or seen >= history.total:
+            complete = True
+            break
+        if page >= HISTORY_MAX_PAGES:
             break
         page += 1
     # Two identical requests close together: skip the predictions other generations own.
     owned = set(
-        Generation.objects.filter(provider_id__in=[c.id for c in candidates]).values_list(
-            "provider_id", flat=True
-        )
+        Generation.objects.filter(provider_id__in=[c.id for c in matches + similar])
+        .exclude(pk=generation.pk)
+        .values_list("provider_id", flat=True)
     )
-    unowned = [c for c in candidates if c.id not in owned]
-    oldest_first = sorted(unowned, key=lambda c: c.created_at or generation.created_at)
-    return (oldest_first[0] if oldest_first else None), conclusive
+    matches = [c for c in matches if c.id not in owned]
+    similar = [c for c in similar if c.id not in owned]
+    if matches:
+        oldest_first = sorted(matches, key=lambda c: c.created_at or generation.created_at)
+        return HistoryVerdict(found=oldest_first[0])
+    if similar:
+        return HistoryVerdict(
+            why=f"WaveSpeed's history shows {len(similar)} prediction(s) with this prompt but "
+            "other settings, which may or may not be this request"
+        )
+    if without_input:
+        return HistoryVerdict(
+            why=f"WaveSpeed's history does not show the inputs of {without_input} of its "
+            "predictions, so it cannot tell whether this request arrived"
+        )
+    if not complete:
+        return HistoryVerdict(
+            why=f"WaveSpeed's history holds more predictions from that time than the "
+            f"{HISTORY_MAX_PAGES} pages read"
+        )
+    return HistoryVerdict(absent=True)
 
 
-def _same_request(sent_back: dict[str, Any], ours: dict[str, Any]) -> bool:
-    return all(sent_back.get(key) == value for key, value in ours.items())
+def _identity(
+    model: str, payload: dict[str, Any], *, like: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What identifies a request: its normalised input. With `like`, only the fields a request
+    of ours can carry are kept (a provider may echo extra fields of its own)."""
+    normalised = normalised_input(model, payload)
+    if like is None:
+        return normalised
+    ours = set(like) | MODEL_PARAMETERS.get(model, frozenset())
+    return {key: value for key, value in normalised.items() if key in ours}
 
 
 def _needs_attention(generation: Generation, why: str) -> None:

@@ -17,18 +17,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import scheduling
-from ..models import Generation, Status
+from ..models import FINAL_STATUSES, Generation, Status
 from .enhancing import enhancements_sweep
-from .saving import SAVE_LEASE
+from .saving import SAVE_LEASE, discard_pending_files, remove_stale_downloads
 
-# Longer than the submit timeout: a claim this old belongs to a worker that died mid-request.
-SUBMIT_LEASE = timedelta(seconds=120)
+
+def submit_lease() -> timedelta:
+    """Longer than a submit can take (connect + answer): a claim this old belongs to a worker
+    that died mid-request."""
+    return timedelta(
+        seconds=settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_SUBMIT_TIMEOUT + 15
+    )
 
 
 def generations_sweep() -> dict[str, int]:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STALE_AFTER_SECONDS)
-    counts = {"submit": 0, "reconcile": 0, "follow": 0, "save": 0}
+    counts = {"submit": 0, "reconcile": 0, "follow": 0, "save": 0, "orphans": 0}
 
     for pk in Generation.objects.filter(
         status=Status.QUEUED, submit_claimed_at__isnull=True, next_step_at__lt=stale
@@ -40,7 +45,7 @@ def generations_sweep() -> dict[str, int]:
     # may have arrived. Never resend blindly; ask the history.
     for pk in Generation.objects.filter(
         status=Status.QUEUED,
-        submit_claimed_at__lt=now - SUBMIT_LEASE,
+        submit_claimed_at__lt=now - submit_lease(),
         next_step_at__lt=stale,
     ).values_list("pk", flat=True):
         scheduling.schedule_reconcile(pk)
@@ -59,5 +64,12 @@ def generations_sweep() -> dict[str, int]:
     ):
         scheduling.schedule_save(pk)
         counts["save"] += 1
+
+    # Files of a save that was killed and never resumed (the generation ended otherwise).
+    for generation in Generation.objects.filter(status__in=FINAL_STATUSES).exclude(
+        pending_files=[]
+    ):
+        counts["orphans"] += discard_pending_files(generation)
+    remove_stale_downloads()
     # The prompt enhancer's uses ride on this beat entry; element creations have their own.
     return {**counts, **enhancements_sweep()}

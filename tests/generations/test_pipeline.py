@@ -16,6 +16,7 @@ from PIL import Image
 from generations import services
 from generations.models import Generation, OutputImage, Status
 from generations.services.submission import GenerationParams
+from spend.models import LedgerEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -126,20 +127,42 @@ def test_429_on_submit_is_retried_after_retry_after(user, sim, pipeline) -> None
     assert retry.countdown >= 3
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED
-    assert "Retrying" in generation.error_message
+    assert "Waiting for WaveSpeed" in generation.error_message
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE
     assert generation.submit_attempts == 3
     assert len(sim.submits()) == 3  # two refused, one accepted
 
 
-def test_a_submit_refused_every_time_fails_with_the_providers_message(user, sim, pipeline) -> None:
+def test_a_submit_refused_past_the_retry_window_fails_with_the_providers_message(
+    user, sim, pipeline, settings
+) -> None:
+    settings.SUBMIT_RETRY_WINDOW_SECONDS = 0  # the second refusal is past the window
     sim.fault("http", endpoint="submit", status=429, count=10, message="Too many images per minute")
     generation = finish(pipeline, create(user))
     assert generation.status == Status.FAILED
     assert generation.error_kind == "rate_limit"
     assert "Too many images per minute" in generation.error_message
-    assert generation.submit_attempts == 6
+    assert "nothing was charged" in generation.error_message
+    assert generation.submit_attempts == 2
+
+
+def test_submits_refused_within_the_retry_window_keep_trying_and_keep_the_hold(
+    user, sim, pipeline
+) -> None:
+    sim.fault("http", endpoint="submit", status=503, count=8)
+    generation = create(user)
+    for _ in range(8):
+        pipeline.run_next()
+        generation.refresh_from_db()
+        assert generation.status == Status.QUEUED
+        assert generation.error_message.startswith("Waiting for WaveSpeed")
+        assert LedgerEntry.objects.filter(generation=generation, kind="hold").exists()
+        assert not LedgerEntry.objects.filter(generation=generation, kind="release").exists()
+    generation = finish(pipeline, generation)
+    assert generation.status == Status.DONE
+    assert len(sim.submits()) == 9  # 8 refused (nothing created), then one accepted
+    assert generation.submit_retry_since is None
 
 
 def test_a_5xx_on_submit_is_checked_in_the_history_before_sending_again(
@@ -170,28 +193,6 @@ def test_a_lost_submit_answer_is_found_in_the_history_and_not_sent_again(
     assert len(sim.submits()) == 1
     [prediction_id] = [p["id"] for p in sim.predictions()]
     assert generation.provider_id == prediction_id
-
-
-def test_a_dropped_submit_whose_fate_cannot_be_told_needs_attention(
-    user, sim, pipeline, monkeypatch
-) -> None:
-    from generations import wavespeed
-
-    sim.fault("drop_connection", endpoint="submit")
-    generation = create(user)
-    pipeline.run_next()
-    # A provider whose history does not echo inputs cannot tell our task from another's.
-    original = wavespeed.Prediction.from_json
-
-    def without_input(data):
-        return original({k: v for k, v in data.items() if k != "input"})
-
-    monkeypatch.setattr(wavespeed.Prediction, "from_json", staticmethod(without_input))
-    pipeline.run_next()
-    generation.refresh_from_db()
-    assert generation.status == Status.NEEDS_ATTENTION
-    assert "not sent again" in generation.error_message
-    assert len(sim.submits()) == 1
 
 
 def test_5xx_while_polling_is_retried(user, sim, pipeline) -> None:

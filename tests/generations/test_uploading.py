@@ -16,7 +16,7 @@ from generations.models import (
     Status,
 )
 from generations.references import reference_create
-from generations.services.submission import MAX_SUBMIT_ATTEMPTS, GenerationParams
+from generations.services.submission import GenerationParams
 from spend.models import LedgerEntry
 
 from .reference_images import encoded, gradient, png
@@ -142,7 +142,7 @@ def test_a_transient_upload_fault_is_retried_then_succeeds(user, sim, pipeline) 
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED
     assert generation.submit_claimed_at is None
-    assert "Retrying" in generation.error_message
+    assert "Waiting for WaveSpeed" in generation.error_message
     assert sim.submits() == []  # nothing was submitted without its reference
     assert pipeline.names() == ["submit_generation"]
 
@@ -171,17 +171,18 @@ def test_a_permanent_upload_refusal_fails_the_generation_and_frees_its_hold(
     assert sorted(kinds) == ["hold", "release"]
 
 
-def test_an_upload_that_keeps_failing_gives_up_after_the_submit_attempts(
-    user, sim, pipeline
+def test_an_upload_that_keeps_failing_gives_up_once_the_retry_window_is_over(
+    user, sim, pipeline, settings
 ) -> None:
+    settings.SUBMIT_RETRY_WINDOW_SECONDS = 0  # the second failure is past the window
     [reference] = references(user, 1)
     generation = create(user, [reference])
-    sim.fault("http", endpoint="upload", status=503, count=MAX_SUBMIT_ATTEMPTS)
+    sim.fault("http", endpoint="upload", status=503, count=5)
 
     generation = finish(pipeline, generation)
 
     assert generation.status == Status.FAILED
-    assert f"after {MAX_SUBMIT_ATTEMPTS} tries" in generation.error_message
+    assert "did not take the request for 0 minutes (2 tries)" in generation.error_message
     assert sim.submits() == []
 
 

@@ -97,13 +97,13 @@ def test_429_is_retryable_and_carries_retry_after(client, sim) -> None:
 
 
 def test_5xx_is_retryable_but_may_have_reached_the_provider(client, sim) -> None:
-    sim.fault("http", endpoint="result", status=503)
+    sim.fault("http", endpoint="result", status=500)
     prediction = client.submit(KLING_IMAGE_O3, {"prompt": "x"})
     with pytest.raises(ProviderError) as caught:
         client.get_result(prediction.id)
     assert not caught.value.permanent
     assert caught.value.maybe_sent
-    assert caught.value.status_code == 503
+    assert caught.value.status_code == 500
 
 
 def test_a_timed_out_submit_may_have_reached_the_provider(sim) -> None:
@@ -146,3 +146,11 @@ def test_upload_balance_and_history(client, sim) -> None:
     page = client.history(model=KLING_IMAGE_O3)
     assert page.total == 2
     assert {item.input["prompt"] for item in page.items} == {"one", "two"}
+
+
+def test_a_503_says_nothing_was_created(client, sim) -> None:
+    sim.fault("http", endpoint="submit", status=503)
+    with pytest.raises(ProviderError) as caught:
+        client.submit(KLING_IMAGE_O3, {"prompt": "x"})
+    assert not caught.value.permanent
+    assert not caught.value.maybe_sent

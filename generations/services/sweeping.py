@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import scheduling
-from ..models import FINAL_STATUSES, Generation, Status
+from ..models import Generation, Status
 from .enhancing import enhancements_sweep
-from .saving import SAVE_LEASE, discard_pending_files, remove_stale_downloads
+from .saving import SAVE_LEASE, remove_stale_downloads
 
 
 def submit_lease() -> timedelta:
@@ -33,7 +33,7 @@ def submit_lease() -> timedelta:
 def generations_sweep() -> dict[str, int]:
     now = timezone.now()
     stale = now - timedelta(seconds=settings.STALE_AFTER_SECONDS)
-    counts = {"submit": 0, "reconcile": 0, "follow": 0, "save": 0, "orphans": 0}
+    counts = {"submit": 0, "reconcile": 0, "follow": 0, "save": 0}
 
     for pk in Generation.objects.filter(
         status=Status.QUEUED, submit_claimed_at__isnull=True, next_step_at__lt=stale
@@ -64,12 +64,8 @@ def generations_sweep() -> dict[str, int]:
     ):
         scheduling.schedule_save(pk)
         counts["save"] += 1
-
-    # Files of a save that was killed and never resumed (the generation ended otherwise).
-    for generation in Generation.objects.filter(status__in=FINAL_STATUSES).exclude(
-        pending_files=[]
-    ):
-        counts["orphans"] += discard_pending_files(generation)
+    # A killed save's files are deleted when the save is taken again (every way out of saving
+    # passes through a claim); temporary downloads of a killed worker are removed here.
     remove_stale_downloads()
     # The prompt enhancer's uses ride on this beat entry; element creations have their own.
     return {**counts, **enhancements_sweep()}

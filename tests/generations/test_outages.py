@@ -271,17 +271,6 @@ def test_files_a_killed_save_left_behind_are_deleted_when_it_resumes(user, sim, 
     assert all(default_storage.exists(t.file.name) for t in image.thumbnails.all())
 
 
-def test_the_sweeper_deletes_orphans_of_a_generation_that_ended_otherwise(user) -> None:
-    generation = create(user)
-    name = "originals/cd/orphan.png"
-    default_storage.save(name, ContentFile(b"partial"))
-    Generation.objects.filter(pk=generation.pk).update(status=Status.FAILED, pending_files=[name])
-    counts = services.generations_sweep()
-    assert counts["orphans"] == 1
-    assert not default_storage.exists(name)
-    assert Generation.objects.get(pk=generation.pk).pending_files == []
-
-
 def test_stale_temporary_downloads_are_removed() -> None:
     folder = Path(django_settings.VAR_DIR) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)

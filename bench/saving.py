@@ -4,7 +4,7 @@
 
 For each output size and format, each approach runs in a fresh subprocess (so its memory
 high-water mark is its own), a few times; the table shows the median, its ratio to Pillow's
-plain decode (the floor: MEASURED.md), and the peak RSS above the process's resting RSS.
+plain decode (the floor: docs/measured.md), and the peak RSS above the process's resting RSS.
 Inputs are generated once, photo-like (gradients, soft blobs and grain), and cached under
 bench/out/saving/. Prints figures; never passes or fails on time. See bench/README.md.
 """

@@ -3,7 +3,7 @@
 The person gives a name, a description, a front view and more views. The pictures are kept as
 references (decoded, upright, metadata gone: generations/references.py) and uploaded through the
 same cache as a generation's references. A task submits `{name, description, image,
-element_refer_list}` [inferred shape, shared/wavespeed-api.md]; short countdown tasks follow the
+element_refer_list}` [inferred shape, docs/wavespeed.md]; short countdown tasks follow the
 prediction, and its `outputs[0].element_id` becomes the element's Kling id.
 
 A submit is sent again only when WaveSpeed certainly did not take it (429, no connection); one

@@ -13,7 +13,7 @@ from .models import NAME_MAX_LENGTH
 from .services import preview_from_upload
 
 NOTE_MAX_LENGTH = 500
-# WaveSpeed accepts images up to 20 MB (shared/wavespeed-api.md); a preview needs no more.
+# WaveSpeed accepts images up to 20 MB (docs/wavespeed.md); a preview needs no more.
 PREVIEW_MAX_BYTES = 20 * 1024 * 1024
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-# Kling Elements caps an element's name at 20 characters (shared/wavespeed-api.md).
+# Kling Elements caps an element's name at 20 characters (docs/wavespeed.md).
 NAME_MAX_LENGTH = 20
 
 

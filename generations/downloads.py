@@ -7,7 +7,7 @@ API base URL, which is how the local simulator (http://127.0.0.1:PORT) serves it
 Redirects are followed by hand, at most `MAX_REDIRECTS`, each hop checked the same way.
 
 The body is streamed into a temporary file next to where it will be stored (never into
-memory: MEASURED.md measured +81 MB per 4k PNG that way), hashed as it goes, capped in bytes
+memory: docs/measured.md records +81 MB per 4k PNG that way), hashed as it goes, capped in bytes
 and in total time, and fsynced; on any failure the partial file is removed.
 
 No credentials go to the output host: the request drops any Authorization or Cookie header

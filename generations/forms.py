@@ -18,7 +18,7 @@ from .references import (
 from .services.submission import GenerationParams
 
 PROMPT_MAX_LENGTH = 2500
-# Kling Image O3 takes at most 3 elements (shared/wavespeed-api.md).
+# Kling Image O3 takes at most 3 elements (docs/wavespeed.md).
 MAX_ELEMENTS = 3
 
 

@@ -157,8 +157,8 @@ def gallery_images(
 
 
 def _after(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImage]:
-    # The plain `created_at <= c` bound beside the row comparison lets PostgreSQL range-scan
-    # the (created_at, id) index instead of filtering it from the top (MEASURED.md: 6.4 ms → 1).
+    # The plain `created_at <= c` bound beside the row comparison lets PostgreSQL range-scan the
+    # (created_at, id) index instead of filtering it from the top (docs/measured.md: 6.4 ms → 1).
     return images.filter(created_at__lte=cursor.created_at).filter(
         Q(created_at__lt=cursor.created_at) | Q(created_at=cursor.created_at, pk__lt=cursor.pk)
     )

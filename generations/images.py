@@ -3,7 +3,7 @@
 Pure functions over file objects, no Django, so they are easy to test and to bench
 (`bench/saving.py`).
 
-Decisions, with the figures from /work/shared/MEASURED.md behind them:
+Decisions, with the figures from docs/measured.md behind them:
 
 - Only PNG, JPEG and WebP are opened (`Image.open(..., formats=...)`), whatever the file is
   called; anything else, or a file that fails to decode to the end, raises `NotAnImage`.

@@ -6,7 +6,7 @@ no comments. Colours in another RGB space (Display P3 from a phone) are converte
 since the colour profile is dropped with the rest.
 
 The limits marked [inferred] come from Kling's own documentation, not WaveSpeed's
-(shared/wavespeed-api.md); they are kept here, together, so they are easy to change.
+(docs/wavespeed.md); they are kept here, together, so they are easy to change.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The one WaveSpeed AI client: every call to the provider goes through here.
 
-Follows `shared/wavespeed-api.md`: Bearer auth, the `{code, message, data}` envelope (an HTTP 200
+Follows `docs/wavespeed.md`: Bearer auth, the `{code, message, data}` envelope (an HTTP 200
 whose `code` is not 200 is an error too), typed Predictions, and errors by cause, each saying
 whether a retry can help (`permanent`) and whether a request may have reached the provider
 (`maybe_sent`), which decides whether a submit may be sent again.
@@ -21,9 +21,8 @@ KLING_IMAGE_O3 = "kwaivgi/kling-image-o3"
 PROMPT_OPTIMIZER = "wavespeed-ai/prompt-optimizer"
 KLING_ELEMENTS = "kwaivgi/kling-elements"
 
-# The model page's defaults for Kling Image O3: resolution, result_type and num_images [doc];
-# aspect_ratio "auto" is the form's default and what the provider assumes [inferred]. A history
-# that echoes a normalised input omits fields equal to these.
+# The model page's defaults for Kling Image O3 [doc] (docs/wavespeed.md). A history that
+# echoes a normalised input omits fields equal to these.
 KLING_IMAGE_O3_DEFAULTS: dict[str, Any] = {
     "aspect_ratio": "auto",
     "resolution": "1k",
@@ -54,7 +53,7 @@ def normalised_input(model: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 FINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "timeout", "deleted"})
 # Failure codes of a prediction that may succeed on a new try; 1xxx codes need a change by
-# the user (shared/wavespeed-api.md).
+# the user (docs/wavespeed.md).
 RETRYABLE_FAILURE_CODES = frozenset({5000, 5003, 5004})
 
 

@@ -1,7 +1,7 @@
 """What the simulator imitates: facts from WaveSpeed's docs, and the choices we had to make.
 
 Everything marked [inferred] is NOT stated by WaveSpeed; it is collected here so it is easy to
-change when we learn better. Source marks follow /work/shared/wavespeed-api.md.
+change when we learn better. Source marks follow docs/wavespeed.md.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ NUM_IMAGES_MIN, NUM_IMAGES_MAX = 1, 9
 MAX_REFERENCE_IMAGES = 10
 MAX_ELEMENTS = 3
 # Defaults [doc]: the "Default" column of the "Request Parameters" table on the model page
-# (seed-kling-image-o3.txt; the first "Parameters" table agrees on resolution, result_type and
+# (docs/wavespeed.md; the first "Parameters" table agrees on resolution, result_type and
 # num_images). prompt (required) and element_list have none ("-"). The one place they live:
 # validation reads them, and the "normalised" history omits any field equal to its default.
 KLING_IMAGE_O3_DEFAULTS: dict[str, object] = {

@@ -1,4 +1,4 @@
-"""WaveSpeed's published prices (shared/wavespeed-api.md), as first loaded into the table."""
+"""WaveSpeed's published prices (docs/wavespeed.md), as first loaded into the table."""
 
 from __future__ import annotations
 

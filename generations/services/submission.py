@@ -64,7 +64,7 @@ class GenerationParams:
 
 
 def build_payload(params: GenerationParams) -> dict[str, Any]:
-    """The submit body, in the documented field names (shared/wavespeed-api.md)."""
+    """The submit body, in the documented field names (docs/wavespeed.md)."""
     payload: dict[str, Any] = {
         "prompt": params.prompt,
         "aspect_ratio": params.aspect_ratio,

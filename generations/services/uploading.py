@@ -1,6 +1,6 @@
 """Getting a reference image to WaveSpeed: a URL it can fetch, uploaded once per content.
 
-WaveSpeed deletes uploads after 7 days (shared/wavespeed-api.md), so an upload is reused only
+WaveSpeed deletes uploads after 7 days (docs/wavespeed.md), so an upload is reused only
 while it is younger than WAVESPEED_UPLOAD_REUSE_DAYS (6 by default: a day of margin for a
 generation that waits in the provider's queue before it fetches its references).
 """

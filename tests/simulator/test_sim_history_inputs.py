@@ -48,7 +48,7 @@ def _submit_three(api: Api) -> list[str]:
 
 
 def test_defaults_table_matches_the_model_page() -> None:
-    # seed-kling-image-o3.txt, "Request Parameters", Default column
+    # docs/wavespeed.md: the model page's request-parameter table, Default column
     assert spec.KLING_IMAGE_O3_DEFAULTS == {
         "images": [],
         "aspect_ratio": "auto",

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -184,8 +187,12 @@ def start_worker(transactional_db, sim, tmp_path):
     app.control.purge()
     workers: list[WorkerProcess] = []
 
-    def start(**extra_env: str) -> WorkerProcess:
-        worker = WorkerProcess(simulator_url=sim.base_url, log_dir=tmp_path, extra_env=extra_env)
+    def start(*, options: dict[str, Any] | None = None, **extra_env: str) -> WorkerProcess:
+        """A worker with the scheduler on both queues; `options` (queues, beat, pool,
+        concurrency) start the production layout's separate submit worker instead."""
+        worker = WorkerProcess(
+            simulator_url=sim.base_url, log_dir=tmp_path, extra_env=extra_env, **(options or {})
+        )
         workers.append(worker.start())
         return worker
 
@@ -265,3 +272,130 @@ def log_in(page, user, password: str | None = None) -> None:
     page.get_by_label("Password").fill(password or f"pw-{user.username}-123456")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+# --- A Redis of the test's own, and this process's Celery app pointed at it ---------------------
+REDIS_SERVER = "redis-server"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A throwaway `redis-server` on its own port, that a test may stop and start again (never
+    the shared Redis other tests and people use). It keeps nothing on disk: a restart loses
+    every message, as a broker restart without persistence does."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.folder = folder
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = open(self.folder / f"redis-{self.port}.log", "ab")  # noqa: SIM115 - until it ends
+        address = ["--port", str(self.port), "--bind", "127.0.0.1"]
+        nothing_kept = ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, *address, *nothing_kept],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[Callable[..., RedisServer]]:
+    """`redis_server()` starts a Redis of this test's own; `redis_server(start=False)` only
+    reserves a port for one (a broker that is down until the test starts it)."""
+    if not shutil.which(REDIS_SERVER):
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{REDIS_SERVER} is missing: install Redis (apt-get install redis-server)")
+        pytest.skip(f"{REDIS_SERVER} is not installed (apt-get install redis-server)")
+    servers: list[RedisServer] = []
+
+    def make(*, start: bool = True) -> RedisServer:
+        server = RedisServer(tmp_path / f"redis-{len(servers)}")
+        servers.append(server)
+        return server.start() if start else server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def celery_broker() -> Iterator[Callable[[str], None]]:
+    """`celery_broker(url)` points this process's Celery app, through which the views queue
+    tasks, at another broker until the end of the test."""
+    from kombu import pools
+    from kombu.utils.collections import eqhash
+
+    from config.celery_app import app
+
+    # The Django setting outranks `app.conf.broker_url` (Celery looks up the namespaced key
+    # first), so the override sets the namespaced key.
+    key = "CELERY_BROKER_URL"
+    app.conf.broker_url  # noqa: B018 - loads the configuration: until then `changes` is a stand-in
+    changes = app.conf.changes
+    saved = changes.get(key)
+    pointed = False
+
+    def forget_pools() -> None:
+        """Close the connections to the broker pointed at now and forget its pools: kombu keeps
+        them process-wide, per URL, and the app keeps the ones it used last."""
+        if pointed:
+            connection = app.connection_for_write()
+            for group in (pools.producers, pools.connections):
+                pool = group.pop(eqhash(connection), None)
+                if pool is not None:
+                    pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    def use(url: str) -> None:
+        nonlocal pointed
+        forget_pools()
+        changes[key] = url
+        pointed = True
+        assert app.conf.broker_write_url == url, "CELERY_BROKER_(WRITE_)URL is set in os.environ"
+
+    yield use
+    forget_pools()
+    if saved is None:
+        changes.pop(key, None)
+    else:
+        changes[key] = saved

@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Without a WaveSpeed key the built-in simulator stands in for the real API.
-PROCESSES := web worker beat $(if $(WAVESPEED_API_KEY),,simulator)
+# Without a WaveSpeed key the built-in simulator stands in for the real API. The Celery processes
+# run under config.keepalive (see the Procfile): one that dies is started again instead of honcho
+# stopping everything.
+PROCESSES := web worker submitter beat $(if $(WAVESPEED_API_KEY),,simulator)
 
 .PHONY: install run test lint format bench bench-gallery clean
 

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -26,8 +27,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 NGINX_CONF = ROOT / "docker" / "nginx.conf"
+PROCFILE = ROOT / "Procfile"
+MAKEFILE = ROOT / "Makefile"
 DOCKERFILE = ROOT / "Dockerfile"
-APP_SERVICES = ("web", "worker", "scheduler")
+APP_SERVICES = ("web", "worker", "submitter", "scheduler")
 HOST = "darkroom.example.com"
 # Long and random-looking enough for security.W009; never used outside these subprocesses.
 TEST_SECRET_KEY = "test-only-" + "k7Qz9xPw2mLr8vTn4bYc6hJd3sFg5aZe1uIo0pWq" * 2
@@ -404,7 +407,7 @@ PUBLIC_PATHS = (
 def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert "media" in compose["volumes"]
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "submitter"):
         assert _media_mounts(services[name]) == [services[name]["environment"]["MEDIA_ROOT"]]
     for name, service in services.items():
         environment = service.get("environment") or {}
@@ -416,6 +419,74 @@ def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, A
             # Otherwise only the Django image, which checks rights before answering, reads media.
             assert "build" in service, f"{name} mounts media but is not the Darkroom image"
             assert target == environment.get("MEDIA_ROOT"), name
+
+
+# --- Celery processes: every queue consumed, and a worker that dies comes back -----------------
+
+
+def celery_queues() -> set[str]:
+    """Every queue a task is sent to (read from the settings this test process runs with)."""
+    from django.conf import settings
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return {settings.CELERY_TASK_DEFAULT_QUEUE, *routed}
+
+
+def option(command: list[str], name: str) -> str:
+    assert name in command, f"{name} missing from {command}"
+    return command[command.index(name) + 1]
+
+
+def consumed_queues(command: list[str]) -> set[str]:
+    """The queues a `celery worker` command consumes (without --queues, it takes them all)."""
+    return set(option(command, "--queues").split(","))
+
+
+def procfile() -> dict[str, list[str]]:
+    """The Procfile as honcho reads it: `name: command` lines; anything else is ignored."""
+    entries = re.findall(r"^([A-Za-z0-9_-]+):\s*(.+)$", PROCFILE.read_text(), re.MULTILINE)
+    return {name: shlex.split(command) for name, command in entries}
+
+
+def make_run_processes() -> set[str]:
+    """The Procfile entries `make run` always starts (PROCESSES in the Makefile; the simulator
+    only without a WaveSpeed key)."""
+    (line,) = re.findall(r"^PROCESSES := (.*)$", MAKEFILE.read_text(), re.MULTILINE)
+    always, _, conditional = line.partition("$(if ")
+    assert conditional == "$(WAVESPEED_API_KEY),,simulator)"
+    return set(always.split())
+
+
+def test_the_procfile_restarts_celery_processes_that_die() -> None:
+    processes = procfile()
+    for name in ("worker", "submitter", "beat"):
+        supervisor, celery = processes[name][:4], processes[name][4:]
+        assert supervisor == [".venv/bin/python", "-m", "config.keepalive", "--"], name
+        assert celery[:3] == [".venv/bin/celery", "-A", "config"], name
+    worker, submitter = processes["worker"][4:], processes["submitter"][4:]
+    assert consumed_queues(worker) == {"celery"}
+    assert consumed_queues(submitter) == {"submit"}
+    assert option(submitter, "--pool") == "threads"
+    assert option(submitter, "--hostname") == "submitter@%h"  # not the worker's celery@%h
+    assert consumed_queues(worker) | consumed_queues(submitter) == celery_queues()
+    assert make_run_processes() == {"web", "worker", "submitter", "beat"}
+    assert set(processes) == make_run_processes() | {"simulator"}
+
+
+def test_compose_runs_a_submitter_on_the_submit_queue(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    worker, submitter = services["worker"]["command"], services["submitter"]["command"]
+    assert submitter[:4] == ["celery", "-A", "config", "worker"]
+    assert consumed_queues(worker) == {"celery"}
+    assert consumed_queues(submitter) == {"submit"}
+    assert option(submitter, "--pool") == "threads"
+    assert option(submitter, "--hostname") == "submitter@%h"
+    assert consumed_queues(worker) | consumed_queues(submitter) == celery_queues()
+    # Its health check pings it by the name it runs with ($$: compose's escape for $).
+    assert "--destination submitter@$$HOSTNAME" in services["submitter"]["healthcheck"]["test"][1]
+    # compose starts a process that died again, as config.keepalive does under honcho.
+    for name in ("worker", "submitter", "scheduler"):
+        assert services[name]["restart"] == "unless-stopped", name
 
 
 # --- nginx (docker/nginx.conf) ----------------------------------------------------------------

@@ -45,6 +45,8 @@ _SETTINGS_VARIABLES = (
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
     "MEDIA_ROOT",
     "STATIC_ROOT",
     "SECURE_SSL_REDIRECT",
@@ -92,7 +94,8 @@ def production_settings(tmp_path: Path, **overrides: str | None) -> dict[str, An
         "'SILENCED': s.SILENCED_SYSTEM_CHECKS, 'MEDIA_URL': s.MEDIA_URL, "
         "'HSTS': s.SECURE_HSTS_SECONDS, 'SSL_REDIRECT': s.SECURE_SSL_REDIRECT, "
         "'ACCEL': s.MEDIA_ACCEL_REDIRECT_PREFIX, 'FILE_MODE': s.FILE_UPLOAD_PERMISSIONS, "
-        "'DIR_MODE': s.FILE_UPLOAD_DIRECTORY_PERMISSIONS}))"
+        "'DIR_MODE': s.FILE_UPLOAD_DIRECTORY_PERMISSIONS, "
+        "'IMG_SRC': s.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src']}))"
     )
     result = run_python(["-c", script], production_env(tmp_path, **overrides))
     assert result.returncode == 0, result.stderr
@@ -167,6 +170,17 @@ def test_media_is_streamed_unless_an_accel_prefix_is_given(tmp_path: Path) -> No
     assert loaded["ACCEL"] == "/_protected_media/"
     # nginx, another user than the app, reads the files it is handed.
     assert (loaded["FILE_MODE"], loaded["DIR_MODE"]) == (0o644, 0o755)
+
+
+def test_img_src_allows_the_s3_origin_when_media_is_in_s3(tmp_path: Path) -> None:
+    assert production_settings(tmp_path)["IMG_SRC"] == ["'self'", "data:", "blob:"]
+    loaded = production_settings(
+        tmp_path,
+        AWS_STORAGE_BUCKET_NAME="darkroom-media",
+        AWS_S3_ENDPOINT_URL="https://s3.example.test/",
+        AWS_S3_REGION_NAME="eu-west-1",
+    )
+    assert loaded["IMG_SRC"] == ["'self'", "data:", "blob:", "https://s3.example.test"]
 
 
 @pytest.mark.parametrize("prefix", ["_protected_media/", "/_protected_media", "http://x/"])
@@ -259,6 +273,7 @@ def test_web_serves_pages_with_security_headers(gunicorn_port: int) -> None:
     assert response.getheader("X-Frame-Options") == "DENY"
     assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert "Secure" in response.getheader("Set-Cookie", "")
+    assert "script-src 'self' 'nonce-" in response.getheader("Content-Security-Policy", "")
 
 
 def test_web_serves_hashed_static_files_and_no_media(gunicorn_port: int, collected: Path) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("DARKROOM_VAR_DIR") or BASE_DIR / "var")
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "csp",
     "accounts",
     "projects",
     "generations",
@@ -60,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy header, and the nonce (request.csp_nonce) pages give scripts.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,6 +194,49 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+
+def s3_media_origins(bucket: str, endpoint_url: str | None, region: str | None) -> list[str]:
+    """Where the browser fetches media from when the storage is S3: the media views redirect to
+    signed URLs there, so the Content-Security-Policy's img-src must allow it. django-storages
+    signs path-style URLs on a custom endpoint, virtual-hosted ones on AWS (the regional name
+    too, in case botocore signs for the region); tests compare with the storage's own URLs."""
+    if not bucket:
+        return []
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    origins = [f"https://{bucket}.s3.amazonaws.com"]
+    if region:
+        origins.append(f"https://{bucket}.s3.{region}.amazonaws.com")
+    return origins
+
+
+MEDIA_ORIGINS = s3_media_origins(
+    os.environ.get("AWS_STORAGE_BUCKET_NAME") or "",
+    os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+    os.environ.get("AWS_S3_REGION_NAME") or None,
+)
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------------
+# Everything from our own origin, nothing inline: no inline handlers, no inline <style> or style
+# attributes, no eval. A <script> that is not a file of ours needs the page's nonce
+# (`nonce="{{ request.csp_nonce }}"`); the nonce appears in the header only on pages that use
+# it. Images may also be data: URLs (the favicon, BlurHash placeholders), blob: URLs (pictures
+# made in the page) and the S3 origin that media redirects to.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *MEDIA_ORIGINS],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL") or ""

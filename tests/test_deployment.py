@@ -274,6 +274,7 @@ def test_web_serves_pages_with_security_headers(gunicorn_port: int) -> None:
     assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert "Secure" in response.getheader("Set-Cookie", "")
     assert "script-src 'self' 'nonce-" in response.getheader("Content-Security-Policy", "")
+    assert "camera=()" in response.getheader("Permissions-Policy", "")
 
 
 def test_web_serves_hashed_static_files_and_no_media(gunicorn_port: int, collected: Path) -> None:

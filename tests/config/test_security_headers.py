@@ -1,4 +1,5 @@
-"""The security headers on every page: a Content-Security-Policy with a nonce and nothing inline.
+"""The security headers on every page: a Content-Security-Policy with a nonce and nothing
+inline, and a Permissions-Policy.
 
 Every GET route of the URL resolver is opened by the owner of a project that holds one of
 everything (a generation with its image, reference and element, a share link, invitations, an
@@ -35,6 +36,10 @@ from tests.factories import add_member, image_bytes, make_element, make_image, m
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+PERMISSIONS_POLICY = (
+    "browsing-topics=(), camera=(), geolocation=(), interest-cohort=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 
 # --- Reading a page ---------------------------------------------------------------------------
@@ -312,6 +317,7 @@ def test_every_page_has_a_nonce_and_nothing_inline_without_it(client, world, htm
             continue  # a POST-only route
         directives = policy(response)
         assert directives["script-src"][0] == "'self'", url
+        assert response.get("Permissions-Policy") == PERMISSIONS_POLICY, url
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
         html = response.content.decode()
@@ -333,6 +339,7 @@ def test_the_public_share_page_has_the_policy_and_no_script(client, world) -> No
     assert response.status_code == 200
     assert policy(response)["frame-ancestors"] == ["'none'"]
     assert markup(response.content.decode()).scripts == []
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
 
 
 @pytest.mark.parametrize(

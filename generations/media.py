@@ -22,7 +22,9 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
-# Files never change under a name; only this browser may keep them.
+# Files never change under a name; only this browser may keep them (config/middleware.py lets
+# this through for signed-in people: the gallery would fetch every thumbnail again on each
+# visit, and a file already seen is already the viewer's).
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 # How long a signed S3 URL works: long enough to start the download, short enough to be useless
 # once shared.
@@ -50,6 +52,7 @@ def file_response(
         )
     response["Cache-Control"] = CACHE_CONTROL
     response["X-Content-Type-Options"] = "nosniff"
+    response.keeps_cache_control = True  # type: ignore[attr-defined]
     return response
 
 

@@ -150,6 +150,9 @@ def test_debug_is_off_and_whitenoise_follows_security_middleware(
     assert middleware.count("whitenoise.middleware.WhiteNoiseMiddleware") == 1
     security = middleware.index("django.middleware.security.SecurityMiddleware")
     assert middleware[security + 1] == "whitenoise.middleware.WhiteNoiseMiddleware"
+    # WhiteNoise answers static files before the signed-in no-store rule sees them: they keep
+    # their far-future caching whoever asks.
+    assert security + 1 < middleware.index("config.middleware.SignedInNoStoreMiddleware")
     assert loaded["STATICFILES_BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
     )

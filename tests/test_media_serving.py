@@ -208,6 +208,7 @@ def test_the_owner_gets_the_original_through_nginx(
     assert (settings.MEDIA_ROOT / image.file.name).is_file()
     assert response["Content-Type"] == image.content_type
     assert response["Content-Disposition"] == f'attachment; filename="{image.download_name}"'
+    # Files keep their own header (config/middleware.py makes pages no-store, not files).
     assert response["Cache-Control"] == IMMUTABLE
 
     thumbnail = image.thumbnails.get(size=256)

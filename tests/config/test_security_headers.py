@@ -1,5 +1,5 @@
 """The security headers on every page: a Content-Security-Policy with a nonce and nothing
-inline, and a Permissions-Policy.
+inline, a Permissions-Policy, and `Cache-Control: no-store` on whatever a signed-in person gets.
 
 Every GET route of the URL resolver is opened by the owner of a project that holds one of
 everything (a generation with its image, reference and element, a share link, invitations, an
@@ -36,6 +36,8 @@ from tests.factories import add_member, image_bytes, make_element, make_image, m
 pytestmark = pytest.mark.django_db
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+NO_STORE = "no-store, private"
+IMMUTABLE = "private, max-age=31536000, immutable"
 PERMISSIONS_POLICY = (
     "browsing-topics=(), camera=(), geolocation=(), interest-cohort=(), microphone=(), "
     "payment=(), usb=()"
@@ -318,6 +320,12 @@ def test_every_page_has_a_nonce_and_nothing_inline_without_it(client, world, htm
         directives = policy(response)
         assert directives["script-src"][0] == "'self'", url
         assert response.get("Permissions-Policy") == PERMISSIONS_POLICY, url
+        # Pages, partials and redirects: nothing signed-in is stored. Image files checked
+        # against the viewer's rights keep their own private, immutable caching.
+        if getattr(response, "keeps_cache_control", False):
+            assert response.get("Cache-Control") in (IMMUTABLE, "private, max-age=300"), url
+        else:
+            assert response.get("Cache-Control") == NO_STORE, url
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
         html = response.content.decode()
@@ -390,3 +398,46 @@ def test_no_template_holds_inline_code() -> None:
         assert page.style_blocks == [] and page.style_attributes == [], path
         for script in page.scripts:
             assert script.get("src"), f"{path}: an inline <script>"
+
+
+# --- Cache-Control ----------------------------------------------------------------------------
+
+
+def test_signed_in_pages_are_not_stored_files_stay_private_and_a_share_keeps_its_caching(
+    client, world
+) -> None:
+    share = world.kwargs["generations:shared_image"]
+    page = reverse("generations:shared_image", kwargs=share)
+    file = reverse("generations:shared_image_file", kwargs=share)
+    # Signed out: the share page is never cached (its view says so), its image for 5 minutes.
+    assert "no-store" in client.get(page)["Cache-Control"]
+    assert client.get(file)["Cache-Control"] == "private, max-age=300"
+    # Signed in, the page around the person is stored nowhere; files only in their browser.
+    client.force_login(world.owner)
+    assert client.get(page)["Cache-Control"] == NO_STORE
+    assert client.get(file)["Cache-Control"] == "private, max-age=300"
+    original = reverse(
+        "generations:image_original", kwargs=world.kwargs["generations:image_detail"]
+    )
+    response = client.get(original)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == IMMUTABLE
+
+
+def test_the_answer_to_a_login_is_not_stored_and_a_logout_is_left_alone(client, world) -> None:
+    response = client.post(
+        reverse("login"), {"username": "olga", "password": "pw-olga-123456"}, REMOTE_ADDR="10.0.0.1"
+    )
+    assert response.status_code == 302 and "/login/" not in response["Location"]
+    assert response["Cache-Control"] == NO_STORE
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response.get("Cache-Control") != NO_STORE
+
+
+def test_signed_out_pages_keep_their_own_headers(client, world) -> None:
+    """The middleware adds nothing for people signed out: a page without a view's caching
+    header still has none."""
+    response = client.get(reverse("accounts:join", kwargs=world.kwargs["accounts:join"]))
+    assert response.status_code == 200
+    assert "Cache-Control" not in response

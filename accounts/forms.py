@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
@@ -20,8 +22,9 @@ class ProfileForm(forms.Form):
 class SignupForm(UserCreationForm):
     """Username, display name, email and a password typed twice (Django's validators apply).
 
-    Only validates: the account is created by `services.invitation_accept` or
-    `services.user_signup`."""
+    Only validates what the details look like. Whether another account has them is checked by
+    `services.invitation_accept` (or `services.user_signup`) after the invitation is claimed, and
+    comes back through `refuse`: the form alone tells nobody who has an account."""
 
     display_name = forms.CharField(
         max_length=DISPLAY_NAME_MAX,
@@ -39,6 +42,18 @@ class SignupForm(UserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = "Where password reset links are sent."
+
+    def clean_username(self) -> str:
+        # Not UserCreationForm's "already exists" check: see the class docstring.
+        return self.cleaned_data.get("username")
+
+    def validate_unique(self) -> None:
+        """Skipped for the same reason (ModelForm would look the username up here)."""
+
+    def refuse(self, taken: Mapping[str, str]) -> None:
+        """Show the details the services found taken (`AccountDetailsTaken.errors`)."""
+        for field, message in taken.items():
+            self.add_error(field if field in self.fields else None, message)
 
     def save(self, commit: bool = True):
         raise NotImplementedError("Accounts are created by accounts.services, not by the form.")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from .models import Invitation, Profile
 
 OPEN_INVITATIONS_LIMIT = 50
+USERNAME_TAKEN = "A user with that username already exists."
 
 
 def display_name_of(user: AbstractBaseUser | None) -> str:
@@ -43,3 +47,15 @@ def invitations_open(*, limit: int = OPEN_INVITATIONS_LIMIT) -> list[Invitation]
         .select_related("created_by")
         .order_by("-created_at")[:limit]
     )
+
+
+def signup_details_taken(details: Mapping[str, Any]) -> dict[str, str]:
+    """What of a sign-up's details another account already has, as {form field: message}.
+
+    Only for someone who holds the right to join (the services call it after claiming an
+    invitation): anyone else could use it to learn who has an account."""
+    taken: dict[str, str] = {}
+    username = details.get("username") or ""
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        taken["username"] = USERNAME_TAKEN
+    return taken

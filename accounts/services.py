@@ -1,7 +1,9 @@
 """The writes of accounts: profiles, joining (by invitation or open sign-up), deactivation.
 
 Joining takes the cleaned data of `forms.SignupForm` (username, email, display_name, password1);
-the form has already run Django's password validators.
+the form has already run Django's password validators. Whether those details are free is checked
+here, after the right to join was claimed (an invitation, in the same transaction), so only a
+holder of a valid link learns whether a username exists.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from . import selectors
 from .models import Invitation, InvitationState, Profile
 
 
@@ -25,8 +28,14 @@ class InvitationUnusable(Exception):
         self.state = state
 
 
-class UsernameTaken(Exception):
-    """Someone took the username between the form's check and the insert."""
+class AccountDetailsTaken(Exception):
+    """Another account already has some of the details asked for. Raised only after the right
+    to join was claimed, and the claim then rolls back with the transaction. `errors` maps sign-up
+    form fields to what to tell the person."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = dict(errors)
 
 
 def profile_get_or_create(*, user: AbstractBaseUser) -> Profile:
@@ -82,7 +91,11 @@ def user_signup(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
 
 
 def user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
-    """A new account from a valid SignupForm's data (the caller decides who may sign up)."""
+    """A new account from a valid SignupForm's data. The caller decides who may sign up, and
+    calls this inside the transaction that claimed that right: the details are compared with
+    other accounts only here (AccountDetailsTaken)."""
+    if taken := selectors.signup_details_taken(form_data):
+        raise AccountDetailsTaken(taken)
     try:
         with transaction.atomic():
             user = get_user_model().objects.create_user(
@@ -90,9 +103,13 @@ def user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
                 email=form_data.get("email") or "",
                 password=form_data["password1"],
             )
+            Profile.objects.create(
+                user=user, display_name=(form_data.get("display_name") or "").strip()
+            )
     except IntegrityError as exc:
-        raise UsernameTaken(form_data["username"]) from exc
-    Profile.objects.create(user=user, display_name=(form_data.get("display_name") or "").strip())
+        # Another sign-up took a detail between the check and the insert.
+        taken = selectors.signup_details_taken(form_data)
+        raise AccountDetailsTaken(taken or {"username": selectors.USERNAME_TAKEN}) from exc
     return user
 
 

@@ -80,8 +80,8 @@ def join(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
             user = services.invitation_accept(invitation=invitation, form_data=form.cleaned_data)
         except services.InvitationUnusable as exc:
             return _unusable(request, exc.state, status=410)
-        except services.UsernameTaken:
-            form.add_error("username", "A user with that username already exists.")
+        except services.AccountDetailsTaken as exc:
+            form.refuse(exc.errors)
         else:
             return _welcome(request, user)
     return render(request, "accounts/join.html", {"form": form})
@@ -98,8 +98,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_signup(form_data=form.cleaned_data)
-        except services.UsernameTaken:
-            form.add_error("username", "A user with that username already exists.")
+        except services.AccountDetailsTaken as exc:
+            form.refuse(exc.errors)
         else:
             return _welcome(request, user)
     return render(request, "accounts/signup.html", {"form": form})

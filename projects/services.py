@@ -67,10 +67,13 @@ def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
 @transaction.atomic
 def invite_accept_new_account(*, token: str, form_data: Mapping[str, Any]) -> Membership:
     """A new person joins through a project's link: the account and the membership come
-    together, or neither (a taken username leaves the link unused)."""
+    together, or neither. The link is claimed first, so only someone whose claim succeeded
+    learns that a username is taken (`AccountDetailsTaken`), and the claim then rolls back: the
+    link stays unused."""
     invite = _usable_invite(token)
+    _claim(invite, None)
     user = user_create(form_data=form_data)
-    _claim(invite, user)
+    ProjectInvite.objects.filter(pk=invite.pk).update(used_by=user)
     return Membership.objects.create(project=invite.project, user=user, role=invite.role)
 
 
@@ -81,7 +84,7 @@ def _usable_invite(token: str) -> ProjectInvite:
     return invite
 
 
-def _claim(invite: ProjectInvite, user: AbstractBaseUser) -> None:
+def _claim(invite: ProjectInvite, user: AbstractBaseUser | None) -> None:
     now = timezone.now()
     claimed = ProjectInvite.objects.filter(
         pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now

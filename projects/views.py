@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import SignupForm
-from accounts.services import UsernameTaken
+from accounts.services import AccountDetailsTaken
 from accounts.views import LOGIN_BACKEND
 from generations.gallery_views import gallery_context
 
@@ -164,8 +164,8 @@ def _join_with_new_account(
             membership = services.invite_accept_new_account(
                 token=token, form_data=form.cleaned_data
             )
-        except UsernameTaken:
-            form.add_error("username", "A user with that username already exists.")
+        except AccountDetailsTaken as exc:
+            form.refuse(exc.errors)
         except services.ProjectError as exc:
             messages.error(request, str(exc))
             return redirect("login")

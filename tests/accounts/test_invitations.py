@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import Invitation, InvitationState, Profile
 
 from .conftest import STRONG_PASSWORD, signup_data
@@ -151,6 +151,24 @@ def test_an_invalid_form_keeps_the_invitation_open(client, make_invitation, user
     assert User.objects.count() == 2  # ada and grace (staff): nobody new
 
 
+def test_the_join_form_names_a_taken_username_only_to_a_valid_invitation(
+    client, make_invitation, user, monkeypatch
+) -> None:
+    """Issue 12, finding 6: whether a username exists is said only once the invitation is
+    claimed. This request loaded the link while it was open, but someone used it before the
+    claim: the visitor is refused without learning whether "ada" has an account."""
+    invitation = make_invitation()
+    loaded_while_open = Invitation.objects.get(pk=invitation.pk)
+    services.invitation_accept(invitation=invitation, form_data=signup_data("first"))
+    monkeypatch.setattr(selectors, "invitation_by_token", lambda token: loaded_while_open)
+
+    response = client.post(join_url(invitation), signup_data("ada"))
+
+    assert response.status_code == 410
+    assert "already exists" not in response.content.decode()
+    assert User.objects.filter(username__iexact="ada").count() == 1
+
+
 def test_a_logged_in_person_is_asked_to_log_out_first(client, user, make_invitation) -> None:
     invitation = make_invitation()
     client.force_login(user)
@@ -190,7 +208,7 @@ def test_the_claim_refuses_a_stale_copy_of_a_used_invitation(make_invitation) ->
 def test_a_taken_username_rolls_the_claim_back(make_invitation, user) -> None:
     """A username taken between the form check and the insert: no account, link still open."""
     invitation = make_invitation()
-    with pytest.raises(services.UsernameTaken):
+    with pytest.raises(services.AccountDetailsTaken):
         services.invitation_accept(invitation=invitation, form_data=signup_data("ada"))
     invitation.refresh_from_db()
     assert invitation.used_at is None

@@ -86,6 +86,7 @@ def test_a_taken_username_leaves_the_link_unused(client, user) -> None:
         reverse("projects:join", args=[invite.token]),
         {
             "username": user.username,
+            "email": "someone@example.com",
             "password1": "a-long-Passphrase-42",
             "password2": "a-long-Passphrase-42",
         },

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.utils import timezone
 
@@ -103,3 +104,21 @@ class ProjectInvite(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def creates_accounts(self) -> bool:
+        """Whether a signed-out visitor may create a new account through this link (else it
+        adds people who already have one)."""
+        return links_create_accounts(self.created_by)
+
+
+def links_create_accounts(maker: AbstractBaseUser) -> bool:
+    """Whether project links made by `maker` let new people create an account: always with open
+    sign-up; otherwise only if the maker is (still) active staff, unless staff let every
+    owner's link do it (DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS). Anyone may create a project and
+    a link to it, so without this rule closed sign-up would be open to anyone with an account."""
+    return (
+        settings.DARKROOM_OPEN_SIGNUP
+        or settings.DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS
+        or (maker.is_active and maker.is_staff)
+    )

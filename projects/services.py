@@ -71,6 +71,10 @@ def invite_accept_new_account(*, token: str, form_data: Mapping[str, Any]) -> Me
     learns that a username is taken (`AccountDetailsTaken`), and the claim then rolls back: the
     link stays unused."""
     invite = _usable_invite(token)
+    if not invite.creates_accounts:
+        raise ProjectError(
+            "This link adds people who already have an account: log in, then open it again."
+        )
     _claim(invite, None)
     user = user_create(form_data=form_data)
     ProjectInvite.objects.filter(pk=invite.pk).update(used_by=user)
@@ -78,7 +82,9 @@ def invite_accept_new_account(*, token: str, form_data: Mapping[str, Any]) -> Me
 
 
 def _usable_invite(token: str) -> ProjectInvite:
-    invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
+    invite = (
+        ProjectInvite.objects.select_related("project", "created_by").filter(token=token).first()
+    )
     if invite is None or not invite.is_usable:
         raise ProjectError("This invitation link has been used, has expired or was withdrawn.")
     return invite

@@ -14,7 +14,7 @@ from generations.gallery_views import gallery_context
 
 from . import selectors, services
 from .forms import InviteForm, ProjectNameForm, RoleForm
-from .models import Membership, ProjectInvite
+from .models import Membership, ProjectInvite, links_create_accounts
 
 
 @login_required
@@ -64,6 +64,7 @@ def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
             "members": selectors.members_of(project),
             "invites": project.invites.filter(used_at__isnull=True, revoked_at__isnull=True),
             "role_form": RoleForm,
+            "links_create_accounts": links_create_accounts(request.user),
         },
     )
 
@@ -107,8 +108,11 @@ def invite_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """Signed in: join. New here: create an account and join in one step."""
-    invite = ProjectInvite.objects.select_related("project").filter(token=token).first()
+    """Signed in: join. New here: create an account and join in one step, if the link may
+    create accounts (`ProjectInvite.creates_accounts`); otherwise log in first."""
+    invite = (
+        ProjectInvite.objects.select_related("project", "created_by").filter(token=token).first()
+    )
     if not request.user.is_authenticated:
         return _join_with_new_account(request, token, invite)
     if request.method == "POST":
@@ -158,7 +162,8 @@ def _join_with_new_account(
     request: HttpRequest, token: str, invite: ProjectInvite | None
 ) -> HttpResponse:
     usable = invite is not None and invite.is_usable
-    form = SignupForm(request.POST or None) if usable else None
+    # A link that adds existing accounts only offers the login, and reads no sign-up data.
+    form = SignupForm(request.POST or None) if usable and invite.creates_accounts else None
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             membership = services.invite_accept_new_account(

@@ -149,6 +149,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 DARKROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("DARKROOM_TRUSTED_PROXY_COUNT") or 0)
 # New people join by an invitation link (staff create them); open sign-up is off by default.
 DARKROOM_OPEN_SIGNUP = env_bool("DARKROOM_OPEN_SIGNUP", False)
+# While sign-up is closed, a project's invitation link creates an account for a signed-out
+# visitor only if staff made it; true lets every project owner's link do so.
+DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS = env_bool("DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS", False)
 DARKROOM_INVITATION_DAYS = int(os.environ.get("DARKROOM_INVITATION_DAYS") or 7)
 # Deleted images stay restorable in the trash this long; then a periodic task removes them.
 DARKROOM_TRASH_DAYS = int(os.environ.get("DARKROOM_TRASH_DAYS") or 30)

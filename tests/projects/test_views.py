@@ -54,6 +54,8 @@ def test_a_new_person_creates_an_account_and_joins_through_the_link(client, user
 
     from projects.services import invite_create
 
+    user.is_staff = True  # while sign-up is closed, only staff links create accounts
+    user.save(update_fields=["is_staff"])
     project = make_project(user, "Harbour")
     invite = invite_create(project=project, role=Role.EDITOR, created_by=user)
     url = reverse("projects:join", args=[invite.token])
@@ -77,9 +79,10 @@ def test_a_new_person_creates_an_account_and_joins_through_the_link(client, user
     assert not get_user_model().objects.filter(username="second").exists()
 
 
-def test_a_taken_username_leaves_the_link_unused(client, user) -> None:
+def test_a_taken_username_leaves_the_link_unused(client, user, settings) -> None:
     from projects.services import invite_create
 
+    settings.DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS = True
     project = make_project(user, "Harbour")
     invite = invite_create(project=project, role=Role.VIEWER, created_by=user)
     response = client.post(

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from . import services
+from .forms import AdminUserChangeForm
 from .models import Invitation, Profile
 
 User = get_user_model()
@@ -25,8 +26,10 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin, plus the profile and a "Deactivate" action. People are deactivated,
-    not deleted: their images stay with their projects."""
+    not deleted: their images stay with their projects. An active account's e-mail address is
+    its own (AdminUserChangeForm)."""
 
+    form = AdminUserChangeForm
     inlines = [*DjangoUserAdmin.inlines, ProfileInline]
     list_display = (*DjangoUserAdmin.list_display, "display_name", "is_active")
     list_select_related = ("profile",)

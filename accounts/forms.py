@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import User
 
+from . import selectors
 from .models import Profile
 
 DISPLAY_NAME_MAX = Profile._meta.get_field("display_name").max_length
@@ -63,3 +64,16 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(
         required=False, help_text="Optional: a note of who the link is for. It is not sent."
     )
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """The admin's user form: an active account's e-mail address is nobody else's (the database
+    refuses it too; this says so in the form). Also checked when an account is reactivated."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        email = cleaned.get("email") or ""
+        is_active = cleaned.get("is_active", self.instance.is_active)
+        if is_active and selectors.email_in_use(email, exclude_user_id=self.instance.pk):
+            self.add_error("email" if "email" in self.fields else None, selectors.EMAIL_TAKEN)
+        return cleaned

@@ -8,12 +8,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .models import Invitation, Profile
 
 OPEN_INVITATIONS_LIMIT = 50
 USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "Another account already uses this e-mail address."
 
 
 def display_name_of(user: AbstractBaseUser | None) -> str:
@@ -58,4 +61,23 @@ def signup_details_taken(details: Mapping[str, Any]) -> dict[str, str]:
     username = details.get("username") or ""
     if get_user_model().objects.filter(username__iexact=username).exists():
         taken["username"] = USERNAME_TAKEN
+    if email_in_use(details.get("email") or ""):
+        taken["email"] = EMAIL_TAKEN
     return taken
+
+
+def email_in_use(email: str, *, exclude_user_id: int | None = None) -> bool:
+    """Whether an active account (other than `exclude_user_id`) has this e-mail address,
+    compared as the database's unique index compares them (lower-cased; see
+    accounts/migrations/0002): one person, one active account, one personal budget."""
+    if not email:
+        return False
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .alias(address=Lower("email"))
+        .filter(address=Lower(Value(email)))
+    )
+    if exclude_user_id is not None:
+        users = users.exclude(pk=exclude_user_id)
+    return users.exists()

@@ -39,15 +39,19 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
+    """A person's, a project's or the organisation's cap, or the default personal budget (the
+    cap of everyone without their own; new accounts start under it)."""
+
     list_display = (
         "__str__",
         "person",
         "project",
         "is_organisation",
+        "is_personal_default",
         "monthly_limit",
         "updated_at",
     )
-    list_filter = ("is_organisation",)
+    list_filter = ("is_organisation", "is_personal_default")
     search_fields = ("person__username", "project__name")
     autocomplete_fields = ("person",)
     list_select_related = ("person", "project")
@@ -77,7 +81,7 @@ def _has_applied(price: Price) -> bool:
 
 @admin.register(BudgetAlert)
 class BudgetAlertAdmin(admin.ModelAdmin):
-    list_display = ("budget", "period", "threshold", "created_at")
+    list_display = ("budget", "person", "period", "threshold", "created_at")
     list_filter = ("period", "threshold")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -118,7 +118,10 @@ class LedgerEntry(models.Model):
 
 
 class Budget(models.Model):
-    """A monthly hard cap for a person, a project, or (neither) the whole organisation."""
+    """A monthly hard cap for a person, a project, or (neither) the whole organisation; or the
+    default personal budget: the cap of every person without one of their own (at most one
+    row, set by staff). `spend.services.applicable_budgets` applies it to each such person, so
+    a new account starts under it."""
 
     person = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -131,6 +134,12 @@ class Budget(models.Model):
         "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="budget"
     )
     is_organisation = models.BooleanField(default=False)
+    is_personal_default = models.BooleanField(
+        default=False,
+        verbose_name="default personal budget",
+        help_text="The monthly cap of every person who has no personal budget of their own "
+        "(new accounts included). Leave person and project empty.",
+    )
     monthly_limit = models.DecimalField(**MONEY)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -145,13 +154,48 @@ class Budget(models.Model):
                 condition=models.Q(is_organisation=True),
                 name="one_organisation_budget",
             ),
+            models.CheckConstraint(
+                condition=models.Q(is_personal_default=False)
+                | models.Q(person__isnull=True, project__isnull=True, is_organisation=False),
+                name="personal_default_has_no_scope",
+                violation_error_message=(
+                    "The default personal budget is for everyone: leave person, project and "
+                    "organisation empty."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["is_personal_default"],
+                condition=models.Q(is_personal_default=True),
+                name="one_personal_default_budget",
+                violation_error_message="There is a default personal budget already: change it.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.scope_label}: ${self.monthly_limit}/month"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.is_personal_default and self.person_id:
+            raise ValueError("A default budget applied to a person is for reading, not saving.")
+        super().save(*args, **kwargs)
+
+    def applied_to(self, person_id: int) -> Budget:
+        """The default personal budget as one person's cap: counted against their spend, named
+        as theirs, alerting them. A copy that keeps the default's pk (its row is what a submit
+        locks, and what its alerts point at); never saved."""
+        assert self.is_personal_default, "only the default personal budget applies to people"
+        return Budget(
+            pk=self.pk,
+            person_id=person_id,
+            is_personal_default=True,
+            monthly_limit=self.monthly_limit,
+            updated_at=self.updated_at,
+        )
+
     @property
     def scope_label(self) -> str:
+        if self.is_personal_default and not self.person_id:
+            return "the default personal monthly budget"
         if self.person_id:
             return f"{self.person}'s monthly budget"
         if self.project_id:
@@ -164,6 +208,14 @@ class BudgetAlert(models.Model):
     so concurrent submits that cross it together send a single mail."""
 
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    # Only for the default personal budget, which is one row but each person's own cap.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     period = models.DateField()
     threshold = models.PositiveSmallIntegerField(help_text="Percent of the monthly limit.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -172,9 +224,17 @@ class BudgetAlert(models.Model):
         ordering = ["-period", "budget_id", "threshold"]
         constraints = [
             models.UniqueConstraint(
-                fields=["budget", "period", "threshold"], name="one_alert_per_threshold"
-            )
+                fields=["budget", "period", "threshold"],
+                condition=models.Q(person__isnull=True),
+                name="one_alert_per_threshold",
+            ),
+            models.UniqueConstraint(
+                fields=["budget", "person", "period", "threshold"],
+                condition=models.Q(person__isnull=False),
+                name="one_default_alert_per_person_threshold",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.threshold} % of {self.budget.scope_label} in {self.period:%Y-%m}"
+        budget = self.budget.applied_to(self.person_id) if self.person_id else self.budget
+        return f"{self.threshold} % of {budget.scope_label} in {self.period:%Y-%m}"

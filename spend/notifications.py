@@ -18,12 +18,19 @@ from .models import Budget
 from .services import ZERO, percent_used, spent_in
 
 
-def budget_alert_send(*, budget_id: int, period: date, threshold: int) -> int:
+def budget_alert_send(
+    *, budget_id: int, period: date, threshold: int, person_id: int | None = None
+) -> int:
     """Mail the budget's owners that `period` has used `threshold` percent of it. Returns the
-    number of mails sent (0 when the budget is gone or nobody has an address)."""
+    number of mails sent (0 when the budget is gone or nobody has an address). `person_id`
+    says whose cap the default personal budget was."""
     budget = Budget.objects.select_related("person", "project").filter(pk=budget_id).first()
     if budget is None:
         return 0
+    if budget.is_personal_default:
+        if person_id is None:
+            return 0
+        budget = budget.applied_to(person_id)
     recipients = budget_owners_emails(budget)
     if not recipients:
         return 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
@@ -21,7 +22,7 @@ from generations.models import Generation, OutputImage, PromptEnhancement, Statu
 from projects.models import Project
 
 from .models import Budget, EntryKind, LedgerEntry
-from .services import SIGNED, WARN_AT, Standing, month_of, spent_in
+from .services import SIGNED, WARN_AT, Standing, month_of, personal_budget, spent_in
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=6)
@@ -151,7 +152,7 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         by_resolution=sorted(by_resolution.items()),
         by_project=sorted(by_project.items(), key=lambda item: (-item[1], item[0])),
         generations=generations,
-        budget=_budget_use(Budget.objects.filter(person=user).first(), period),
+        budget=_budget_use(personal_budget(person_id=user.pk), period),
         months=months_with_spend(entries=LedgerEntry.objects.filter(person=user), current=period),
         enhancer=enhancer,
     )
@@ -288,15 +289,25 @@ def review(*, start: date, end: date) -> Review:
 
 
 def budgets_near_cap(*, period: date) -> list[Standing]:
-    """People's budgets at WARN_AT percent or more in a month, fullest first."""
-    budgets = Budget.objects.filter(person__isnull=False).select_related("person")
+    """People's budgets at WARN_AT percent or more in a month, fullest first: their own, and
+    the default personal budget as it applies to each person without one who spent."""
+    budgets = list(Budget.objects.filter(person__isnull=False).select_related("person"))
     used = dict(
-        LedgerEntry.objects.filter(period=period, person__budget__isnull=False)
+        LedgerEntry.objects.filter(period=period)
         .values("person_id")
         .annotate(total=_total())
         .values_list("person_id", "total")
     )
+    default = Budget.objects.filter(is_personal_default=True).first()
+    if default is not None:
+        own = {b.person_id for b in budgets}
+        people = get_user_model().objects.filter(pk__in=[p for p in used if p not in own])
+        for person in people:
+            applied = default.applied_to(person.pk)
+            applied.person = person
+            budgets.append(applied)
     uses = [Standing(budget=b, used=used.get(b.person_id, ZERO)) for b in budgets]
     return sorted(
-        (u for u in uses if u.percent >= WARN_AT), key=lambda u: (-u.percent, u.budget.pk)
+        (u for u in uses if u.percent >= WARN_AT),
+        key=lambda u: (-u.percent, u.budget.pk, u.budget.person_id),
     )

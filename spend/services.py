@@ -1,10 +1,10 @@
 """Reserving, settling and releasing money, and refusing what a budget cannot pay.
 
-A submit holds its quoted amount against every budget that applies (the person's, the
-project's, the organisation's) in the transaction that creates the generation, after locking
-those budget rows: concurrent submits against one budget queue on the lock, so a budget is
-never overspent. Completion turns the hold into a charge for what the provider billed; a
-failure releases it.
+A submit holds its quoted amount against every budget that applies (the person's own, or
+else the default personal budget; the project's; the organisation's) in the transaction that
+creates the generation, after locking those budget rows: concurrent submits against one budget
+queue on the lock, so a budget is never overspent. Completion turns the hold into a charge
+for what the provider billed; a failure releases it.
 
 A submit that takes a budget to 80 % or 100 % of its month mails the budget's owners once per
 threshold per month (`BudgetAlert`), after the commit.
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from .models import Budget, BudgetAlert, EntryKind, LedgerEntry, Price
@@ -88,14 +88,37 @@ def spent(*, period: date, person_id: int | None = None, project_id: int | None 
 def applicable_budgets(
     *, person_id: int, project_id: int | None, lock: bool = False
 ) -> list[Budget]:
-    scope = Q(person_id=person_id) | Q(is_organisation=True)
-    if project_id is not None:
-        scope |= Q(project_id=project_id)
+    """Every budget a run by this person (in this project, or personal) counts against.
+
+    The one place budgets are looked up, so the quote, the submit (`lock`) and the spend pages
+    agree: the person's own budget, or else the default personal budget applied to them (see
+    `Budget.applied_to`), the project's, and the organisation's."""
+    return _budgets_of(
+        person_id=person_id, project_ids=[] if project_id is None else [project_id], lock=lock
+    )
+
+
+def personal_budget(*, person_id: int) -> Budget | None:
+    """The person's own monthly budget, or else the default personal one applied to them."""
+    budgets = _budgets_of(person_id=person_id, project_ids=[], organisation=False)
+    return budgets[0] if budgets else None
+
+
+def _budgets_of(
+    *, person_id: int, project_ids: list[int], organisation: bool = True, lock: bool = False
+) -> list[Budget]:
+    own = Budget.objects.filter(person_id=person_id)
+    scope = Q(person_id=person_id) | (Q(is_personal_default=True) & ~Q(Exists(own)))
+    if organisation:
+        scope |= Q(is_organisation=True)
+    if project_ids:
+        scope |= Q(project_id__in=project_ids)
     budgets = Budget.objects.filter(scope).select_related("person", "project").order_by("pk")
     if lock:
-        # Always in pk order, so two submits never wait on each other's locks crosswise.
+        # Always in pk order, so two submits never wait on each other's locks crosswise. Like
+        # the organisation's, the default's row is shared: submits under it queue on it.
         budgets = budgets.select_for_update(of=("self",))
-    return list(budgets)
+    return [b.applied_to(person_id) if b.is_personal_default else b for b in budgets]
 
 
 def reserve(*, generation=None, enhancement=None, amount: Decimal) -> LedgerEntry:
@@ -177,8 +200,7 @@ def warnings_for(
     """The budgets this person generates against (theirs, their projects', the organisation's)
     that this month has taken to WARN_AT percent or more."""
     period = month_of(at or timezone.now())
-    scope = Q(person_id=person_id) | Q(is_organisation=True) | Q(project_id__in=project_ids)
-    budgets = list(Budget.objects.filter(scope).select_related("person", "project"))
+    budgets = _budgets_of(person_id=person_id, project_ids=project_ids)
     return [s for s in _standings_of(budgets, period) if s.percent >= WARN_AT]
 
 
@@ -204,17 +226,29 @@ def _alert_if_crossed(budget: Budget, period: date, used: Decimal) -> None:
     from .notifications import budget_alert_send
 
     threshold = max(new)
+    person_id = _alerted_person_id(budget)
     transaction.on_commit(
-        lambda: budget_alert_send(budget_id=budget.pk, period=period, threshold=threshold),
+        lambda: budget_alert_send(
+            budget_id=budget.pk, period=period, threshold=threshold, person_id=person_id
+        ),
         robust=True,  # a mail server that is down must not fail a submit already committed
     )
+
+
+def _alerted_person_id(budget: Budget) -> int | None:
+    """The person an alert is for, when the budget alone does not say: the default personal
+    budget is one row, and each person's cap."""
+    return budget.person_id if budget.is_personal_default else None
 
 
 def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
     """True for the one submit that records this alert first."""
     try:
         _, created = BudgetAlert.objects.get_or_create(
-            budget=budget, period=period, threshold=threshold
+            budget_id=budget.pk,
+            person_id=_alerted_person_id(budget),
+            period=period,
+            threshold=threshold,
         )
     except IntegrityError:  # a concurrent submit recorded it between our get and our create
         return False

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from . import services
-from .forms import AdminUserChangeForm
+from .forms import AdminProfileForm, AdminUserChangeForm
 from .models import Invitation, Profile
 
 User = get_user_model()
@@ -16,6 +16,7 @@ User = get_user_model()
 
 class ProfileInline(admin.StackedInline):
     model = Profile
+    form = AdminProfileForm
     can_delete = False
     fields = ("display_name",)
 

@@ -19,6 +19,16 @@ class ProfileForm(forms.Form):
         help_text="Shown beside your work. Leave empty to show your username.",
     )
 
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data["display_name"]
+        if refusal := selectors.display_name_refusal(name, user_id=self.user.pk):
+            raise forms.ValidationError(refusal)
+        return name
+
 
 class SignupForm(UserCreationForm):
     """Username, display name, email and a password typed twice (Django's validators apply).
@@ -66,9 +76,30 @@ class InvitationForm(forms.Form):
     )
 
 
+class AdminProfileForm(forms.ModelForm):
+    """The profile inline of the admin's user page: the same display-name rule as everywhere."""
+
+    class Meta:
+        model = Profile
+        fields = ("display_name",)
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data["display_name"].strip()
+        if refusal := selectors.display_name_refusal(name, user_id=self.instance.user_id):
+            raise forms.ValidationError(refusal)
+        return name
+
+
 class AdminUserChangeForm(UserChangeForm):
     """The admin's user form: an active account's e-mail address is nobody else's (the database
-    refuses it too; this says so in the form). Also checked when an account is reactivated."""
+    refuses it too; this says so in the form). Also checked when an account is reactivated.
+    A new username must not be someone else's display name."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if refusal := selectors.username_refusal(username, user_id=self.instance.pk):
+            raise forms.ValidationError(refusal)
+        return username
 
     def clean(self) -> dict:
         cleaned = super().clean()

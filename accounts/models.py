@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,18 @@ class Profile(models.Model):
     display_name = models.CharField(
         max_length=80, blank=True, help_text="Shown beside your work; your username if empty."
     )
+
+    class Meta:
+        constraints = [
+            # Nobody is shown by another person's name (nor by their username: that rule spans
+            # two tables, so `selectors.display_name_refusal` keeps it, with this one).
+            models.UniqueConstraint(
+                Lower("display_name"),
+                condition=~models.Q(display_name=""),
+                name="one_person_per_display_name",
+                violation_error_message="Someone else is already shown by that name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()

@@ -17,6 +17,9 @@ from .models import Invitation, Profile
 OPEN_INVITATIONS_LIMIT = 50
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "Another account already uses this e-mail address."
+DISPLAY_NAME_TAKEN = "Someone else is already shown by that name: choose another display name."
+DISPLAY_NAME_IS_A_USERNAME = "That is someone else's username: choose a display name of your own."
+USERNAME_IS_A_DISPLAY_NAME = "Someone else is shown by that name: choose another username."
 
 
 def display_name_of(user: AbstractBaseUser | None) -> str:
@@ -61,9 +64,49 @@ def signup_details_taken(details: Mapping[str, Any]) -> dict[str, str]:
     username = details.get("username") or ""
     if get_user_model().objects.filter(username__iexact=username).exists():
         taken["username"] = USERNAME_TAKEN
+    elif _display_names_like(username).exists():
+        # With no display name of their own, they would be shown by someone else's.
+        taken["username"] = USERNAME_IS_A_DISPLAY_NAME
     if email_in_use(details.get("email") or ""):
         taken["email"] = EMAIL_TAKEN
+    if refusal := display_name_refusal(details.get("display_name") or "", user_id=None):
+        taken["display_name"] = refusal
     return taken
+
+
+def display_name_refusal(name: str, *, user_id: int | None) -> str | None:
+    """Why the person `user_id` (None: someone not yet signed up) may not be shown as `name`,
+    or None: nobody else is shown by it, and it is nobody else's username (both compared
+    case-insensitively), so no one can pass for someone else beside their work."""
+    name = name.strip()
+    if not name:
+        return None
+    others = _display_names_like(name)
+    users = get_user_model().objects.filter(username__iexact=name)
+    if user_id is not None:
+        others = others.exclude(user_id=user_id)
+        users = users.exclude(pk=user_id)
+    if others.exists():
+        return DISPLAY_NAME_TAKEN
+    if users.exists():
+        return DISPLAY_NAME_IS_A_USERNAME
+    return None
+
+
+def username_refusal(username: str, *, user_id: int) -> str | None:
+    """Why the person `user_id` may not be renamed `username` (by staff, in the admin)."""
+    if _display_names_like(username).exclude(user_id=user_id).exists():
+        return USERNAME_IS_A_DISPLAY_NAME
+    return None
+
+
+def _display_names_like(name: str):
+    """Profiles shown by `name`, compared as the database's unique index compares them."""
+    if not name.strip():
+        return Profile.objects.none()
+    return Profile.objects.alias(shown=Lower("display_name")).filter(
+        shown=Lower(Value(name.strip()))
+    )
 
 
 def email_in_use(email: str, *, exclude_user_id: int | None = None) -> bool:

@@ -43,10 +43,23 @@ def profile_get_or_create(*, user: AbstractBaseUser) -> Profile:
     return profile
 
 
+class DisplayNameRefused(Exception):
+    """The display name is someone else's (their display name or username); the message says
+    which, for the person."""
+
+
 def profile_update(*, user: AbstractBaseUser, display_name: str) -> Profile:
+    """Set the person's display name, unless it would pass them off as someone else."""
+    display_name = display_name.strip()
+    if refusal := selectors.display_name_refusal(display_name, user_id=user.pk):
+        raise DisplayNameRefused(refusal)
     profile = profile_get_or_create(user=user)
-    profile.display_name = display_name.strip()
-    profile.save(update_fields=["display_name"])
+    profile.display_name = display_name
+    try:
+        with transaction.atomic():
+            profile.save(update_fields=["display_name"])
+    except IntegrityError as exc:  # someone took it between the check and the save
+        raise DisplayNameRefused(selectors.DISPLAY_NAME_TAKEN) from exc
     return profile
 
 

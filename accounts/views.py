@@ -23,16 +23,22 @@ LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = ProfileForm(request.POST)
+        form = ProfileForm(request.POST, user=request.user)
         if form.is_valid():
-            services.profile_update(
-                user=request.user, display_name=form.cleaned_data["display_name"]
-            )
-            messages.success(request, "Profile saved.")
-            return redirect("accounts:profile")
+            try:
+                services.profile_update(
+                    user=request.user, display_name=form.cleaned_data["display_name"]
+                )
+            except services.DisplayNameRefused as exc:
+                form.add_error("display_name", str(exc))
+            else:
+                messages.success(request, "Profile saved.")
+                return redirect("accounts:profile")
     else:
         current = selectors.profile_of(request.user)
-        form = ProfileForm(initial={"display_name": current.display_name if current else ""})
+        form = ProfileForm(
+            initial={"display_name": current.display_name if current else ""}, user=request.user
+        )
     return render(request, "accounts/profile.html", {"form": form})
 
 

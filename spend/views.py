@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.csv_writer import csv_response
 from generations import media
 from generations.models import Thumbnail
 from projects.selectors import project_for_member
@@ -91,7 +91,7 @@ def review(request: HttpRequest) -> HttpResponse:
         table = request.GET.get("table")
         if table not in CSV_TABLES:
             raise Http404("No such table.")
-        return _csv_response(f"darkroom-{table}-{start}-to-{end}.csv", _csv_rows(data, table))
+        return csv_response(f"darkroom-{table}-{start}-to-{end}.csv", _csv_rows(data, table))
     days = {row["day"]: row["total"] for row in data.days}
     return render(
         request,
@@ -157,20 +157,6 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
                 _money(g.charged),
                 _money(g.spend),
             ]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(filename: str, rows: Iterable[list]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required

@@ -6,8 +6,6 @@ files and S3 alike) only when the archive reaches it, and the archive is sent as
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -16,6 +14,7 @@ from decimal import Decimal
 import zipstream
 
 from accounts.selectors import display_name_of
+from config.csv_writer import csv_bytes
 
 from .. import media
 from ..models import OutputImage
@@ -42,9 +41,6 @@ CSV_COLUMNS = (
     "height",
     "sha256",
 )
-# People write these; a spreadsheet must not take them for formulas.
-TEXT_COLUMNS = ("prompt", "prompt_original", "author", "project")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def archive_name(now: datetime) -> str:
@@ -102,24 +98,16 @@ def image_cost(image: OutputImage) -> str:
 
 
 def metadata_csv(rows: Sequence[dict[str, object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        parameters = row["parameters"]
-        flat = {**row, **parameters}
-        flat["request_payload"] = json.dumps(parameters["request_payload"], ensure_ascii=False)
-        for column in TEXT_COLUMNS:
-            flat[column] = _inert(flat[column])
-        writer.writerow({column: flat[column] for column in CSV_COLUMNS})
-    # With a byte order mark, spreadsheets read the UTF-8 prompts correctly.
-    return buffer.getvalue().encode("utf-8-sig")
+    """The rows of metadata.json flattened into a table; text a spreadsheet would run as a
+    formula is made inert by the csv writer (metadata.json keeps it exact)."""
+    return csv_bytes([CSV_COLUMNS, *(_flat(row) for row in rows)])
 
 
-def _inert(text: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (metadata.json keeps
-    it exact)."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+def _flat(row: dict[str, object]) -> list[object]:
+    parameters = row["parameters"]
+    flat = {**row, **parameters}
+    flat["request_payload"] = json.dumps(parameters["request_payload"], ensure_ascii=False)
+    return [flat[column] for column in CSV_COLUMNS]
 
 
 def _chunks(name: str) -> Iterator[bytes]:

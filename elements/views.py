@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from uuid import UUID
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from config.parsing import parse_uuid
 from generations import media
 
 from . import creation, selectors, services
@@ -135,20 +134,16 @@ def element_archive(request: HttpRequest, uuid: str) -> HttpResponse:
 def element_preview(request: HttpRequest, uuid: str) -> HttpResponseBase:
     if via := request.GET.get("via"):
         # Shown on a generation's page: the generation's rights apply, not the library's.
-        _check_uuid(via)
-        element = selectors.element_used_by(user=request.user, uuid=uuid, generation_uuid=via)
+        if (generation_uuid := parse_uuid(via)) is None:
+            raise Http404("No such generation.")
+        element = selectors.element_used_by(
+            user=request.user, uuid=uuid, generation_uuid=generation_uuid
+        )
     else:
         element = selectors.element_for_viewer(user=request.user, uuid=uuid)
     if not element.preview:
         raise Http404("This element has no preview.")
     return media.file_response(element.preview.name, "image/webp")
-
-
-def _check_uuid(value: str) -> None:
-    try:
-        UUID(value)
-    except ValueError as exc:
-        raise Http404("No such generation.") from exc
 
 
 def _to_library(element: Element) -> HttpResponse:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import uuid as uuid_lib
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from config.parsing import parse_uuid
 from projects.models import Project
 from projects.selectors import project_for_member
 
@@ -79,11 +79,9 @@ def _project_for_enhancing(user: AbstractBaseUser, key: str) -> Project | None:
     404, a member who may not generate there a 403."""
     if not key:
         return None
-    try:
-        uuid_lib.UUID(key)
-    except ValueError as exc:
-        raise Http404("No such project.") from exc
-    project, _ = project_for_member(user, key, generate=True)
+    if (project_uuid := parse_uuid(key)) is None:
+        raise Http404("No such project.")
+    project, _ = project_for_member(user, project_uuid, generate=True)
     return project
 
 

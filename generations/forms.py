@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
+from config.parsing import parse_uuid
 from elements.models import Element
 from projects.models import Project
 
@@ -193,12 +192,7 @@ class GenerateForm(forms.Form):
 
     def _visible_references(self, keys: list[str]) -> dict[str, ReferenceImage]:
         """Those of `keys` that name a reference the person may see, by key."""
-        valid = []
-        for key in keys:
-            try:
-                valid.append(uuid.UUID(str(key)))
-            except ValueError:
-                continue
+        valid = [key for key in map(parse_uuid, map(str, keys)) if key is not None]
         if self.user is None or not valid:
             return {}
         rows = references_visible_to(self.user).filter(uuid__in=valid)

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.selectors import display_name_of
+from config.parsing import BoundedDateField
 from projects.models import Membership
 
 from .gallery import Cursor, Filters, InvalidCursor, decode_cursor
@@ -67,8 +68,8 @@ class GalleryFilterForm(forms.Form):
         super().__init__(data)
         # `from` is a Python keyword, so these two cannot be declared as class attributes.
         date = forms.DateInput(attrs={"type": "date"})
-        self.fields["from"] = forms.DateField(required=False, label="From", widget=date)
-        self.fields["to"] = forms.DateField(required=False, label="To", widget=date)
+        self.fields["from"] = BoundedDateField(required=False, label="From", widget=date)
+        self.fields["to"] = BoundedDateField(required=False, label="To", widget=date)
         self.projects = {str(m.project.uuid): m.project for m in memberships}
         self.fields["project"].choices = [
             ("", "All projects"),

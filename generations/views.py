@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from config.parsing import parse_uuid
 from elements.selectors import elements_for_picker
 from projects.models import Membership, Project
 from projects.selectors import memberships_of, projects_for_generating
@@ -25,6 +26,10 @@ from .services.moving import generation_move as generation_move_service
 from .services.moving import image_move as image_move_service
 from .share_views import share_panel
 
+_BROKEN_AGAIN = (
+    "This “Generate again” link is broken: it does not name a generation. Here is an empty "
+    "form; “Generate again” on a generation's page fills it in."
+)
 _UNNAMED_ELEMENT = (
     "The prompt never names the element “{name}”: Kling uses an element best when the prompt "
     "calls it by its name. The generation was still sent."
@@ -34,6 +39,7 @@ _UNNAMED_ELEMENT = (
 @login_required
 @require_http_methods(["GET", "POST"])
 def generate(request: HttpRequest) -> HttpResponse:
+    status = 200
     projects = projects_for_generating(request.user)
     elements = elements_for_picker(user=request.user, projects=projects)
     if request.method == "POST":
@@ -61,8 +67,12 @@ def generate(request: HttpRequest) -> HttpResponse:
         # The project picker remembers the last project generated into.
         initial = {"project": selectors.last_project_key(user=request.user)}
         if again := request.GET.get("again"):
-            source = selectors.generation_for_viewer(user=request.user, uuid=again)
-            initial = GenerateForm.initial_from(source)
+            if (source_uuid := parse_uuid(again)) is None:
+                messages.error(request, _BROKEN_AGAIN)
+                status = 400
+            else:
+                source = selectors.generation_for_viewer(user=request.user, uuid=source_uuid)
+                initial = GenerateForm.initial_from(source)
         initial["references"] = reference_views.initial_references(
             request, initial.get("references", [])
         )
@@ -80,6 +90,7 @@ def generate(request: HttpRequest) -> HttpResponse:
                 person_id=request.user.pk, project_ids=[p.pk for p in projects]
             ),
         },
+        status=status,
     )
 
 

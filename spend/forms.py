@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django import forms
 
+from config.parsing import BoundedDateField
+
 MAX_RANGE_DAYS = 366
 
 
@@ -20,8 +22,8 @@ class ProjectBudgetForm(forms.Form):
 
 
 class DateRangeForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -18,6 +18,7 @@ from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from config.parsing import date_in_range
 from generations.models import Generation, OutputImage, PromptEnhancement, Status, Thumbnail
 from projects.models import Project
 
@@ -42,14 +43,14 @@ def _submit_day() -> TruncDate:
     )
 
 
-def month_parse(value: str | None) -> date:
-    """`YYYY-MM` from a query string, or this month; anything else is this month too."""
-    if value:
-        try:
-            return datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a date, not a moment
-        except ValueError:
-            pass
-    return month_of(timezone.now())
+def month_parse(value: str) -> date | None:
+    """`YYYY-MM` from a query string, as the month's first day; None for anything else, and for
+    a month that reaches outside the dates a person may choose (9999-12 has no end)."""
+    try:
+        period = datetime.strptime(value, "%Y-%m").date()  # noqa: DTZ007 - a date, not a moment
+    except ValueError:
+        return None
+    return period if date_in_range(period) and date_in_range(month_end(period)) else None
 
 
 def month_end(period: date) -> date:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from config.csv_writer import csv_response
+from config.parsing import EARLIEST_DATE, LATEST_DATE
 from generations import media
 from generations.models import Thumbnail
 from projects.selectors import project_for_member
@@ -21,11 +22,16 @@ from .charts import daily_bars
 from .forms import DateRangeForm, ProjectBudgetForm
 from .services import month_of, project_budget_set
 
+MONTH_UNREADABLE = (
+    "The link does not name a month that can be shown (YYYY-MM, from "
+    f"{EARLIEST_DATE.year} to {LATEST_DATE.year}): here is this month."
+)
+
 
 @login_required
 @require_GET
 def my_spend(request: HttpRequest) -> HttpResponse:
-    period = selectors.month_parse(request.GET.get("month"))
+    period = _period(request)
     month = selectors.person_month(user=request.user, period=period)
     return render(
         request,
@@ -38,7 +44,7 @@ def my_spend(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_spend(request: HttpRequest, uuid: str) -> HttpResponse:
     project, _ = project_for_member(request.user, uuid, manage=True)
-    period = selectors.month_parse(request.GET.get("month"))
+    period = _period(request)
     month = selectors.project_month(project=project, period=period)
     return render(
         request,
@@ -105,6 +111,16 @@ def review(request: HttpRequest) -> HttpResponse:
             "query": request.GET.urlencode() or f"start={start}&end={end}",
         },
     )
+
+
+def _period(request: HttpRequest) -> date:
+    """The month of `?month=YYYY-MM`, else this month (saying so when the link names a month
+    that cannot be shown)."""
+    value = request.GET.get("month")
+    period = selectors.month_parse(value) if value else None
+    if value and period is None:
+        messages.warning(request, MONTH_UNREADABLE)
+    return period or month_of(timezone.now())
 
 
 def _month_chart(per_day: dict[date, object], period: date, label: str):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
+from config.parsing import parse_uuid
 from projects.models import Membership, Project
 
 from ..models import OutputImage
@@ -32,10 +33,9 @@ def parse_selection(values: Sequence[str]) -> list[uuid.UUID]:
     (something that cannot be an image's id)."""
     uuids: dict[uuid.UUID, None] = {}
     for value in values:
-        try:
-            uuids[uuid.UUID(value)] = None
-        except ValueError as exc:
-            raise Http404("No such image.") from exc
+        if (key := parse_uuid(value)) is None:
+            raise Http404("No such image.")
+        uuids[key] = None
     if not uuids:
         raise SelectionRefused("Select at least one image first.")
     if len(uuids) > MAX_SELECTION:

@@ -6,11 +6,10 @@ an editor (or owner) of both. Archived projects take nothing in and give nothing
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from config.parsing import parse_uuid
 from projects.models import Membership, Project
 from projects.selectors import membership_for
 
@@ -76,9 +75,7 @@ def check_image_move(
 def project_for_moving(*, memberships: dict[int, Membership], uuid_text: str) -> Project | None:
     """The chosen project if the person belongs to it (None otherwise: a stranger's project is
     not named). `memberships`: project id → the person's membership."""
-    try:
-        key = uuid.UUID(uuid_text)
-    except ValueError:
+    if (key := parse_uuid(uuid_text)) is None:
         return None
     return next((m.project for m in memberships.values() if m.project.uuid == key), None)
 

@@ -240,6 +240,10 @@ def test_the_trash_shows_what_i_may_see_with_who_deleted_it_and_when(
         ({"nsfw": "maybe"}, "Select a valid choice."),
         ({"starred": "yes"}, "Select a valid choice."),
         ({"q": "x" * 201}, "Ensure this value has at most 200 characters"),
+        # Issue 12: these were 500s (9999-12-31 has no next day).
+        ({"from": "0001-01-01", "to": "9999-12-31"}, "Choose a date between 1900-01-01 and"),
+        ({"to": "9999-12-31"}, "Choose a date between 1900-01-01 and 9998-12-31."),
+        ({"from": "1899-12-31"}, "Choose a date between 1900-01-01 and 9998-12-31."),
     ],
 )
 def test_an_invalid_filter_gets_a_clear_message(

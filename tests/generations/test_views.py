@@ -145,6 +145,16 @@ def test_generate_again_fills_the_form(client, user, done_generation) -> None:
     assert 'name="num_images" value="2"' in html
 
 
+@pytest.mark.parametrize("again", ["not-a-uuid", "1", "\x00", "x" * 10_000])
+def test_a_broken_generate_again_link_says_so_over_an_empty_form(client, user, again) -> None:
+    client.force_login(user)
+    response = client.get(reverse("generations:generate"), {"again": again})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This “Generate again” link is broken: it does not name a generation." in html
+    assert '<textarea name="prompt"' in html
+
+
 @pytest.mark.parametrize(
     "view", ["image_detail", "image_original", "image_thumbnail", "generation_detail", "again"]
 )

@@ -140,6 +140,17 @@ def test_a_range_in_the_past_and_a_bad_range(client, staff, user) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("start", "end"), [("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31")]
+)
+def test_dates_outside_the_calendar_we_keep_are_a_form_error(client, staff, start, end) -> None:
+    client.force_login(staff)
+    for extra in ({}, {"format": "csv", "table": "runs"}):
+        response = client.get(reverse(REVIEW), {"start": start, "end": end, **extra})
+        assert response.status_code == 400
+        assert "Choose a date between 1900-01-01 and 9998-12-31." in response.content.decode()
+
+
 # The Django admin
 
 

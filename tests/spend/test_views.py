@@ -144,6 +144,20 @@ def test_the_month_picker_shows_an_earlier_month(client, user) -> None:
     assert str(now_run.uuid) in html and str(old.uuid) not in html
 
 
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12", "2025-13", "\x00"])
+def test_a_month_that_cannot_be_shown_shows_this_month_and_says_so(client, user, month) -> None:
+    run = spend_run(user, charge="0.028")
+    project = make_project(user)
+    client.force_login(user)
+    for url in (reverse("spend:mine"), reverse("spend:project", args=[project.uuid])):
+        response = client.get(url, {"month": month})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "does not name a month that can be shown (YYYY-MM, from 1900 to 9998)" in html
+        assert f'<option value="{month_of(timezone.now()):%Y-%m}" selected>' in html
+    assert str(run.uuid) in client.get(reverse("spend:mine"), {"month": month}).content.decode()
+
+
 def test_month_and_day_boundaries_follow_the_site_time_zone(client, user, settings) -> None:
     settings.TIME_ZONE = "Europe/Berlin"
     # 23:30 UTC on 31 October is 00:30 on 1 November in Berlin.

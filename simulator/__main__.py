@@ -1,4 +1,8 @@
-"""`python -m simulator --host 127.0.0.1 --port 8765`: run the simulator in the foreground."""
+"""`python -m simulator --host 127.0.0.1 --port 8765`: run the simulator in the foreground.
+
+`python -m simulator --url http://127.0.0.1:8765` listens where that URL points (the Procfile
+passes WAVESPEED_SIMULATOR_URL, the address the app is told to use).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import signal
 import sys
 from types import FrameType
+from urllib.parse import urlsplit
 
 from simulator.config import ENV_SETTINGS, SimulatorConfig
 from simulator.server import make_server
@@ -18,8 +23,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="A local stand-in for the WaveSpeed AI API (Kling Image O3). "
         "Each setting also reads SIM_<NAME> from the environment; a flag wins over the env var.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument(
+        "--url",
+        help="listen at this http URL's host and port (default http://127.0.0.1:8765); "
+        "--host and --port win over it",
+    )
+    parser.add_argument("--host", help="default 127.0.0.1")
+    parser.add_argument("--port", type=int, help="default 8765; 0 picks a free port")
     parser.add_argument("--latency", type=float, help="seconds in 'processing' (default 3.0)")
     parser.add_argument("--queue-delay", type=float, help="seconds in 'created' (default 0.3)")
     parser.add_argument(
@@ -43,6 +53,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+DEFAULT_URL = "http://127.0.0.1:8765"
+
+
+def listen_address(args: argparse.Namespace) -> tuple[str, int]:
+    """Where to listen: --host/--port, else the host and port of --url (or DEFAULT_URL)."""
+    url = args.url or DEFAULT_URL
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"--url {url!r}: {exc}") from None
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"--url {url!r}: the simulator serves plain http://host:port")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"--url {url!r}: the simulator serves the API at the root, not a path")
+    host = args.host if args.host is not None else parts.hostname
+    return host, args.port if args.port is not None else (port or 80)
+
+
 def build_config(args: argparse.Namespace) -> SimulatorConfig:
     config = SimulatorConfig.from_env()
     flags = {name: getattr(args, name) for name in ENV_SETTINGS if getattr(args, name) is not None}
@@ -59,10 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         config = build_config(args)
+        host, port = listen_address(args)
     except ValueError as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2
-    server = make_server(args.host, args.port, config)
+    server = make_server(host, port, config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     print(
         f"[simulator] WaveSpeed simulator listening on {server.base_url} "

@@ -11,7 +11,7 @@ import sys
 import httpx
 import pytest
 
-from simulator.__main__ import build_config, parse_args
+from simulator.__main__ import build_config, listen_address, main, parse_args
 
 
 def test_flags_override_env(monkeypatch) -> None:
@@ -34,6 +34,25 @@ def test_history_inputs_flag_and_env(monkeypatch) -> None:
     assert config.history_inputs == "normalised"  # flag wins
     with pytest.raises(SystemExit):
         parse_args(["--history-inputs", "sometimes"])
+
+
+def test_url_gives_the_host_and_port_and_flags_win() -> None:
+    """The Procfile passes WAVESPEED_SIMULATOR_URL as --url: the simulator listens where the
+    app is told to send its requests."""
+    assert listen_address(parse_args([])) == ("127.0.0.1", 8765)
+    assert listen_address(parse_args(["--url", "http://127.0.0.2:9911"])) == ("127.0.0.2", 9911)
+    assert listen_address(parse_args(["--url", "http://localhost:9911/"])) == ("localhost", 9911)
+    assert listen_address(parse_args(["--url", "http://127.0.0.1"])) == ("127.0.0.1", 80)
+    both = parse_args(["--url", "http://127.0.0.2:9911", "--port", "0", "--host", "0.0.0.0"])
+    assert listen_address(both) == ("0.0.0.0", 0)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://127.0.0.1:8765", "http://127.0.0.1:8765/api", "127.0.0.1:8765", "http://h:x"]
+)
+def test_a_url_the_simulator_cannot_serve_is_refused(url: str, capsys) -> None:
+    assert main(["--url", url]) == 2
+    assert f"--url {url!r}" in capsys.readouterr().err
 
 
 def test_cli_serves_logs_and_stops_on_sigterm() -> None:

@@ -5,12 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Without a WaveSpeed key the built-in simulator stands in for the real API. The Celery processes
-# run under config.keepalive (see the Procfile): one that dies is started again instead of honcho
-# stopping everything.
-PROCESSES := web worker submitter beat $(if $(WAVESPEED_API_KEY),,simulator)
+# With DEBUG on, `make run` serves only on a loopback address unless this is 1.
+ALLOW_PUBLIC_DEBUG ?=
+# honcho reads this file into every process's environment, its values winning over the shell's;
+# each step before the processes reads it too, through `honcho run`.
+ENV_FILE ?= .env
+HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) \
+	$(BIN)/honcho --env $(ENV_FILE) run
 
-.PHONY: install run test lint format bench bench-gallery clean
+.PHONY: install run prepare createsuperuser test lint format bench bench-gallery clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +22,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
-	@mkdir -p var
-	$(BIN)/python manage.py migrate --noinput
-	@$(BIN)/python manage.py ensure_demo_user
-	@echo "Darkroom: http://$(HOST):$(PORT)/  ($(if $(WAVESPEED_API_KEY),the real WaveSpeed API,the WaveSpeed simulator: no WAVESPEED_API_KEY set)). Ctrl-C stops everything."
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho --procfile Procfile start $(PROCESSES)
+# The processes (Procfile) as `manage.py describe_provider --processes` names them: the
+# simulator only when the settings point the app at it.
+run: install prepare
+	@processes="$$($(HONCHO_RUN) $(BIN)/python manage.py describe_provider --processes)" \
+		&& HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho --env $(ENV_FILE) --procfile Procfile \
+			start $$processes
+
+# Before the processes: refuse a public HOST with DEBUG on, migrate, make the demo login (once,
+# on a new embedded database) and print the start-up line. Needs `make install`.
+prepare:
+	@$(HONCHO_RUN) $(BIN)/python manage.py prepare_run
+
+# An admin for a database without the demo login (DATABASE_URL, or one with accounts).
+createsuperuser: install
+	@$(HONCHO_RUN) $(BIN)/python manage.py createsuperuser
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -468,12 +468,12 @@ def procfile() -> dict[str, list[str]]:
 
 
 def make_run_processes() -> set[str]:
-    """The Procfile entries `make run` always starts (PROCESSES in the Makefile; the simulator
-    only without a WaveSpeed key)."""
-    (line,) = re.findall(r"^PROCESSES := (.*)$", MAKEFILE.read_text(), re.MULTILINE)
-    always, _, conditional = line.partition("$(if ")
-    assert conditional == "$(WAVESPEED_API_KEY),,simulator)"
-    return set(always.split())
+    """The Procfile entries `make run` always starts: it asks `manage.py describe_provider
+    --processes` (generations/provider.py), which adds the simulator when the app talks to it."""
+    from generations.provider import RUN_PROCESSES
+
+    assert "manage.py describe_provider --processes" in MAKEFILE.read_text()
+    return set(RUN_PROCESSES)
 
 
 def test_the_procfile_restarts_celery_processes_that_die() -> None:

@@ -103,6 +103,8 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
+# The embedded default (SQLite in var/) is the only database `make run` puts a demo login in.
+EMBEDDED_DATABASE = not os.environ.get("DATABASE_URL")
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'darkroom.sqlite3'}",
@@ -326,13 +328,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- WaveSpeed --------------------------------------------------------------------------------
-# Without a key, Darkroom talks to the built-in simulator (started by `make run`); the client
-# code is the same either way.
+# Without a key, Darkroom talks to the built-in simulator; the client code is the same either
+# way. `make run` starts the simulator (the Procfile passes it WAVESPEED_SIMULATOR_URL, with
+# this default) when WAVESPEED_BASE_URL is its URL; `manage.py describe_provider` tells.
 SIMULATOR_URL = os.environ.get("WAVESPEED_SIMULATOR_URL") or "http://127.0.0.1:8765"
+WAVESPEED_PUBLIC_URL = "https://api.wavespeed.ai"
 WAVESPEED_API_KEY = os.environ.get("WAVESPEED_API_KEY", "")
 WAVESPEED_USES_SIMULATOR = not WAVESPEED_API_KEY
 WAVESPEED_BASE_URL = os.environ.get("WAVESPEED_BASE_URL") or (
-    SIMULATOR_URL if WAVESPEED_USES_SIMULATOR else "https://api.wavespeed.ai"
+    SIMULATOR_URL if WAVESPEED_USES_SIMULATOR else WAVESPEED_PUBLIC_URL
 )
 if WAVESPEED_USES_SIMULATOR:
     WAVESPEED_API_KEY = "simulator-key"
@@ -374,6 +378,7 @@ SUBMIT_RETRY_CAP_SECONDS = env_float("DARKROOM_SUBMIT_RETRY_CAP", 60.0)
 OUTPUT_RETENTION_SECONDS = 7 * 24 * 60 * 60.0
 SAVE_RETRY_CAP_SECONDS = env_float("DARKROOM_SAVE_RETRY_CAP", 60 * 60.0)
 OUTPUT_MAX_BYTES = int(os.environ.get("DARKROOM_OUTPUT_MAX_BYTES") or 200 * 1024 * 1024)
+# `make run` creates this login once, on a new embedded database (manage.py ensure_demo_user).
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = os.environ.get("DARKROOM_DEMO_PASSWORD") or "darkroom-demo"
 

@@ -15,12 +15,10 @@ RUN groupadd --system --gid 1000 darkroom \
 
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so a code change does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, from the lock alone (exact versions, each file checked against its hash:
+# `make lock` writes it from pyproject.toml), so a code change does not reinstall them.
+COPY requirements/base.txt requirements/base.txt
+RUN pip install --require-hashes --requirement requirements/base.txt
 
 # The code, owned by root and read-only for the app user. Processes run from this folder, not
 # from site-packages: templates/ and static/ sit beside the packages, outside the wheel. The

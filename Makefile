@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check
+# Exact versions with hashes (`make lock` writes them from pyproject.toml): dev.txt for this
+# virtualenv (the app's dependencies and the test tools), base.txt for the Docker image.
+LOCK := requirements/dev.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # With DEBUG on, `make run` serves only on a loopback address unless this is 1.
@@ -12,12 +16,20 @@ ALLOW_PUBLIC_DEBUG ?=
 ENV_FILE ?= .env
 HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) \
 	$(BIN)/honcho --env $(ENV_FILE) run
+# uv, for `make lock`, in a virtualenv of its own (requirements/tools.txt, locked likewise).
+TOOLS ?= .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
+# `make lock` keeps every pin that still fits pyproject.toml; `make lock UPGRADE=1` takes the
+# newest versions it allows.
+UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: install run prepare createsuperuser test lint format bench bench-gallery clean
+.PHONY: install run prepare createsuperuser test lint format lock bench bench-gallery clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/$(PIP_INSTALL) --require-hashes --requirement $(LOCK)
+	$(BIN)/$(PIP_INSTALL) --no-deps --editable .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -49,6 +61,19 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+$(TOOLS_STAMP): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/$(PIP_INSTALL) --require-hashes --requirement requirements/tools.txt
+	touch $(TOOLS_STAMP)
+
+# Regenerates the locks from pyproject.toml (and requirements/tools.in) with PyPI's hashes,
+# for Python 3.11 and later on any platform. dev.txt is held to base.txt's versions.
+lock: $(TOOLS_STAMP)
+	$(UV_COMPILE) pyproject.toml --output-file requirements/base.txt
+	$(UV_COMPILE) pyproject.toml --extra dev --constraint requirements/base.txt \
+		--output-file requirements/dev.txt
+	$(UV_COMPILE) requirements/tools.in --output-file requirements/tools.txt
+
 bench: install
 	$(BIN)/python bench/saving.py
 	$(BIN)/python bench/jobs_in_flight.py
@@ -58,4 +83,4 @@ bench-gallery: install
 	$(BIN)/python bench/gallery.py
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache

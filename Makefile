@@ -16,7 +16,8 @@ ALLOW_PUBLIC_DEBUG ?=
 ENV_FILE ?= .env
 HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) \
 	$(BIN)/honcho --env $(ENV_FILE) run
-# uv, for `make lock`, in a virtualenv of its own (requirements/tools.txt, locked likewise).
+# uv, for `make lock`, and pip-audit, for `make audit`, in a virtualenv of their own
+# (requirements/tools.txt, locked likewise).
 TOOLS ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed-stamp
 # `make lock` keeps every pin that still fits pyproject.toml; `make lock UPGRADE=1` takes the
@@ -24,7 +25,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-stamp
 UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: install run prepare createsuperuser test lint format lock bench bench-gallery clean
+.PHONY: install run prepare createsuperuser test lint format lock audit bench bench-gallery clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +74,11 @@ lock: $(TOOLS_STAMP)
 	$(UV_COMPILE) pyproject.toml --extra dev --constraint requirements/base.txt \
 		--output-file requirements/dev.txt
 	$(UV_COMPILE) requirements/tools.in --output-file requirements/tools.txt
+
+# Known vulnerabilities in the locked versions, when a vulnerability database can be reached;
+# says plainly when none can. Not part of CI.
+audit: $(TOOLS_STAMP)
+	@$(TOOLS)/bin/python scripts/audit.py requirements/dev.txt requirements/tools.txt
 
 bench: install
 	$(BIN)/python bench/saving.py

@@ -1,19 +1,25 @@
 """Finding 7 of issue 12: exact versions, locked with hashes, installed the same way everywhere.
 
 requirements/base.txt (the app: the Docker image), requirements/dev.txt (the app and its test
-tools: `make install`, so `make test` and CI) and requirements/tools.txt (uv, for `make lock`)
-are written by `make lock` from pyproject.toml and requirements/tools.in. These tests read them
-as pip's `--require-hashes` mode does, and check that they cover what pyproject.toml asks for.
+tools: `make install`, so `make test` and CI) and requirements/tools.txt (uv and pip-audit for
+`make lock` and `make audit`) are written by `make lock` from pyproject.toml and
+requirements/tools.in. These tests read them as pip's `--require-hashes` mode does, check that
+they cover what pyproject.toml asks for, and check `make audit`'s report.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
+import json
 import re
 import subprocess
+import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from packaging.markers import Marker
@@ -244,3 +250,71 @@ def test_the_private_django_storages_api_media_uses_is_there() -> None:
 
     storage = S3Storage(bucket_name="b", location="media", access_key="a", secret_key="s")
     assert storage._normalize_name(clean_name("ab/../cd/e.png")) == "media/cd/e.png"
+
+
+# --- make audit -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def audit() -> Iterator[ModuleType]:
+    """scripts/audit.py, which `make audit` runs with the tools virtualenv's Python."""
+    name = "darkroom_audit_script"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "audit.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look themselves up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[name]
+
+
+def skipped(name: str, version: str) -> dict:
+    return {
+        "name": name,
+        "skip_reason": f"Dependency not found on PyPI and could not be audited: {name} ({version})",
+    }
+
+
+def no_network(url: str) -> str:
+    return "HTTP 404"
+
+
+def test_make_audit_says_plainly_when_no_database_answers(audit) -> None:
+    outcomes = [
+        audit.Outcome("pypi", skipped=[skipped("django", "5.2.19"), skipped("amqp", "5.4.2")]),
+        audit.read_report("osv", 1, "", "Traceback...\nConnectionError: Failed to resolve x"),
+    ]
+    text, status = audit.report(outcomes, ["requirements/dev.txt"], probe_url=no_network)
+    assert status == 0  # a report, not a gate
+    assert text.startswith("make audit: NOT CHECKED.")
+    assert "https://pypi.org/pypi/django/5.2.19/json answers HTTP 404" in text
+    assert "OSV (api.osv.dev): its host name does not resolve" in text
+    assert "No known vulnerabilities" not in text
+
+
+def test_make_audit_lists_vulnerabilities_and_fails(audit) -> None:
+    vulnerable = {
+        "name": "django",
+        "version": "5.2.1",
+        "vulns": [{"id": "PYSEC-1", "fix_versions": ["5.2.2"], "aliases": ["CVE-1"]}],
+    }
+    clean = {"name": "amqp", "version": "5", "vulns": []}
+    report = audit.read_report("osv", 1, json.dumps({"dependencies": [vulnerable, clean]}), "")
+    pypi_down = audit.Outcome("pypi", error="ConnectionError: no route")
+    text, status = audit.report([pypi_down, report], ["l.txt"], probe_url=no_network)
+    assert status == 1
+    assert "2 locked releases checked against OSV" in text
+    assert "django 5.2.1: PYSEC-1 (CVE-1); fixed in 5.2.2" in text
+
+
+def test_make_audit_names_what_it_could_not_check(audit) -> None:
+    outcome = audit.Outcome(
+        "pypi",
+        audited=[{"name": "django", "version": "5.2.19", "vulns": []}],
+        skipped=[skipped("private-thing", "1.0")],
+    )
+    text, status = audit.report([outcome], ["l.txt"], probe_url=no_network)
+    assert status == 0
+    assert "NOT CHECKED (1, the service had no answer): private-thing" in text
+    assert "No known vulnerabilities in the releases checked." in text

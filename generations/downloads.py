@@ -89,6 +89,7 @@ def download_to_tempfile(
     allowed_hosts: Sequence[str],
     trusted_origin: str | None = None,
     deadline_seconds: float = DEADLINE_SECONDS,
+    prefix: str = "download-",
 ) -> Downloaded:
     """Stream `url` into a new temporary file in `dest_dir` and return what was saved.
 
@@ -113,7 +114,9 @@ def download_to_tempfile(
                     current = _redirect_target(response)
                     continue
                 _raise_for_status(response)
-                return _save_body(response, dest_dir, max_bytes=max_bytes, deadline=deadline)
+                return _save_body(
+                    response, dest_dir, max_bytes=max_bytes, deadline=deadline, prefix=prefix
+                )
             finally:
                 response.close()
         except httpx.TimeoutException as exc:
@@ -204,7 +207,12 @@ def _raise_for_status(response: httpx.Response) -> None:
 
 
 def _save_body(
-    response: httpx.Response, dest_dir: Path | None, *, max_bytes: int, deadline: float
+    response: httpx.Response,
+    dest_dir: Path | None,
+    *,
+    max_bytes: int,
+    deadline: float,
+    prefix: str = "download-",
 ) -> Downloaded:
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
@@ -212,7 +220,7 @@ def _save_body(
     digest = hashlib.sha256()
     size = 0
     tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept on success
-        dir=dest_dir, prefix="download-", suffix=".part", delete=False
+        dir=dest_dir, prefix=prefix, suffix=".part", delete=False
     )
     try:
         with tmp:

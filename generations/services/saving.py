@@ -14,6 +14,7 @@ byte is written, so files a killed worker leaves behind are found and deleted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -45,8 +46,9 @@ SAVE_RETRY_BASE_SECONDS = 3.0
 # stretch without one is a single download (DOWNLOAD_DEADLINE_SECONDS) plus its processing.
 DOWNLOAD_DEADLINE_SECONDS = 60.0
 SAVE_LEASE = timedelta(seconds=90)
-# A temporary download older than this belongs to a worker that died mid-download.
-STALE_DOWNLOAD_SECONDS = 30 * 60
+# A temporary download older than this belongs to a worker that died mid-download (a live
+# download finishes within DOWNLOAD_DEADLINE_SECONDS plus one read timeout).
+STALE_DOWNLOAD_SECONDS = 5 * 60
 
 
 def generation_save_outputs(*, generation_id: int) -> None:
@@ -60,6 +62,7 @@ def generation_save_outputs(*, generation_id: int) -> None:
         return
     generation = Generation.objects.get(pk=generation_id)
     discard_pending_files(generation)
+    _discard_downloads_of(generation.pk)
     remove_stale_downloads()
     saved = set(generation.images.values_list("index", flat=True))
     total = len(generation.output_urls)
@@ -91,6 +94,7 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
         url,
         client=download_client(),
         dest_dir=_temp_dir(),
+        prefix=_download_prefix(generation.pk),
         max_bytes=settings.OUTPUT_MAX_BYTES,
         allowed_hosts=settings.WAVESPEED_OUTPUT_HOSTS,
         trusted_origin=_origin(settings.WAVESPEED_BASE_URL),
@@ -156,7 +160,8 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
         _set_pending(generation.pk, [])
         raise
     finally:
-        os.unlink(downloaded.path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(downloaded.path)
 
 
 def _set_pending(generation_id: int, names: list[str]) -> None:
@@ -187,6 +192,17 @@ def discard_pending_files(generation: Generation) -> int:
     if orphans:
         logger.info("Generation %s: removed %s orphan file(s)", generation.pk, len(orphans))
     return len(orphans)
+
+
+def _download_prefix(generation_id: int) -> str:
+    return f"download-g{generation_id}-"
+
+
+def _discard_downloads_of(generation_id: int) -> None:
+    """A new claim on a save proves the run before it is gone: its temporary download too."""
+    for path in _temp_dir().glob(f"{_download_prefix(generation_id)}*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def remove_stale_downloads() -> int:

@@ -271,6 +271,26 @@ def test_files_a_killed_save_left_behind_are_deleted_when_it_resumes(user, sim, 
     assert all(default_storage.exists(t.file.name) for t in image.thumbnails.all())
 
 
+def test_the_temporary_download_of_a_killed_save_is_deleted_when_it_resumes(
+    user, sim, pipeline
+) -> None:
+    generation = create(user)
+    generation = run_until_status(pipeline, generation, Status.SAVING)
+    folder = Path(django_settings.VAR_DIR) / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    left = folder / f"download-g{generation.pk}-killed.part"  # as save_output names them
+    other = folder / f"download-g{generation.pk}0-alive.part"  # another generation's
+    left.write_bytes(b"half a png")
+    other.write_bytes(b"someone else's")
+    try:
+        generation = finish(pipeline, generation)
+        assert generation.status == Status.DONE
+        assert not left.exists()
+        assert other.exists()
+    finally:
+        other.unlink(missing_ok=True)
+
+
 def test_stale_temporary_downloads_are_removed() -> None:
     folder = Path(django_settings.VAR_DIR) / "downloads"
     folder.mkdir(parents=True, exist_ok=True)

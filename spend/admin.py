@@ -49,12 +49,21 @@ class BudgetAdmin(admin.ModelAdmin):
         "is_organisation",
         "is_personal_default",
         "monthly_limit",
+        "set_by",
+        "set_by_staff",
         "updated_at",
     )
-    list_filter = ("is_organisation", "is_personal_default")
+    list_filter = ("is_organisation", "is_personal_default", "set_by_staff")
     search_fields = ("person__username", "project__name")
     autocomplete_fields = ("person",)
-    list_select_related = ("person", "project")
+    list_select_related = ("person", "project", "set_by")
+    readonly_fields = ("set_by", "set_by_staff", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Budget, form: object, change: bool) -> None:
+        # Saved here, by staff: the cap is staff's, and project owners see it read-only.
+        obj.set_by = request.user
+        obj.set_by_staff = True
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Price)

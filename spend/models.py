@@ -141,6 +141,22 @@ class Budget(models.Model):
         "(new accounts included). Leave person and project empty.",
     )
     monthly_limit = models.DecimalField(**MONEY)
+    # Who set the cap last, and whether staff did: a cap staff set on a project is theirs, and
+    # the project's owners see it read-only (`spend.services.project_budget_set`).
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    set_by_staff = models.BooleanField(
+        default=False,
+        editable=False,
+        verbose_name="set by staff",
+        help_text="Only staff change or remove a cap staff set.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

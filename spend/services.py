@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, Exists, F, Q, Sum, Value, When
 from django.utils import timezone
@@ -309,9 +310,26 @@ def _entry(subject, kind: str, amount: Decimal, period: date | None = None) -> L
     )
 
 
-def project_budget_set(*, project, monthly_limit: Decimal | None) -> None:
-    """Set a project's monthly cap, or remove it (None)."""
+class BudgetSetByStaff(Exception):
+    """A project owner tried to change or remove a cap that staff set."""
+
+    def __str__(self) -> str:
+        return "Staff set this project's budget: only an admin can change or remove it."
+
+
+@transaction.atomic
+def project_budget_set(*, project, monthly_limit: Decimal | None, by: AbstractBaseUser) -> None:
+    """Set a project's monthly cap, or remove it (None), as `by` (whom the caller checked may
+    manage the project). A cap staff set is staff's: anyone else gets BudgetSetByStaff."""
+    current = Budget.objects.select_for_update().filter(project=project).first()
+    if current is not None and current.set_by_staff and not by.is_staff:
+        raise BudgetSetByStaff
     if monthly_limit is None:
-        Budget.objects.filter(project=project).delete()
-    else:
-        Budget.objects.update_or_create(project=project, defaults={"monthly_limit": monthly_limit})
+        if current is not None:
+            current.delete()
+        return
+    budget = current or Budget(project=project)
+    budget.monthly_limit = monthly_limit
+    budget.set_by = by
+    budget.set_by_staff = by.is_staff
+    budget.save()

@@ -20,7 +20,7 @@ from projects.selectors import project_for_member
 from . import selectors
 from .charts import daily_bars
 from .forms import DateRangeForm, ProjectBudgetForm
-from .services import month_of, project_budget_set
+from .services import BudgetSetByStaff, month_of, project_budget_set
 
 MONTH_UNREADABLE = (
     "The link does not name a month that can be shown (YYYY-MM, from "
@@ -65,12 +65,19 @@ def project_budget(request: HttpRequest, uuid: str) -> HttpResponse:
     form = ProjectBudgetForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter an amount of zero or more dollars, or leave it empty.")
-    elif (limit := form.cleaned_data["monthly_limit"]) is None:
-        project_budget_set(project=project, monthly_limit=None)
-        messages.success(request, "Project budget removed.")
+        return redirect("projects:settings", uuid=project.uuid)
+    limit = form.cleaned_data["monthly_limit"]
+    try:
+        project_budget_set(project=project, monthly_limit=limit, by=request.user)
+    except BudgetSetByStaff as exc:
+        messages.error(request, str(exc))
     else:
-        project_budget_set(project=project, monthly_limit=limit)
-        messages.success(request, f"Project budget set to ${limit:.2f} a month.")
+        messages.success(
+            request,
+            "Project budget removed."
+            if limit is None
+            else f"Project budget set to ${limit:.2f} a month.",
+        )
     return redirect("projects:settings", uuid=project.uuid)
 
 

@@ -282,6 +282,66 @@ def test_an_owner_sets_changes_and_clears_the_project_budget(client, user, harbo
     assert not Budget.objects.filter(project=project).exists()
 
 
+# Issue 12, finding 6: a project owner could delete a project budget that staff set.
+
+
+def test_a_project_owner_cannot_change_or_delete_a_budget_staff_set(
+    client, staff, user, harbour
+) -> None:
+    project, *_ = harbour
+    client.force_login(staff)
+    added = client.post(
+        reverse("admin:spend_budget_add"),
+        {"person": "", "project": project.pk, "monthly_limit": "20"},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    budget = Budget.objects.get(project=project)
+    assert (budget.set_by, budget.set_by_staff) == (staff, True)
+
+    client.force_login(user)  # ada owns Harbour
+    url = reverse("spend:project_budget", args=[project.uuid])
+    settings_url = reverse("projects:settings", args=[project.uuid])
+    for limit in ("", "500", "0"):
+        response = client.post(url, {"monthly_limit": limit}, follow=True)
+        assert "only an admin can change or remove it" in response.content.decode()
+        assert Budget.objects.get(project=project).monthly_limit == Decimal("20")
+
+    html = client.get(settings_url).content.decode()
+    assert "$20.00 a month</strong>, set by staff" in html
+    assert 'name="monthly_limit"' not in html  # read-only: no form to send
+
+
+def test_staff_change_and_remove_a_budget_staff_set(client, staff, user, harbour) -> None:
+    project, *_ = harbour
+    budget = Budget.objects.create(
+        project=project, monthly_limit=Decimal("20"), set_by=staff, set_by_staff=True
+    )
+    client.force_login(staff)
+    response = client.post(
+        reverse("admin:spend_budget_change", args=[budget.pk]),
+        {"person": "", "project": project.pk, "monthly_limit": "30"},
+    )
+    assert response.status_code == 302
+    assert Budget.objects.get(project=project).monthly_limit == Decimal("30")
+    # A member of staff who also owns the project may use its settings page too.
+    add_member(project, staff, Role.OWNER)
+    url = reverse("spend:project_budget", args=[project.uuid])
+    assert (
+        'name="monthly_limit"'
+        in client.get(reverse("projects:settings", args=[project.uuid])).content.decode()
+    )
+    client.post(url, {"monthly_limit": ""})
+    assert not Budget.objects.filter(project=project).exists()
+
+
+def test_a_budget_the_owner_set_stays_the_owners(client, user, harbour) -> None:
+    project, *_ = harbour
+    client.force_login(user)
+    client.post(reverse("spend:project_budget", args=[project.uuid]), {"monthly_limit": "4"})
+    budget = Budget.objects.get(project=project)
+    assert (budget.set_by, budget.set_by_staff) == (user, False)
+
+
 def test_the_nav_links_to_my_spend(client, user) -> None:
     client.force_login(user)
     html = client.get(reverse("spend:mine")).content.decode()

@@ -11,4 +11,4 @@ class ElementAdmin(admin.ModelAdmin):
     list_filter = ("archived_at",)
     search_fields = ("name", "kling_element_id", "note")
     raw_id_fields = ("owner", "project", "created_by")
-    readonly_fields = ("uuid", "created_at", "updated_at")
+    readonly_fields = ("uuid", "created_at", "updated_at", "price", "cost")

@@ -10,27 +10,38 @@ A submit is sent again only when WaveSpeed certainly did not take it (429, no co
 that may have arrived fails with a message instead, and the person may try again knowingly.
 A creation whose task was lost is resumed or ended by its own periodic sweeper
 (`kling_elements_sweep`, beat entry "resume-kling-element-creations").
-WaveSpeed publishes no price for Kling Elements, so nothing goes into the ledger.
+
+A creation is paid like any call to the provider: asking for one holds its price under the same
+budgets as a generation (the creator's, the project's, the organisation's), Kling's success
+charges it, any failure releases it. WaveSpeed publishes no price for Kling Elements, so the
+price is the one staff set in the dated price table (`spend.published.KLING_ELEMENTS`, per use);
+without one, creation is refused. Each person may ask for DARKROOM_ELEMENT_CREATIONS_PER_HOUR
+creations an hour.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from generations import scheduling
+from generations import pricing, scheduling
 from generations.models import ReferenceImage
 from generations.references import NormalisedImage, reference_store
 from generations.services.uploading import reference_provider_url
 from generations.wavespeed import KLING_ELEMENTS, RateLimitError, WaveSpeedError, get_client
 from projects.models import Project
+from spend import services as spend
+from spend.published import PER_USE
 
 from . import services
 from .models import Creation, Element
@@ -47,6 +58,77 @@ MAX_POLL_ERRORS = 5
 # Element creation is not documented to be slow, but may wait behind the account's task limit
 # like any prediction: poll on the generations' schedule and give up after an hour.
 GIVE_UP_SECONDS = 3600.0
+
+
+class CreationRefused(Exception):
+    """Kling cannot be asked for this element now; the message says why, for the person."""
+
+
+@dataclass(frozen=True)
+class CreationQuote:
+    """What creating an element costs this person (in this library) and whether they may."""
+
+    price: Decimal | None
+    budgets: list[spend.Standing]
+    refusal: str
+
+    @property
+    def price_text(self) -> str:
+        return pricing.format_usd(self.price) if self.price is not None else ""
+
+
+def creation_quote(*, person: AbstractBaseUser, project: Project | None) -> CreationQuote:
+    """The form's quote: the price, what is left of each budget that applies, and the refusal
+    a creation would meet now (no price, over a budget, over the hourly limit), if any."""
+    price = _price_or_none()
+    budgets = spend.standings(person_id=person.pk, project_id=project.pk if project else None)
+    try:
+        _check(person=person, price=price, budgets=budgets)
+    except CreationRefused as exc:
+        return CreationQuote(price=price, budgets=budgets, refusal=str(exc))
+    return CreationQuote(price=price, budgets=budgets, refusal="")
+
+
+def _price_or_none() -> Decimal | None:
+    try:
+        return spend.price_for(model=KLING_ELEMENTS, resolution=PER_USE)
+    except spend.NoPrice:
+        return None
+
+
+def _check(
+    *, person: AbstractBaseUser, price: Decimal | None, budgets: list[spend.Standing]
+) -> Decimal:
+    """The price to hold, or CreationRefused: the rules a creation must pass, in the order the
+    person can do something about them."""
+    if price is None:
+        raise CreationRefused(
+            "Creating elements on Kling has no price set, so it cannot be paid for: ask an "
+            "admin to add one."
+        )
+    _check_hourly_limit(person)
+    if refusal := spend.first_exceeded(budgets, price, **spend.PAID["elements.Element"].wording):
+        raise CreationRefused(str(refusal))
+    return price
+
+
+def _check_hourly_limit(person: AbstractBaseUser) -> None:
+    limit = settings.DARKROOM_ELEMENT_CREATIONS_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Element.objects.filter(created_by=person, created_at__gt=since)
+        .exclude(creation=Creation.NONE)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        # The oldest of the last `limit` leaves the hour first.
+        next_at = timezone.localtime(recent[-1] + timedelta(hours=1))
+        raise CreationRefused(
+            f"You have asked Kling for {limit} element{'s' if limit != 1 else ''} in the past "
+            f"hour, the most Darkroom allows. You can create the next one from "
+            f"{next_at:%H:%M}."
+        )
 
 
 class Picture(NamedTuple):
@@ -73,18 +155,35 @@ def element_create_on_kling(
     views: list[Picture],
 ) -> Element:
     """Keep the pictures as the creator's references, record the element (no Kling id yet, so
-    hidden from the picker) and queue its creation. The element's preview is the front view's
-    small tile, made in the same decode as the reference (it is shown at 96 px at most).
+    hidden from the picker), hold its price and queue its creation. The element's preview is
+    the front view's small tile, made in the same decode as the reference (it is shown at 96 px
+    at most).
 
-    Raises services.ElementNameTaken when the library already has a live element so named."""
+    Raises services.ElementNameTaken when the library already has a live element so named, and
+    CreationRefused when it cannot be paid for now (no price, a budget, the hourly limit)."""
     services.check_name_free(
         Element(owner=None if project else created_by, project=project, name=name)
     )
+    # Checked before the pictures are stored, so a refusal leaves nothing behind; checked again
+    # below, under the locks, where it counts.
+    if refusal := creation_quote(person=created_by, project=project).refusal:
+        raise CreationRefused(refusal)
     front_ref, *view_refs = [
         reference_store(owner=created_by, image=picture.image, name=picture.name)
         for picture in (front, *views)
     ]
+    project_id = project.pk if project else None
     with transaction.atomic():
+        # One creation at a time per person, so two at once cannot both pass the hourly limit;
+        # the budget rows are locked (as the hold below locks them) before they are read, so
+        # the hold cannot fail once the element and its preview are written.
+        get_user_model().objects.select_for_update().filter(pk=created_by.pk).first()
+        spend.applicable_budgets(person_id=created_by.pk, project_id=project_id, lock=True)
+        price = _check(
+            person=created_by,
+            price=_price_or_none(),
+            budgets=spend.standings(person_id=created_by.pk, project_id=project_id),
+        )
         element = services.element_create(
             created_by=created_by,
             project=project,
@@ -94,7 +193,9 @@ def element_create_on_kling(
             preview=front.image.preview,
             creation=Creation.QUEUED,
             creation_inputs={"image": front_ref.pk, "refer": [ref.pk for ref in view_refs]},
+            price=price,
         )
+        spend.reserve(subject=element, amount=price)
         _schedule("submit_kling_element", 0, element.pk)
     return element
 
@@ -201,12 +302,16 @@ def _completed(element: Element, outputs: list[Any]) -> None:
     if not isinstance(kling_id, str | int) or not str(kling_id).strip():
         _fail(element.pk, "Kling finished but sent back no element id.")
         return
-    Element.objects.filter(pk=element.pk, creation=Creation.RUNNING).update(
-        creation=Creation.DONE,
-        kling_element_id=str(kling_id).strip()[:64],
-        creation_error="",
-        updated_at=timezone.now(),
-    )
+    with transaction.atomic():
+        done = Element.objects.filter(pk=element.pk, creation=Creation.RUNNING).update(
+            creation=Creation.DONE,
+            kling_element_id=str(kling_id).strip()[:64],
+            creation_error="",
+            cost=F("price"),
+            updated_at=timezone.now(),
+        )
+        if done:
+            spend.settle(subject=Element.objects.get(pk=element.pk))
 
 
 def _too_old(element: Element) -> bool:
@@ -214,9 +319,18 @@ def _too_old(element: Element) -> bool:
 
 
 def _fail(element_id: int, message: str) -> None:
-    Element.objects.filter(pk=element_id, creation__in=[Creation.QUEUED, Creation.RUNNING]).update(
-        creation=Creation.FAILED, creation_error=message, updated_at=timezone.now()
-    )
+    """End the creation without a charge and free its hold (WaveSpeed refunds failures)."""
+    with transaction.atomic():
+        failed = Element.objects.filter(
+            pk=element_id, creation__in=[Creation.QUEUED, Creation.RUNNING]
+        ).update(
+            creation=Creation.FAILED,
+            creation_error=message,
+            cost=Decimal("0"),
+            updated_at=timezone.now(),
+        )
+        if failed:
+            spend.release(subject=Element.objects.get(pk=element_id))
 
 
 def kling_elements_sweep() -> dict[str, int]:

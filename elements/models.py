@@ -84,11 +84,23 @@ class Element(models.Model):
     # once it is late (a lost message, a killed worker).
     next_step_at = models.DateTimeField(null=True, blank=True)
     creation_error = models.TextField(blank=True)
+    # A creation on Kling is paid like a run: its price is held when it is asked for, charged
+    # (`cost`) when Kling creates it, released when it fails. Empty for one entered by hand.
+    price = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
 
     objects = ElementQuerySet.as_manager()
 
     class Meta:
         ordering = ["archived_at", Lower("name"), "id"]
+        indexes = [
+            # The per-person hourly limit on creations counts these.
+            models.Index(
+                fields=["created_by", "created_at"],
+                name="element_creations_recent",
+                condition=~models.Q(creation=""),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(owner__isnull=False, project__isnull=True)

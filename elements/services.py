@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import BinaryIO
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -88,10 +89,12 @@ def element_create(
     preview: bytes | None = None,
     creation: str = Creation.NONE,
     creation_inputs: dict[str, object] | None = None,
+    price: Decimal | None = None,
 ) -> Element:
     """An element in `project`'s library, or in `created_by`'s own when `project` is None.
 
-    `creation` and `creation_inputs` are for elements made on Kling (elements.creation)."""
+    `creation`, `creation_inputs` and `price` are for elements made on Kling
+    (elements.creation)."""
     element = Element(
         owner=None if project else created_by,
         project=project,
@@ -101,6 +104,7 @@ def element_create(
         note=note,
         creation=creation,
         creation_inputs=creation_inputs or {},
+        price=price,
     )
     return _save(element, preview)
 

@@ -62,10 +62,15 @@ def element_create_on_kling(request: HttpRequest, project: str | None = None) ->
             )
         except services.ElementNameTaken as exc:
             form.add_error("name", str(exc))
+        except creation.CreationRefused as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, f"Kling is creating “{element.name}”: it shows here soon.")
             return _to_library(element)
-    return render(request, "elements/kling_form.html", {"form": form, "project": target})
+    quote = creation.creation_quote(person=request.user, project=target)
+    return render(
+        request, "elements/kling_form.html", {"form": form, "project": target, "quote": quote}
+    )
 
 
 @login_required

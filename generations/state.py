@@ -72,7 +72,7 @@ def fail(
         )
         if moved:
             # Whatever was held is free again (a charge, if the provider billed, stays).
-            spend.release(generation=Generation.objects.get(pk=generation_id))
+            spend.release(subject=Generation.objects.get(pk=generation_id))
     return moved
 
 

@@ -23,6 +23,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "description",
         "generation",
         "enhancement",
+        "element",
     )
     list_filter = ("kind", "period", "project")
     search_fields = (
@@ -32,8 +33,10 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "generation__prompt",
         "enhancement__uuid",
         "enhancement__text",
+        "element__uuid",
+        "element__name",
     )
-    list_select_related = ("person", "project", "generation", "enhancement")
+    list_select_related = ("person", "project", "generation", "enhancement", "element")
     date_hierarchy = "created_at"
 
 

@@ -9,14 +9,23 @@ from django.conf import settings
 from django.db import models
 
 MONEY = {"max_digits": 14, "decimal_places": 6}
+ELEMENT_CREATION = "Kling element"
 
 
 class Price(models.Model):
     """The price of one image of `model` at `resolution`, from `valid_from` on."""
 
-    model = models.CharField(max_length=100)
-    resolution = models.CharField(max_length=8)
-    per_image = models.DecimalField(**MONEY)
+    model = models.CharField(
+        max_length=100,
+        help_text="The WaveSpeed model id: kwaivgi/kling-image-o3 (per image), "
+        "wavespeed-ai/prompt-optimizer or kwaivgi/kling-elements (per use).",
+    )
+    resolution = models.CharField(
+        max_length=8, help_text="1k, 2k or 4k for images; “-” for a price per use."
+    )
+    per_image = models.DecimalField(
+        **MONEY, verbose_name="price", help_text="US$ per image, or per use."
+    )
     valid_from = models.DateTimeField()
 
     class Meta:
@@ -43,7 +52,8 @@ class LedgerEntry(models.Model):
     Spend = holds - releases + charges. A hold is made at submit, released when the generation
     ends, and replaced by a charge for what the provider billed."""
 
-    # Exactly one of these: a generation, or one use of the prompt enhancer.
+    # Exactly one of these: a generation, one use of the prompt enhancer, or one element
+    # created on Kling (spend.services.PAID).
     generation = models.ForeignKey(
         "generations.Generation",
         null=True,
@@ -53,6 +63,13 @@ class LedgerEntry(models.Model):
     )
     enhancement = models.ForeignKey(
         "generations.PromptEnhancement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    element = models.ForeignKey(
+        "elements.Element",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -89,21 +106,31 @@ class LedgerEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(generation__isnull=False, enhancement__isnull=True)
-                    | models.Q(generation__isnull=True, enhancement__isnull=False)
+                    models.Q(
+                        generation__isnull=False, enhancement__isnull=True, element__isnull=True
+                    )
+                    | models.Q(
+                        generation__isnull=True, enhancement__isnull=False, element__isnull=True
+                    )
+                    | models.Q(
+                        generation__isnull=True, enhancement__isnull=True, element__isnull=False
+                    )
                 ),
                 name="ledger_one_subject",
             ),
-            # One hold, one release and one charge per generation (or enhancement) at most.
+            # One hold, one release and one charge per paid call at most.
             models.UniqueConstraint(fields=["generation", "kind"], name="one_entry_per_kind"),
             models.UniqueConstraint(
                 fields=["enhancement", "kind"], name="one_enhancement_entry_per_kind"
             ),
+            models.UniqueConstraint(fields=["element", "kind"], name="one_element_entry_per_kind"),
         ]
 
     def __str__(self) -> str:
         if self.enhancement_id:
             return f"{self.kind} ${self.amount} for prompt enhancement {self.enhancement_id}"
+        if self.element_id:
+            return f"{self.kind} ${self.amount} for Kling element {self.element_id}"
         return f"{self.kind} ${self.amount} for generation {self.generation_id}"
 
     def save(self, *args: object, **kwargs: object) -> None:
@@ -114,6 +141,8 @@ class LedgerEntry(models.Model):
     @property
     def description(self) -> str:
         """What the money was for, as the spend pages name it."""
+        if self.element_id:
+            return ELEMENT_CREATION
         return "Prompt enhancer" if self.enhancement_id else "Generation"
 
 

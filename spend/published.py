@@ -15,6 +15,11 @@ PROMPT_OPTIMIZER = "wavespeed-ai/prompt-optimizer"
 PER_USE = "-"
 PROMPT_OPTIMIZER_PRICE = Decimal("0.001")
 
+# "Create on Kling" (elements/creation.py) is priced per use like the enhancer, but WaveSpeed
+# publishes no price for it (docs/wavespeed.md): staff add its `Price` row in the admin, and
+# until they do, creating elements on Kling is refused. Nothing is loaded here.
+KLING_ELEMENTS = "kwaivgi/kling-elements"
+
 
 def add_published_prices(price_model) -> None:
     for resolution, per_image in KLING_PRICES.items():

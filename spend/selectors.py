@@ -22,7 +22,7 @@ from config.parsing import date_in_range
 from generations.models import Generation, OutputImage, PromptEnhancement, Status, Thumbnail
 from projects.models import Project
 
-from .models import Budget, EntryKind, LedgerEntry
+from .models import ELEMENT_CREATION, Budget, EntryKind, LedgerEntry
 from .services import SIGNED, WARN_AT, Standing, month_of, personal_budget, spent_in
 
 ZERO = Decimal("0")
@@ -36,9 +36,10 @@ def _total() -> Sum:
 
 
 def _submit_day() -> TruncDate:
-    # An entry is for a generation or for a use of the prompt enhancer: the day of either.
+    # An entry is for a generation, a use of the prompt enhancer or an element created on
+    # Kling: the day it was asked for.
     return TruncDate(
-        Coalesce("generation__created_at", "enhancement__created_at"),
+        Coalesce("generation__created_at", "enhancement__created_at", "element__created_at"),
         tzinfo=timezone.get_current_timezone(),
     )
 
@@ -76,8 +77,9 @@ def _per_day(entries: QuerySet[LedgerEntry]) -> dict[date, Decimal]:
 
 
 @dataclass(frozen=True)
-class EnhancerSpend:
-    """The prompt enhancer's uses in a month, as one line: each use costs a tenth of a cent."""
+class PerUseSpend:
+    """Calls priced per use in a month, as one line: the prompt enhancer's uses, or the
+    elements created on Kling."""
 
     uses: int
     total: Decimal
@@ -88,37 +90,40 @@ class PersonMonth:
     period: date
     total: Decimal
     per_day: dict[date, Decimal]
-    by_resolution: list[tuple[str, Decimal]]  # and the prompt enhancer, as ENHANCER
+    by_resolution: list[tuple[str, Decimal]]  # and the per-use lines, as their names
     by_project: list[tuple[str, Decimal]]
     generations: list[Generation]  # each with `.spend`
     budget: Standing | None
     months: list[date] = field(default_factory=list)
-    enhancer: EnhancerSpend | None = None
+    enhancer: PerUseSpend | None = None
+    elements: PerUseSpend | None = None
 
 
-def _enhancer_spend(entries: QuerySet[LedgerEntry]) -> tuple[EnhancerSpend | None, dict]:
-    """The enhancer's share of `entries`: its line, and its spend per project name."""
-    mine = entries.filter(enhancement__isnull=False)
+def _per_use_spend(entries: QuerySet[LedgerEntry], column: str) -> tuple[PerUseSpend | None, dict]:
+    """The share of `entries` paid for one kind of per-use call (`column`: "enhancement" or
+    "element"): its line, and its spend per project name."""
+    mine = entries.filter(**{f"{column}__isnull": False})
     # A use whose hold was released cost nothing, and is not counted.
     spent = (
-        mine.values("enhancement_id")
+        mine.values(f"{column}_id")
         .annotate(net=_total())
         .exclude(net=ZERO)
-        .aggregate(uses=Count("enhancement_id"), total=Sum("net"))
+        .aggregate(uses=Count(f"{column}_id"), total=Sum("net"))
     )
     if not spent["uses"]:
         return None, {}
     by_project = dict(
         mine.values(name=F("project__name")).annotate(total=_total()).values_list("name", "total")
     )
-    return EnhancerSpend(uses=spent["uses"], total=spent["total"]), by_project
+    return PerUseSpend(uses=spent["uses"], total=spent["total"]), by_project
 
 
 def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
-    """A person's own spend in one month: their generations (wherever they live) and their
-    uses of the prompt enhancer."""
+    """A person's own spend in one month: their generations (wherever they live), their uses
+    of the prompt enhancer and the elements they created on Kling."""
     entries = LedgerEntry.objects.filter(person=user, period=period)
-    enhancer, enhancer_by_project = _enhancer_spend(entries)
+    enhancer, enhancer_by_project = _per_use_spend(entries, "enhancement")
+    elements, elements_by_project = _per_use_spend(entries, "element")
     spend_by_generation = dict(
         entries.filter(generation__isnull=False)
         .values("generation_id")
@@ -144,11 +149,14 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         )
     if enhancer is not None:
         by_resolution[ENHANCER] = enhancer.total
-    for name, total in enhancer_by_project.items():
+    if elements is not None:
+        by_resolution[ELEMENT_CREATION] = elements.total
+    for name, total in (*enhancer_by_project.items(), *elements_by_project.items()):
         by_project[name or "Personal"] += total
+    per_use = sum((line.total for line in (enhancer, elements) if line is not None), ZERO)
     return PersonMonth(
         period=period,
-        total=sum(spend_by_generation.values(), ZERO) + (enhancer.total if enhancer else ZERO),
+        total=sum(spend_by_generation.values(), ZERO) + per_use,
         per_day=_per_day(entries),
         by_resolution=sorted(by_resolution.items()),
         by_project=sorted(by_project.items(), key=lambda item: (-item[1], item[0])),
@@ -156,6 +164,7 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         budget=_budget_use(personal_budget(person_id=user.pk), period),
         months=months_with_spend(entries=LedgerEntry.objects.filter(person=user), current=period),
         enhancer=enhancer,
+        elements=elements,
     )
 
 
@@ -251,10 +260,12 @@ def _biggest_runs(start: date, end: date) -> list:
 
 
 def review(*, start: date, end: date) -> Review:
-    """Everyone's spend on generations (and enhancer uses) made between two local dates (both
-    included)."""
+    """Everyone's spend on generations (and enhancer uses, and elements created on Kling)
+    asked for between two local dates (both included)."""
     entries = LedgerEntry.objects.filter(
-        _range_filter(start, end, "generation__") | _range_filter(start, end, "enhancement__")
+        _range_filter(start, end, "generation__")
+        | _range_filter(start, end, "enhancement__")
+        | _range_filter(start, end, "element__")
     )
     people = list(
         entries.values("person_id", username=F("person__username"))

@@ -2,9 +2,10 @@
 
 A submit holds its quoted amount against every budget that applies (the person's own, or
 else the default personal budget; the project's; the organisation's) in the transaction that
-creates the generation, after locking those budget rows: concurrent submits against one budget
-queue on the lock, so a budget is never overspent. Completion turns the hold into a charge
-for what the provider billed; a failure releases it.
+creates the paid call (a generation, a use of the prompt enhancer, an element created on
+Kling: `PAID`), after locking those budget rows: concurrent submits against one budget queue
+on the lock, so a budget is never overspent. Completion turns the hold into a charge for what
+the provider billed; a failure releases it.
 
 A submit that takes a budget to 80 % or 100 % of its month mails the budget's owners once per
 threshold per month (`BudgetAlert`), after the commit.
@@ -18,7 +19,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, Exists, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, Model, Q, Sum, Value, When
 from django.utils import timezone
 
 from .models import Budget, BudgetAlert, EntryKind, LedgerEntry, Price
@@ -122,18 +123,51 @@ def _budgets_of(
     return [b.applied_to(person_id) if b.is_personal_default else b for b in budgets]
 
 
-def reserve(*, generation=None, enhancement=None, amount: Decimal) -> LedgerEntry:
-    """Hold `amount` for a generation (or a prompt enhancement) being created; raises
-    BudgetExceeded, and then the caller's transaction (which created it) rolls back."""
+@dataclass(frozen=True)
+class _Paid:
+    """How the ledger knows one kind of paid call: its column, the field naming who pays, and
+    how a refusal names it (BudgetExceeded's `what` and `otherwise`)."""
+
+    column: str
+    payer: str
+    wording: dict[str, str]
+
+
+# Every kind of paid call, by model label. Each has `created_at`, `project_id` and `cost`.
+PAID = {
+    "generations.Generation": _Paid("generation", "owner_id", {}),
+    "generations.PromptEnhancement": _Paid(
+        "enhancement", "owner_id", {"what": "The prompt enhancer", "otherwise": ""}
+    ),
+    # A project's element is the project's, but the person who asked Kling for it pays.
+    "elements.Element": _Paid(
+        "element", "created_by_id", {"what": "Creating an element on Kling", "otherwise": ""}
+    ),
+}
+
+
+def _paid(subject: Model) -> _Paid:
+    try:
+        return PAID[subject._meta.label]
+    except KeyError:
+        raise TypeError(f"{subject._meta.label} is not paid for through the ledger") from None
+
+
+def payer_id(subject: Model) -> int:
+    return getattr(subject, _paid(subject).payer)
+
+
+def reserve(*, subject: Model, amount: Decimal) -> LedgerEntry:
+    """Hold `amount` for a paid call being created (a generation, a use of the prompt enhancer,
+    an element created on Kling); raises BudgetExceeded, and then the caller's transaction
+    (which created it) rolls back."""
     assert transaction.get_connection().in_atomic_block, "reserve inside the creating transaction"
-    subject = _subject(generation, enhancement)
     period = month_of(subject.created_at)
     budgets = applicable_budgets(
-        person_id=subject.owner_id, project_id=subject.project_id, lock=True
+        person_id=payer_id(subject), project_id=subject.project_id, lock=True
     )
     found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
-    wording = {"what": "The prompt enhancer", "otherwise": ""} if enhancement is not None else {}
-    if refusal := first_exceeded(found, amount, **wording):
+    if refusal := first_exceeded(found, amount, **_paid(subject).wording):
         raise refusal
     hold = _entry(subject, EntryKind.HOLD, amount)
     for standing in found:
@@ -257,9 +291,8 @@ def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
 
 
 @transaction.atomic
-def settle(*, generation=None, enhancement=None) -> None:
+def settle(*, subject: Model) -> None:
     """The provider completed: the hold becomes a charge for what it billed."""
-    subject = _subject(generation, enhancement)
     if subject.cost is None:
         return
     _release_hold(subject)
@@ -268,30 +301,16 @@ def settle(*, generation=None, enhancement=None) -> None:
 
 
 @transaction.atomic
-def release(*, generation=None, enhancement=None) -> None:
+def release(*, subject: Model) -> None:
     """It ended without a charge (failed, refused, given up): free its hold."""
-    _release_hold(_subject(generation, enhancement))
+    _release_hold(subject)
 
 
-def _subject(generation, enhancement):
-    """The one thing an entry is for: a generation or a prompt enhancement (both carry
-    owner_id, project_id, created_at and cost)."""
-    if (generation is None) == (enhancement is None):
-        raise TypeError("Pass exactly one of generation= and enhancement=.")
-    return generation if generation is not None else enhancement
+def _entries_of(subject: Model):
+    return LedgerEntry.objects.filter(**{_paid(subject).column: subject})
 
 
-def _subject_field(subject) -> str:
-    from generations.models import PromptEnhancement
-
-    return "enhancement" if isinstance(subject, PromptEnhancement) else "generation"
-
-
-def _entries_of(subject):
-    return LedgerEntry.objects.filter(**{_subject_field(subject): subject})
-
-
-def _release_hold(subject) -> None:
+def _release_hold(subject: Model) -> None:
     hold = _entries_of(subject).filter(kind=EntryKind.HOLD).first()
     if hold is None:
         return
@@ -299,10 +318,10 @@ def _release_hold(subject) -> None:
         _entry(subject, EntryKind.RELEASE, hold.amount, period=hold.period)
 
 
-def _entry(subject, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
+def _entry(subject: Model, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
     return LedgerEntry.objects.create(
-        **{_subject_field(subject): subject},
-        person_id=subject.owner_id,
+        **{_paid(subject).column: subject},
+        person_id=payer_id(subject),
         project_id=subject.project_id,
         kind=kind,
         amount=amount,

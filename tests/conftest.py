@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -213,9 +214,19 @@ def _published_prices(request) -> None:
         return
     request.getfixturevalue("_django_db_helper")
     from spend.models import Price
-    from spend.published import add_published_prices
+    from spend.published import KLING_ELEMENTS, PER_USE, SINCE, add_published_prices
 
     add_published_prices(Price)
+    # Creating an element on Kling has no published price: staff set one, as here.
+    Price.objects.get_or_create(
+        model=KLING_ELEMENTS,
+        resolution=PER_USE,
+        valid_from=SINCE,
+        defaults={"per_image": ELEMENT_PRICE},
+    )
+
+
+ELEMENT_PRICE = Decimal("0.050")
 
 
 # --- The browser (Playwright driving Debian's Chromium) -----------------------------------------

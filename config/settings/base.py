@@ -157,6 +157,10 @@ DARKROOM_PROJECT_LINKS_CREATE_ACCOUNTS = env_bool("DARKROOM_PROJECT_LINKS_CREATE
 DARKROOM_INVITATION_DAYS = int(os.environ.get("DARKROOM_INVITATION_DAYS") or 7)
 # Deleted images stay restorable in the trash this long; then a periodic task removes them.
 DARKROOM_TRASH_DAYS = int(os.environ.get("DARKROOM_TRASH_DAYS") or 30)
+# "Create on Kling" (elements/creation.py) is paid; one person may ask for this many an hour.
+DARKROOM_ELEMENT_CREATIONS_PER_HOUR = int(
+    os.environ.get("DARKROOM_ELEMENT_CREATIONS_PER_HOUR") or 10
+)
 
 # --- Email ------------------------------------------------------------------------------------
 # Password reset links. Printed on the console unless an SMTP server is configured.

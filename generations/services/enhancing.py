@@ -100,7 +100,7 @@ def enhancement_create(
         owner=owner, project=project, text=text, style=style, price=price
     )
     try:
-        spend.reserve(enhancement=enhancement, amount=price)
+        spend.reserve(subject=enhancement, amount=price)
     except spend.BudgetExceeded as exc:
         raise EnhancementRefused(str(exc)) from exc  # rolls the use back with the transaction
     _schedule("submit_enhancement", 0, enhancement.pk, 1)
@@ -198,7 +198,7 @@ def _completed(enhancement: PromptEnhancement, prediction: Prediction) -> None:
             finished_at=timezone.now(),
         )
         if finished:
-            spend.settle(enhancement=PromptEnhancement.objects.get(pk=enhancement.pk))
+            spend.settle(subject=PromptEnhancement.objects.get(pk=enhancement.pk))
 
 
 def _poll_failed(enhancement: PromptEnhancement, exc: WaveSpeedError, errors: int) -> None:
@@ -261,7 +261,7 @@ def _fail(enhancement_id: int, message: str) -> bool:
             )
         )
         if failed:
-            spend.release(enhancement=PromptEnhancement.objects.get(pk=enhancement_id))
+            spend.release(subject=PromptEnhancement.objects.get(pk=enhancement_id))
     return bool(failed)
 
 

@@ -82,7 +82,7 @@ def _completed(generation: Generation, prediction: Prediction) -> None:
             next_step_at=timezone.now(),
         )
         if moved:
-            spend.settle(generation=Generation.objects.get(pk=generation.pk))
+            spend.settle(subject=Generation.objects.get(pk=generation.pk))
             scheduling.schedule_save(generation.pk)
 
 

@@ -113,7 +113,7 @@ def generation_create(
         for position, element in enumerate(params.elements)
     )
     # Raises BudgetExceeded, which rolls this transaction (and the generation) back.
-    spend.reserve(generation=generation, amount=generation.quoted_cost)
+    spend.reserve(subject=generation, amount=generation.quoted_cost)
     scheduling.schedule_submit(generation.pk)
     return generation
 

@@ -5,13 +5,15 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import selectors, services, throttling
 from .forms import InvitationForm, ProfileForm, SignupForm
 from .models import InvitationState
 
@@ -119,3 +121,17 @@ def _welcome(request: HttpRequest, user) -> HttpResponse:
 
 def _unusable(request: HttpRequest, reason: str, *, status: int) -> HttpResponse:
     return render(request, "accounts/join_unusable.html", {"reason": reason}, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view, sending at most a few mails an hour per address and per account
+    (accounts/throttling.py). Over a limit nothing is sent, and the answer is the same "if an
+    account exists, we sent a mail" page, so the limit tells nothing about the account."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        allowed = throttling.password_reset_allowed(
+            address=throttling.client_ip(self.request), email=form.cleaned_data["email"]
+        )
+        if allowed:
+            return super().form_valid(form)
+        return HttpResponseRedirect(self.get_success_url())

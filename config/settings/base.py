@@ -146,6 +146,23 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_float("DARKROOM_LOGIN_LOCKOUT_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Axes has one limit for every combination it counts by; accounts/throttling.py adds wider ones
+# over the same records: failures from one address across usernames, and for one username
+# across addresses (not counted from an address the account logged in from lately).
+AXES_HANDLER = "accounts.throttling.LoginThrottle"
+DARKROOM_LOGIN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("DARKROOM_LOGIN_ADDRESS_FAILURE_LIMIT") or 20
+)
+DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT = int(
+    os.environ.get("DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT") or 10
+)
+# Password-reset mails an hour: from one address, and to one account (accounts/throttling.py).
+DARKROOM_PASSWORD_RESETS_PER_ADDRESS = int(
+    os.environ.get("DARKROOM_PASSWORD_RESETS_PER_ADDRESS") or 5
+)
+DARKROOM_PASSWORD_RESETS_PER_ACCOUNT = int(
+    os.environ.get("DARKROOM_PASSWORD_RESETS_PER_ACCOUNT") or 3
+)
 # Behind reverse proxies, the client address is read from X-Forwarded-For (accounts/throttling.py).
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 DARKROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("DARKROOM_TRUSTED_PROXY_COUNT") or 0)
@@ -330,6 +347,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
 }
+
+# --- Cache ------------------------------------------------------------------------------------
+# Counters that must hold across processes live here (the password-reset limits): a local-memory
+# cache is one per process, so several web workers would each allow the full limit, and a
+# restart would forget it. Redis when it is configured; otherwise a table in the database
+# (SQLite or PostgreSQL alike, no server), made by a migration (accounts 0004).
+CACHE_TABLE = "darkroom_cache"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "darkroom",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+        }
+    }
 
 # --- WaveSpeed --------------------------------------------------------------------------------
 # Without a key, Darkroom talks to the built-in simulator; the client code is the same either

@@ -15,6 +15,14 @@ AUTHENTICATION_BACKENDS = [
     "tests.accounts.backends.AxesBackendAllowingClientLogin",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Always the database cache, whatever REDIS_URL says: each test's counters roll back with its
+# transaction, and clearing a Redis cache would flush the broker's database too.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,  # noqa: F405
+    }
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,5 +1,6 @@
-"""django-axes against password guessing: a username is locked out from one address after
-AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_TIME."""
+"""Against password guessing: django-axes locks a username out from one address after
+AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_TIME; accounts/throttling.py adds wider limits per
+address (across usernames) and per username (across addresses)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.throttling import client_ip
 
@@ -93,6 +95,53 @@ def test_a_limit_from_the_settings_is_honoured(client, user, settings) -> None:
     settings.AXES_FAILURE_LIMIT = 2
     assert log_in(client, "ada", WRONG).status_code == 200
     assert log_in(client, "ada", WRONG).status_code == 429
+
+
+# --- Issue 12, finding 6: throttling was per (username, address) only -------------------------
+
+
+def test_the_wider_limits_are_twenty_per_address_and_ten_per_username() -> None:
+    assert settings.DARKROOM_LOGIN_ADDRESS_FAILURE_LIMIT == 20
+    assert settings.DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT == 10
+    assert settings.AXES_HANDLER == "accounts.throttling.LoginThrottle"
+
+
+def test_guessing_across_usernames_from_one_address_is_locked(client, user, outsider) -> None:
+    # Four tries each at five usernames: never the pair limit, but twenty from one address.
+    names = ["root", "admin", "grace", "bob", "carol"]
+    answers = [log_in(client, name, WRONG).status_code for name in names for _ in range(4)]
+    assert answers[:-1] == [200] * 19
+    assert answers[-1] == 429
+    locked = log_in(client, "mallory", "pw-mallory-123456")  # a right password, a new name
+    assert locked.status_code == 429
+    assert "Logging in from your address is paused" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Elsewhere, nobody is held back.
+    assert log_in(client, "mallory", "pw-mallory-123456", ip="198.51.100.9").status_code == 302
+
+
+def test_guessing_one_username_from_many_addresses_is_locked(client, user) -> None:
+    # ada logged in from home once: that address stays open to her.
+    assert log_in(client, "ada", "pw-ada-123456", ip="192.0.2.10").status_code == 302
+    client.logout()
+    answers = [log_in(client, "ada", WRONG, ip=f"203.0.113.{n}").status_code for n in range(10)]
+    assert answers == [200] * 9 + [429]
+    locked = log_in(client, "ada", "pw-ada-123456", ip="198.51.100.77")
+    assert locked.status_code == 429
+    assert "is paused after too many failed attempts from several places" in (
+        locked.content.decode()
+    )
+    assert log_in(client, "ada", "pw-ada-123456", ip="192.0.2.10").status_code == 302
+
+
+def test_the_wider_limits_end_after_the_cool_off(client, user) -> None:
+    for n in range(settings.DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT):
+        log_in(client, "ada", WRONG, ip=f"203.0.113.{n}")
+    assert log_in(client, "ada", "pw-ada-123456", ip="198.51.100.1").status_code == 429
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    assert log_in(client, "ada", "pw-ada-123456", ip="198.51.100.1").status_code == 302
 
 
 # --- Which address counts ------------------------------------------------------------------------

@@ -116,3 +116,60 @@ def test_a_deactivated_person_gets_no_reset_mail(client, user) -> None:
     user.save()
     client.post(reverse("accounts:password_reset"), {"email": "ada@example.com"})
     assert mail.outbox == []
+
+
+# --- Issue 12, finding 6: password-reset mails were not limited ------------------------------
+
+
+def ask_reset(client, email: str, ip: str = "203.0.113.7"):
+    return client.post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=ip)
+
+
+def test_reset_mails_are_limited_per_address_without_telling(client, user, settings) -> None:
+    assert settings.DARKROOM_PASSWORD_RESETS_PER_ADDRESS == 5
+    user.email = "ada@example.com"
+    user.save()
+    for n in range(5):
+        ask_reset(client, f"someone{n}@example.com")
+    response = ask_reset(client, "ada@example.com")  # the sixth from this address
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []
+    # From another address, ada's own request goes through.
+    ask_reset(client, "ada@example.com", ip="198.51.100.9")
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+
+
+def test_reset_mails_are_limited_per_account_without_telling(client, user, settings) -> None:
+    assert settings.DARKROOM_PASSWORD_RESETS_PER_ACCOUNT == 3
+    user.email = "ada@example.com"
+    user.save()
+    answers = [
+        ask_reset(client, email, ip=f"203.0.113.{n}")
+        for n, email in enumerate(["ada@example.com", "ADA@example.com", "ada@example.com"] * 2)
+    ]
+    assert len(mail.outbox) == 3
+    assert {(a.status_code, a["Location"]) for a in answers} == {
+        (302, reverse("accounts:password_reset_done"))
+    }
+
+
+def test_an_address_over_its_limit_does_not_use_up_an_accounts_mails(
+    client, user, settings
+) -> None:
+    settings.DARKROOM_PASSWORD_RESETS_PER_ADDRESS = 1
+    user.email = "ada@example.com"
+    user.save()
+    ask_reset(client, "nobody@example.com", ip="203.0.113.66")
+    for _ in range(5):
+        ask_reset(client, "ada@example.com", ip="203.0.113.66")  # refused by the address limit
+    for n in range(3):
+        ask_reset(client, "ada@example.com", ip=f"198.51.100.{n}")
+    assert len(mail.outbox) == 3
+
+
+def test_the_limits_are_counted_in_a_cache_every_process_shares() -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    assert not isinstance(caches["default"], LocMemCache)

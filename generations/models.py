@@ -293,6 +293,29 @@ class Thumbnail(models.Model):
         return f"{self.size}px of {self.image_id}"
 
 
+def shared_rendition_upload_to(instance: SharedRendition, filename: str) -> str:
+    token = uuid.uuid4().hex
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"shared/{token[:2]}/{token}.{extension}"
+
+
+class SharedRendition(models.Model):
+    """What share links serve for an image: the original's bytes without the metadata embedded
+    in them (text chunks, EXIF, XMP; generations/metadata.py), the pixels byte for byte. Made
+    once, the first time a link is opened (services/renditions.py); the original stays as it
+    is for the image's members."""
+
+    image = models.OneToOneField(
+        OutputImage, on_delete=models.CASCADE, related_name="shared_rendition"
+    )
+    file = models.FileField(upload_to=shared_rendition_upload_to, max_length=200)
+    bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Shared rendition of {self.image_id}"
+
+
 class ShareLinkQuerySet(models.QuerySet):
     def live(self) -> ShareLinkQuerySet:
         return self.filter(revoked_at__isnull=True).filter(

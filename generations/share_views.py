@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 from projects.models import Membership
 
 from . import media, selectors
+from .metadata import NotStrippable
 from .models import OutputImage
-from .services import sharing
+from .services import renditions, sharing
+
+logger = logging.getLogger(__name__)
 
 # The shared image may stay in this browser's cache for five minutes at most: a revoked link can
 # show a stale copy that long, but no shared (proxy, CDN) cache may keep it, since `public`
@@ -125,8 +130,15 @@ def shared_image(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_image_file(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The shared image without the metadata the provider embedded in it (a prompt in a PNG
+    text chunk, EXIF, XMP): its shared rendition, never the original."""
     link = sharing.share_link_live(token=token)
-    response = media.file_response(link.image.file.name, link.image.content_type)
+    try:
+        rendition = renditions.shared_rendition_get(image=link.image)
+    except NotStrippable as exc:
+        logger.error("Image %s is not served to its share link: %s", link.image.pk, exc)
+        raise Http404("This image cannot be shown.") from exc
+    response = media.file_response(rendition.file.name, link.image.content_type)
     # Keep a stricter answer (the signed S3 redirect says no-store); relax nothing.
     if "no-store" not in response.get("Cache-Control", ""):
         response["Cache-Control"] = SHARED_IMAGE_CACHE_CONTROL

@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import OutputImage, Thumbnail, TrashAction, TrashRecord
+from ..models import OutputImage, SharedRendition, Thumbnail, TrashAction, TrashRecord
 from ..rights import may_edit_image, memberships_for_images
 
 logger = logging.getLogger(__name__)
@@ -126,8 +126,10 @@ def _purge_batch(*, cutoff: datetime, limit: int) -> int:
     pks = [image.pk for image in images]
     names = {image.file.name for image in images}
     names.update(Thumbnail.objects.filter(image_id__in=pks).values_list("file", flat=True))
+    names.update(SharedRendition.objects.filter(image_id__in=pks).values_list("file", flat=True))
     _record(images, TrashAction.PURGED, actor=None)
-    OutputImage.objects.filter(pk__in=pks).delete()  # thumbnails, stars, share links cascade
+    # Thumbnails, shared renditions, stars and share links cascade.
+    OutputImage.objects.filter(pk__in=pks).delete()
     # A file other rows still point at stays (the seeded gallery shares its files).
     names -= set(OutputImage.objects.filter(file__in=names).values_list("file", flat=True))
     names -= set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))

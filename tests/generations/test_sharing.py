@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from generations.metadata import strip_metadata
 from generations.models import Generation, OutputImage, ShareLink, Status
 from generations.services.sharing import share_create
 from projects.models import Membership, Project, Role
@@ -100,13 +101,14 @@ def test_the_author_shares_and_anyone_sees_the_image_without_the_prompt(
     assert "no-store" in response["Cache-Control"]
 
 
-def test_the_shared_image_is_the_stored_original(client, image) -> None:
+def test_the_shared_image_is_the_original_without_its_metadata(client, image) -> None:
     link = make_link(image)
     response = client.get(file_url(link.token))
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
+    # tests/generations/test_shared_renditions.py covers the stripping itself.
     with default_storage.open(image.file.name) as fp:
-        assert body == fp.read()
+        assert body == strip_metadata(fp.read(), image.format)
     assert response["Content-Type"] == image.content_type
     # Never `public`, never a year: a revoked link must stop showing the image soon.
     assert response["Cache-Control"] == "private, max-age=300"

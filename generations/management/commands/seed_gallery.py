@@ -42,6 +42,7 @@ from generations.models import (
     GenerationReference,
     OutputImage,
     ReferenceImage,
+    SharedRendition,
     ShareLink,
     Status,
     Thumbnail,
@@ -226,12 +227,14 @@ def seed_delete() -> None:
     images = OutputImage.objects.filter(owner__in=users)
     names = set(images.values_list("file", flat=True).distinct())
     names |= set(Thumbnail.objects.filter(image__in=images).values_list("file", flat=True))
+    names |= set(SharedRendition.objects.filter(image__in=images).values_list("file", flat=True))
     with transaction.atomic():
         # Children first, each in one statement: the ORM's cascade would load 100,000 images.
         generations = Generation.objects.filter(owner__in=users)
         ReferenceImage.objects.filter(source_image__in=images).update(source_image=None)
         for queryset in (
             Thumbnail.objects.filter(image__in=images),
+            SharedRendition.objects.filter(image__in=images),
             Favourite.objects.filter(image__in=images),
             ShareLink.objects.filter(image__in=images),
             TrashRecord.objects.filter(image__in=images),

@@ -120,7 +120,7 @@ def test_slow_submits_do_not_hold_up_other_peoples_runs(client, user, sim, start
     took = time.monotonic() - started
     assert statuses(normal) == ["done"] * 6
     # Provider time (1 s queued + 1 s working) plus a few seconds, not the slow submits' 25 s.
-    assert took < 12, took
+    assert took < 15, took
     assert statuses(slow) != ["done"] * 4  # still hanging when the others were done
 
     wait_for(lambda: all_final(slow), timeout=60, what="the slow runs")

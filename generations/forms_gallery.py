@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from accounts.selectors import display_name_of
 from config.parsing import BoundedDateField
 from projects.models import Membership
 
-from .gallery import Cursor, Filters, InvalidCursor, decode_cursor
+from .gallery import Author, Cursor, Filters, InvalidCursor, decode_cursor
 from .models import AspectRatio, Resolution
 
 PERSONAL = "personal"
@@ -31,6 +32,8 @@ PARAMETERS = (
     "starred",
     "nsfw",
 )
+SELECTS = ("project", "author", "ratio", "resolution", "nsfw", "status")
+OPTION = '<option value="{}"{}>{}</option>'
 
 
 class GalleryFilterForm(forms.Form):
@@ -63,7 +66,7 @@ class GalleryFilterForm(forms.Form):
         data: object,
         *,
         memberships: Sequence[Membership],
-        authors: Sequence[AbstractBaseUser],
+        authors: Callable[[], Sequence[Author]],
     ) -> None:
         super().__init__(data)
         # `from` is a Python keyword, so these two cannot be declared as class attributes.
@@ -76,11 +79,16 @@ class GalleryFilterForm(forms.Form):
             (PERSONAL, "Personal"),
             *((key, project.name) for key, project in self.projects.items()),
         ]
-        self.authors = {u.get_username(): u for u in authors}
-        self.fields["author"].choices = [
+        # Read only when needed (a query): to check an `author` given, or to offer them all.
+        self._authors = authors
+        self.fields["author"].choices = lambda: [
             ("", "Anyone"),
-            *((name, display_name_of(u)) for name, u in self.authors.items()),
+            *((name, a.name) for name, a in self.authors.items()),
         ]
+
+    @cached_property
+    def authors(self) -> dict[str, Author]:
+        return {a.username: a for a in self._authors()}
 
     def clean_after(self) -> Cursor | None:
         value = self.cleaned_data["after"]
@@ -117,6 +125,22 @@ class GalleryFilterForm(forms.Form):
             nsfw=data["nsfw"] or "any",
             q=data["q"].strip(),
         )
+
+    def options(self) -> dict[str, SafeString]:
+        """The `<option>`s of each select, the current one selected: written here, once,
+        because a template loop over 40 options cost a millisecond."""
+        html = {}
+        for name in SELECTS:
+            current = str(self[name].value() or "")
+            html[name] = mark_safe(  # values and labels escaped above
+                "".join(
+                    OPTION.format(
+                        escape(value), " selected" if str(value) == current else "", escape(text)
+                    )
+                    for value, text in self.fields[name].choices
+                )
+            )
+        return html
 
     def query(self, **changes: str) -> str:
         """This view's parameters (valid ones only) with `changes`, as a query string."""

@@ -30,15 +30,25 @@ def gallery(request: HttpRequest) -> HttpResponse:
 
 def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> dict[str, object]:
     """What the gallery grid needs for `data`'s filters; also used by a project's page."""
+    # The viewer's memberships, read once: the switcher, the project filter, the authors, the
+    # bulk move's targets and the scope of the page query all come from them.
     memberships = memberships_of(request.user)
+    project_ids = [m.project_id for m in memberships]
     form = GalleryFilterForm(
-        data, memberships=memberships, authors=gallery_authors(user=request.user)
+        data,
+        memberships=memberships,
+        authors=lambda: gallery_authors(user=request.user, project_ids=project_ids),
     )
     page = None
     next_url = ""
     if form.is_valid():
         filters = form.filters()
-        page = gallery_page(user=request.user, filters=filters, after=form.cleaned_data["after"])
+        page = gallery_page(
+            user=request.user,
+            filters=filters,
+            after=form.cleaned_data["after"],
+            project_ids=project_ids,
+        )
         if page.next_cursor:
             next_url = f"{reverse('generations:gallery')}?{form.query(after=page.next_cursor)}"
     else:

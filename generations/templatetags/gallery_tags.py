@@ -1,13 +1,18 @@
-"""Tiles: an image's links and thumbnails, built without a reverse() per link.
+"""Tiles: an image's links, thumbnails and star, built from precompiled strings.
 
-A gallery page has 48 tiles of four links each; reversing every one of them was a third of the
-page's server time. Each URL pattern is reversed once (per script prefix) with a stand-in UUID,
-and a tile's links are that string with the image's UUID put in.
+A gallery page has 48 tiles of four links each. Rendering them through `{% include %}` cost
+most of a page's server time, then `format_html` and a `reverse()` per link a third of it
+(bench/gallery.py). So each URL pattern is reversed once (per script prefix) with a stand-in
+UUID and split around it, each piece of markup is a format string filled with values that are
+escaped here (`escape` on every value that is not ours: prompts and names are user text), and
+what is the same on every tile (the CSRF token, the page's address) is escaped once a request.
+`_thumb.html` and `_favourite_button.html` use the same strings, so each piece of markup has
+one source.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from functools import lru_cache
 
 from django import template
@@ -15,149 +20,231 @@ from django.middleware.csrf import get_token
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
-from django.utils.text import Truncator
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from accounts.selectors import display_name_of
-
-from ..models import OutputImage, Thumbnail
+from ..gallery import TileRow
+from ..models import OutputImage
 
 register = template.Library()
 
 STAND_IN = "00000000-0000-0000-0000-000000000000"
 VIEWS = ("image_detail", "image_favourite", "image_original")
+ALT_LENGTH = 200  # as Truncator(...).chars(200): the cut text ends with "…"
+LABEL_LENGTH = 80  # a checkbox's name: "Select <the start of the prompt>"
 
 
 @lru_cache(maxsize=16)
-def _patterns(prefix: str) -> dict[str, str]:
+def _patterns(prefix: str) -> dict[str, tuple[str, str]]:
+    """Each link's text before and after the image's UUID; the thumbnail's "after" ends
+    before its size."""
     patterns = {name: reverse(f"generations:{name}", args=[STAND_IN]) for name in VIEWS}
     thumbnail = reverse("generations:image_thumbnail", args=[STAND_IN, 999])
-    patterns["thumbnail"] = thumbnail.replace("/999/", "/{size}/")
-    return patterns
+    patterns["thumbnail"] = thumbnail.removesuffix("999/")
+    return {name: _around(url, STAND_IN) for name, url in patterns.items()}
 
 
-def image_link(image: OutputImage, name: str) -> str:
-    return _patterns(get_script_prefix())[name].replace(STAND_IN, str(image.uuid))
+def _around(text: str, marker: str) -> tuple[str, str]:
+    head, tail = text.split(marker)
+    return head, tail
 
 
-@dataclass(frozen=True)
-class Tile:
-    page: str
-    thumb: Thumbnail | None  # the stored thumbnail nearest the size asked for
-    src: str
-    srcset: str  # every stored size, with its real width
+def _links() -> dict[str, tuple[str, str]]:
+    return _patterns(get_script_prefix())
 
 
-def tile(image: OutputImage, size: int = 256) -> Tile:
-    """What `_thumb.html` shows, from the prefetched thumbnails (no query)."""
-    thumbnails = list(image.thumbnails.all())
-    chosen = next((t for t in thumbnails if t.size == int(size)), None)
-    chosen = chosen or (thumbnails[-1] if thumbnails else None)
-    thumb_url = image_link(image, "thumbnail")
-    return Tile(
-        page=image_link(image, "image_detail"),
-        thumb=chosen,
-        src=thumb_url.replace("{size}", str(chosen.size)) if chosen else "",
-        srcset=", ".join(
-            f"{thumb_url.replace('{size}', str(t.size))} {t.width}w" for t in thumbnails
-        ),
+def image_link(image: OutputImage | TileRow, name: str) -> str:
+    head, tail = _links()[name]
+    return f"{head}{image.uuid}{tail}"
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# --- The tile's layout: justified rows --------------------------------------------------------
+# A tile's width is its aspect ratio times the row's height (gallery.css stretches each row to
+# the full width). The ratio comes as a class from a fixed table, `.arN { --ar: 1.025^(N-56) }`,
+# because the Content-Security-Policy allows no style attributes; the 2.5 % steps put a tile
+# within 1.25 % of its image's ratio (`object-fit: cover` trims the rest: a pixel or two).
+RATIO_STEP = 1.025
+RATIO_CLASSES = 56  # either side of 1:1, so 1:4 to 4:1
+# Row heights of gallery.css by viewport width (keep them in step): `sizes` asks for the width
+# a tile gets there, with a quarter more because rows stretch to fill the width.
+ROWS = ((600, 100), (1100, 180), (1800, 210), (None, 260))
+STRETCH = 1.25
+
+
+def ratio_class(width: int, height: int) -> int:
+    steps = round(math.log(width / height) / math.log(RATIO_STEP))
+    return max(-RATIO_CLASSES, min(RATIO_CLASSES, steps)) + RATIO_CLASSES
+
+
+@lru_cache(maxsize=2 * RATIO_CLASSES + 1)
+def tile_sizes(ratio: int) -> str:
+    """`sizes` for a tile of class `ratio`. Browsers that know `auto` use the tile's laid-out
+    width (the images are lazy, so it is known); the others this list."""
+    aspect = RATIO_STEP ** (ratio - RATIO_CLASSES)
+    slots = []
+    for max_width, row in ROWS:
+        width = math.ceil(aspect * row * STRETCH)
+        slots.append(f"(max-width: {max_width}px) {width}px" if max_width else f"{width}px")
+    return "auto, " + ", ".join(slots)
+
+
+# --- Precompiled markup ----------------------------------------------------------------------
+
+IMG = (
+    '<img src="{src}"{srcset} width="{width}" height="{height}" loading="lazy" '
+    'decoding="async"{blurhash} alt="{alt}">'
+)
+SRCSET = ' srcset="{srcset}" sizes="{sizes}"'
+BLURHASH = ' data-blurhash="{}"'
+THUMB = '<a class="thumb{nsfw}" href="{page}">{img}</a>'
+STAR = (
+    '<form class="star-form" method="post" action="{url}" hx-post="{url}" '
+    'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+    '<input type="hidden" name="next" value="{next}">'
+    '<input type="hidden" name="star" value="{value}">'
+    '<button type="submit" class="star{on}" aria-pressed="{pressed}" aria-label="Favourite" '
+    'title="{title}">{glyph}</button></form>'
+)
+STAR_STATES = {
+    True: {"value": "0", "on": " on", "pressed": "true", "title": "Remove from favourites"},
+    False: {"value": "1", "on": "", "pressed": "false", "title": "Add to favourites"},
+}
+GLYPH = {True: "★", False: "☆"}
+TILE = (
+    '<figure class="tile ar{ratio}" data-tile data-uuid="{uuid}" data-cursor="{cursor}">'
+    '<input type="checkbox" class="pick" name="images" value="{uuid}" form="bulk-form" '
+    'aria-label="Select {label}">{thumb}<figcaption class="small">'
+    '<span class="author">{author}</span>{deleted}{star}</figcaption></figure>'
+)
+DELETED = '<span class="deleted">deleted by {} on {}</span>'
+
+
+def _img(
+    *,
+    url: str,
+    thumbnails: list[tuple[int, int, int]],
+    size: int,
+    sizes: str,
+    placeholder: str,
+    prompt: str,
+) -> str:
+    """The `<img>` of a thumbnail: the stored size nearest `size`, every size in `srcset`
+    (`url`: the image's thumbnail address up to its size)."""
+    if not thumbnails:
+        return ""
+    chosen = next((t for t in thumbnails if t[0] == size), thumbnails[-1])
+    srcset = ""
+    if sizes:
+        candidates = ", ".join(f"{url}{s}/ {w}w" for s, w, _ in thumbnails)
+        srcset = SRCSET.format(srcset=candidates, sizes=escape(sizes))
+    return IMG.format(
+        src=f"{url}{chosen[0]}/",
+        srcset=srcset,
+        width=chosen[1],
+        height=chosen[2],
+        blurhash=BLURHASH.format(escape(placeholder)) if placeholder else "",
+        alt=escape(_cut(prompt, ALT_LENGTH)),
     )
 
 
-# The gallery's tiles, rendered in Python: 48 tiles through `{% include %}` cost most of a page's
-# server time (bench/gallery.py: ~12 ms of ~30). `_thumb.html` and `_favourite_button.html` call
-# the same functions, so each piece of markup has one source.
+def thumb_html(image: OutputImage, size: int = 256, sizes: str = "") -> SafeString:
+    """A linked thumbnail of an image (with its prefetched `thumbnails`: no query)."""
+    thumbnails = sorted((t.size, t.width, t.height) for t in image.thumbnails.all())
+    img = _img(
+        url=image_link(image, "thumbnail"),
+        thumbnails=thumbnails,
+        size=int(size),
+        sizes=sizes,
+        placeholder=image.placeholder,
+        prompt=image.generation.prompt,
+    )
+    nsfw = " nsfw" if image.nsfw else ""
+    # Safe: every value put in was escaped (or is ours).
+    return mark_safe(THUMB.format(nsfw=nsfw, page=image_link(image, "image_detail"), img=img))
 
-SIZES = "(max-width: 480px) 45vw, 240px"
+
+def _star_forms(*, csrf_token: str, next_url: str) -> dict[bool, list[str]]:
+    """The star's form, on and off, with what every tile of a page shares filled in: the
+    pieces around its two URLs (joined, never formatted again: user text may hold braces)."""
+    shared = {"csrf": escape(csrf_token), "next": escape(next_url)}
+    return {
+        starred: [
+            part.format(**shared, **state, glyph=GLYPH[starred]) for part in STAR.split("{url}")
+        ]
+        for starred, state in STAR_STATES.items()
+    }
 
 
-def thumb_html(image: OutputImage, size: int = 256, sizes: str = "") -> str:
-    t = tile(image, size)
-    img = ""
-    if t.thumb is not None:
-        img = format_html(
-            '<img src="{}"{} width="{}" height="{}" loading="lazy" decoding="async"{} alt="{}">',
-            t.src,
-            format_html(' srcset="{}" sizes="{}"', t.srcset, sizes) if sizes else "",
-            t.thumb.width,
-            t.thumb.height,
-            format_html(' data-blurhash="{}"', image.placeholder) if image.placeholder else "",
-            Truncator(image.generation.prompt).chars(200),
+def star_html(image: OutputImage, *, starred: bool, next_url: str, csrf_token: str) -> SafeString:
+    parts = _star_forms(csrf_token=csrf_token, next_url=next_url)[starred]
+    return mark_safe(image_link(image, "image_favourite").join(parts))  # escaped in _star_forms
+
+
+def tiles_html(rows: list[TileRow], *, trash: bool, next_url: str, csrf_token: str) -> SafeString:
+    """The gallery's tiles: one format per tile, every user-written value escaped."""
+    stars = _star_forms(csrf_token=csrf_token, next_url=next_url)
+    links = _links()
+    page_head, page_tail = links["image_detail"]
+    star_head, star_tail = links["image_favourite"]
+    thumb_head, thumb_tail = links["thumbnail"]
+    out = []
+    for row in rows:
+        uuid = str(row.uuid)
+        thumbnails = row.thumbnails()
+        ratio = ratio_class(*thumbnails[-1][1:]) if thumbnails else RATIO_CLASSES
+        img = _img(
+            url=f"{thumb_head}{uuid}{thumb_tail}",
+            thumbnails=thumbnails,
+            size=256,
+            sizes=tile_sizes(ratio),
+            placeholder=row.placeholder,
+            prompt=row.prompt,
         )
-    return format_html(
-        '<a class="thumb{}" href="{}">{}</a>', " nsfw" if image.nsfw else "", t.page, img
-    )
-
-
-def star_html(image: OutputImage, *, starred: bool, next_url: str, csrf_token: str) -> str:
-    url = image_link(image, "image_favourite")
-    return format_html(
-        '<form class="star-form" method="post" action="{url}" hx-post="{url}" '
-        'hx-swap="outerHTML"><input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
-        '<input type="hidden" name="next" value="{next}">'
-        '<input type="hidden" name="star" value="{value}">'
-        '<button type="submit" class="star{on}" aria-pressed="{pressed}" aria-label="Favourite" '
-        'title="{title}">{glyph}</button></form>',
-        url=url,
-        csrf=csrf_token,
-        next=next_url,
-        value="0" if starred else "1",
-        on=" on" if starred else "",
-        pressed="true" if starred else "false",
-        title="Remove from favourites" if starred else "Add to favourites",
-        glyph="★" if starred else "☆",
-    )
-
-
-def tile_html(image: OutputImage, *, trash: bool, next_url: str, csrf_token: str) -> str:
-    deleted = ""
-    if trash:
-        deleted = format_html(
-            '<span class="deleted">deleted by {} on {}</span>',
-            display_name_of(image.deleted_by) or "someone",
-            date_format(timezone.localtime(image.deleted_at), "j M Y, H:i")
-            if image.deleted_at
-            else "",
+        deleted = ""
+        if trash:
+            when = timezone.localtime(row.deleted_at) if row.deleted_at else None
+            deleted = DELETED.format(
+                escape(row.deleted_by or "someone"),
+                date_format(when, "j M Y, H:i") if when else "",
+            )
+        out.append(
+            TILE.format(
+                ratio=ratio,
+                uuid=uuid,
+                cursor=row.cursor,
+                label=escape(_cut(row.prompt, LABEL_LENGTH)),
+                thumb=THUMB.format(
+                    nsfw=" nsfw" if row.nsfw else "", page=f"{page_head}{uuid}{page_tail}", img=img
+                ),
+                author=escape(row.author),
+                deleted=deleted,
+                star=f"{star_head}{uuid}{star_tail}".join(stars[row.starred]),
+            )
         )
-    return format_html(
-        '<figure class="tile" data-tile data-uuid="{uuid}">'
-        '<input type="checkbox" class="pick" name="images" value="{uuid}" form="bulk-form" '
-        'aria-label="Select image">{thumb}<figcaption class="small">'
-        '<span class="muted">{author}</span>{deleted}{star}</figcaption></figure>',
-        uuid=image.uuid,
-        thumb=thumb_html(image, 256, SIZES),
-        author=display_name_of(image.owner),
-        deleted=deleted,
-        star=star_html(
-            image,
-            starred=getattr(image, "starred", False),
-            next_url=next_url,
-            csrf_token=csrf_token,
-        ),
-    )
+    return mark_safe("\n".join(out))  # every value escaped above
 
 
 @register.simple_tag(takes_context=True)
-def gallery_tiles(context: template.Context, images: list[OutputImage], trash: bool) -> str:
+def gallery_tiles(context: template.Context, rows: list[TileRow], trash: bool) -> SafeString:
     request = context["request"]
-    next_url, csrf_token = request.get_full_path(), get_token(request)
-    # Safe: every tile is built by format_html, which escapes what it puts in.
-    return mark_safe(
-        "\n".join(
-            tile_html(image, trash=trash, next_url=next_url, csrf_token=csrf_token)
-            for image in images
-        )
+    return tiles_html(
+        rows, trash=trash, next_url=request.get_full_path(), csrf_token=get_token(request)
     )
 
 
 @register.simple_tag
-def thumb(image: OutputImage, size: int = 256, sizes: str = "") -> str:
+def thumb(image: OutputImage, size: int = 256, sizes: str = "") -> SafeString:
     return thumb_html(image, size, sizes)
 
 
 @register.simple_tag(takes_context=True)
-def star_button(context: template.Context, image: OutputImage, starred: bool, next_url: str) -> str:
+def star_button(
+    context: template.Context, image: OutputImage, starred: bool, next_url: str
+) -> SafeString:
     request = context["request"]
     return star_html(
         image,

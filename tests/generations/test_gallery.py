@@ -345,10 +345,13 @@ def test_every_gallery_page_costs_the_same_few_queries(client, user, team) -> No
         "search": queries({"q": "kite harbour"}),
         "trash-free favourites": queries({"starred": "1", "nsfw": "hide"}),
     }
-    # session, user, the viewer's profile (top bar), memberships, authors, the page, thumbnails
-    assert counts == dict.fromkeys(counts, 7)
-    # The endless-scroll partial needs no top bar: one query fewer.
-    assert queries({"after": deep}, htmx=True) == 6
+    # session, user, the viewer's profile (top bar), memberships, authors (the Filters panel
+    # offers them), the page (its thumbnails, stars and authors in the same query)
+    assert counts == dict.fromkeys(counts, 6)
+    # The endless-scroll partial needs no top bar and no list of authors (unless one is asked
+    # for: it is checked against them).
+    assert queries({"after": deep}, htmx=True) == 4
+    assert queries({"after": deep, "author": "ada"}, htmx=True) == 5
 
 
 # --- tiles ------------------------------------------------------------------------------------
@@ -463,3 +466,48 @@ def test_starring_needs_a_login_and_a_post(client, user) -> None:
     assert response.status_code == 302 and "/login/" in response["Location"]
     client.force_login(user)
     assert client.get(url).status_code == 405
+
+
+# --- tiles, escaped -------------------------------------------------------------------------
+
+HOSTILE = "\"><script>alert(1)</script><img src=x onerror=alert(2)> {url} & 'q'"
+
+
+def test_a_hostile_prompt_or_name_is_escaped_in_every_tile(client, user, team) -> None:
+    from accounts.models import Profile
+
+    Profile.objects.update_or_create(user=team["grace"], defaults={"display_name": HOSTILE})
+    made = image(team["grace"], project=team["harbour"], prompt=HOSTILE, at=T0)
+    client.force_login(user)
+    escaped = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
+    for response in (
+        client.get(GALLERY, {"q": "<script>"}),  # the search echoes in the form and next links
+        client.get(GALLERY),
+        client.get(GALLERY, {"status": "trash"}),
+    ):
+        html = response.content.decode()
+        assert "<script>alert" not in html and "onerror=alert(2)>" not in html
+    html = client.get(GALLERY).content.decode()
+    tile = html.split("data-tile")[1].split("</figure>")[0]
+    assert f'alt="{escaped} {{url}} &amp; &#x27;q&#x27;"' in tile
+    assert f'aria-label="Select {escaped}' in tile
+    assert f'<span class="author">{escaped}' in tile
+    # The page's own address goes into every star's form: escaped too.
+    html = client.get(GALLERY, {"ratio": "16:9", "q": '"><b>x'}).content.decode()
+    assert '"><b>x' not in html
+    assert str(made.uuid) not in html  # filtered out, but the page rendered
+
+
+def test_a_tile_carries_its_ratio_cursor_and_sizes_for_its_width(client, user) -> None:
+    made = make_image(user, size=(768, 1360), created_at=T0)  # 9:16
+    client.force_login(user)
+    tile = client.get(GALLERY).content.decode().split("<figure")[1].split("</figure>")[0]
+    from generations.templatetags.gallery_tags import ratio_class
+
+    assert f'class="tile ar{ratio_class(145, 256)}"' in tile
+    cursor = re.search(r'data-cursor="([^"]+)"', tile).group(1)
+    assert decode_cursor(cursor) == decode_cursor(encode_cursor(T0, made.pk))
+    sizes = re.search(r'sizes="([^"]+)"', tile).group(1)
+    # Chrome lays the tile out first (`auto`); others get its width at each row height.
+    assert sizes.startswith("auto, (max-width: 600px) ")
+    assert sizes.endswith("px")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
 
 from django import forms
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,7 +21,7 @@ from .models import AspectRatio, Resolution
 
 PERSONAL = "personal"
 STATUS_CHOICES = [("kept", "Kept"), ("trash", "Trash")]
-NSFW_CHOICES = [("any", "Any"), ("only", "Only NSFW"), ("hide", "Hide NSFW")]
+NSFW_CHOICES = [("any", "Any"), ("only", "NSFW only"), ("hide", "NSFW hidden")]
 # The order of the parameters in URLs the gallery writes.
 PARAMETERS = (
     "q",
@@ -32,8 +35,40 @@ PARAMETERS = (
     "starred",
     "nsfw",
 )
+
+
 SELECTS = ("project", "author", "ratio", "resolution", "nsfw", "status")
 OPTION = '<option value="{}"{}>{}</option>'
+# A chip's text: these words, then the value (its choice's label, or a date).
+CHIP_PREFIX = {
+    "project": "Project: ",
+    "author": "By ",
+    "ratio": "Ratio ",
+    "resolution": "Resolution ",
+    "nsfw": "",
+    "from": "From ",
+    "to": "Until ",
+}
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter, shown above the tiles; its link shows the view without it."""
+
+    name: str
+    text: str
+    remove_url: str
+
+
+def _cursor(value: str) -> Cursor | None:
+    if not value:
+        return None
+    try:
+        return decode_cursor(value)
+    except InvalidCursor as exc:
+        raise forms.ValidationError(
+            "This page link is broken or out of date: start again from the newest images."
+        ) from exc
 
 
 class GalleryFilterForm(forms.Form):
@@ -91,15 +126,7 @@ class GalleryFilterForm(forms.Form):
         return {a.username: a for a in self._authors()}
 
     def clean_after(self) -> Cursor | None:
-        value = self.cleaned_data["after"]
-        if not value:
-            return None
-        try:
-            return decode_cursor(value)
-        except InvalidCursor as exc:
-            raise forms.ValidationError(
-                "This page link is broken or out of date: start again from the newest images."
-            ) from exc
+        return _cursor(self.cleaned_data["after"])
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
@@ -126,6 +153,17 @@ class GalleryFilterForm(forms.Form):
             q=data["q"].strip(),
         )
 
+    def query(self, **changes: str) -> str:
+        """This view's parameters (valid ones only) with `changes`, as a query string."""
+        source = self.cleaned_data if self.is_valid() else {}
+        params = {}
+        for name in PARAMETERS:
+            value = changes.get(name, source.get(name))
+            if value:
+                params[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        params.update({k: v for k, v in changes.items() if k not in PARAMETERS and v})
+        return urlencode(params)
+
     def options(self) -> dict[str, SafeString]:
         """The `<option>`s of each select, the current one selected: written here, once,
         because a template loop over 40 options cost a millisecond."""
@@ -142,16 +180,56 @@ class GalleryFilterForm(forms.Form):
             )
         return html
 
-    def query(self, **changes: str) -> str:
-        """This view's parameters (valid ones only) with `changes`, as a query string."""
-        source = self.cleaned_data if self.is_valid() else {}
-        params = {}
+    def url(self, **changes: str) -> str:
+        """The gallery's address for this view with `changes`."""
+        path, query = reverse("generations:gallery"), self.query(**changes)
+        return f"{path}?{query}" if query else path
+
+    @property
+    def view(self) -> str:
+        """The switcher's tab this view belongs to: trash, a project's uuid, personal,
+        starred, or everything ("")."""
+        if not self.is_valid():
+            return ""
+        data = self.cleaned_data
+        if data["status"] == "trash":
+            return "trash"
+        if data["project"]:
+            return data["project"]
+        return "starred" if data["starred"] == "1" else ""
+
+    def view_url(self) -> str:
+        """The address of this view's tab alone, without the other filters."""
+        view = self.view
+        keep = {"trash": {"status": "trash"}, "starred": {"starred": "1"}, "": {}}.get(
+            view, {"project": view}
+        )
+        return self.url(**{**dict.fromkeys(PARAMETERS, ""), **keep})
+
+    def chips(self) -> list[Chip]:
+        """The filters in force beyond the tab's own, each with the link that drops it."""
+        if not self.is_valid():
+            return []
+        data, view = self.cleaned_data, self.view
+        found = []
         for name in PARAMETERS:
-            value = changes.get(name, source.get(name))
-            if value:
-                params[name] = value.isoformat() if hasattr(value, "isoformat") else value
-        params.update({k: v for k, v in changes.items() if k not in PARAMETERS and v})
-        return urlencode(params)
+            value = data.get(name)
+            if not value or name == "status" or (name == "nsfw" and value == "any"):
+                continue
+            if (name == "project" and value == view) or (name == "starred" and view == "starred"):
+                continue  # the tab says it
+            if name == "q":
+                text = f"“{value}”"
+            elif name in ("from", "to"):
+                text = f"{CHIP_PREFIX[name]}{date_format(value, 'j M Y')}"
+            elif name == "starred":
+                text = "Favourites"
+            elif name == "project" and value == PERSONAL:
+                text = "Personal"
+            else:
+                text = f"{CHIP_PREFIX[name]}{dict(self.fields[name].choices)[value]}"
+            found.append(Chip(name=name, text=text, remove_url=self.url(**{name: ""})))
+        return found
 
     @property
     def is_filtered(self) -> bool:

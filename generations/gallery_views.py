@@ -1,4 +1,4 @@
-"""The gallery page (with its endless-scroll partial) and the star on an image."""
+"""The gallery page (with its htmx partials) and the star on an image."""
 
 from __future__ import annotations
 
@@ -17,15 +17,22 @@ from .forms_gallery import GalleryFilterForm
 from .gallery import Filters, gallery_authors, gallery_page
 from .services.favourites import favourite_set
 
+# The htmx swap targets of the gallery page (ids in _gallery_results.html, _gallery_grid.html).
+RESULTS_TARGET = "gallery-results"
+
 
 @login_required
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
     context = gallery_context(request, request.GET)
-    # htmx asks for the next page as the sentinel comes into view: the tiles and a new sentinel.
-    template = "generations/_gallery_page.html" if request.htmx else "generations/gallery.html"
     status = 200 if context["form"].is_valid() else 400
-    return render(request, template, context, status=status)
+    htmx = request.htmx and not request.htmx.history_restore_request
+    if not htmx:
+        return render(request, "generations/gallery.html", context, status=status)
+    if request.htmx.target == RESULTS_TARGET:  # the filters changed
+        return render(request, "generations/_gallery_results.html", context, status=status)
+    # The next page, asked for as the sentinel comes into view: its tiles and a new sentinel.
+    return render(request, "generations/_gallery_page.html", context, status=status)
 
 
 def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> dict[str, object]:
@@ -50,11 +57,13 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
             project_ids=project_ids,
         )
         if page.next_cursor:
-            next_url = f"{reverse('generations:gallery')}?{form.query(after=page.next_cursor)}"
+            next_url = form.url(after=page.next_cursor)
     else:
         filters = Filters()
     return {
         "form": form,
+        "chips": form.chips(),
+        "clear_url": form.view_url(),
         "filters": filters,
         "page": page,
         "next_url": next_url,

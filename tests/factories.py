@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import random
 from datetime import datetime
 from decimal import Decimal
 
@@ -85,6 +86,51 @@ def make_image(
         name = default_storage.save("thumbnails/test/thumb.webp", ContentFile(b"RIFF0000WEBP"))
         Thumbnail.objects.create(
             image=image, size=longest, file=name, width=width, height=height, bytes=12
+        )
+    return image
+
+
+def picture(width: int, height: int, seed: int) -> bytes:
+    """A JPEG that looks like something in a screenshot: a two-colour gradient with a sun and
+    a horizon, different for each `seed`."""
+    from PIL import ImageDraw
+
+    rng = random.Random(seed)
+    top, bottom = (tuple(rng.randrange(30, 256) for _ in "rgb") for _ in range(2))
+    im = Image.linear_gradient("L").resize((width, height))
+    channels = zip(top, bottom, strict=True)
+    im = Image.merge(
+        "RGB", [im.point(lambda v, a=a, b=b: a + (b - a) * v // 255) for a, b in channels]
+    )
+    draw = ImageDraw.Draw(im)
+    r = min(width, height) // rng.randint(5, 9)
+    x, y = rng.randrange(r, width - r), rng.randrange(r, height // 2 + r)
+    draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(180, 256) for _ in "rgb"))
+    horizon = height * rng.randint(55, 80) // 100
+    draw.rectangle((0, horizon, width, height), fill=tuple(rng.randrange(10, 90) for _ in "rgb"))
+    buffer = io.BytesIO()
+    im.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def make_pictured_image(
+    owner, *, size: tuple[int, int], seed: int, **fields: object
+) -> OutputImage:
+    """`make_image`, then a real picture of `size` as its original and real WebP thumbnails
+    (and BlurHash) made from it as the pipeline makes them: for pages a browser shows."""
+    from generations.images import process_image
+
+    image = make_image(owner, size=size, **fields)
+    data = picture(*size, seed)
+    processed = process_image(io.BytesIO(data))
+    image.file = default_storage.save("originals/test/picture.jpg", ContentFile(data))
+    image.bytes, image.format, image.content_type = len(data), "JPEG", "image/jpeg"
+    image.placeholder = processed.placeholder
+    image.save(update_fields=["file", "bytes", "format", "content_type", "placeholder"])
+    for thumb in processed.thumbnails:
+        name = default_storage.save("thumbnails/test/thumb.webp", ContentFile(thumb.data))
+        Thumbnail.objects.filter(image=image, size=thumb.size).update(
+            file=name, width=thumb.width, height=thumb.height, bytes=len(thumb.data)
         )
     return image
 

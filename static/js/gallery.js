@@ -1,7 +1,8 @@
-// The gallery: selection (click, shift-click for a range, select all), NSFW reveal and the
-// lightbox (arrows, Escape, `f` to favourite). Everything is delegated from `document`, so tiles
-// appended by endless scroll work without being wired up again. Without JavaScript the page
-// still works: links open the image page and checkboxes post with the bulk form.
+// The gallery: filters that apply as they change, selection (click, shift-click for a range,
+// select all), NSFW reveal and the lightbox (arrows, Escape, `f` to favourite). Everything is
+// delegated from `document`, so tiles that htmx adds or swaps in work without being wired up
+// again. Without JavaScript the page still works: the filter form submits, links open the image
+// page, checkboxes post with the bulk form.
 (() => {
   "use strict";
 
@@ -33,6 +34,8 @@
       const everything = all.length > 0 && count === all.length;
       selectAll.textContent = everything ? "Clear selection" : "Select all on page";
     }
+    const clear = document.querySelector("[data-clear-selection]");
+    if (clear) clear.hidden = count === 0;
   }
 
   function setRange(from, to, checked) {
@@ -63,6 +66,11 @@
       const all = tiles();
       const everything = all.length > 0 && all.every((tile) => boxOf(tile).checked);
       for (const tile of all) boxOf(tile).checked = !everything;
+      refreshSelection();
+      return;
+    }
+    if (event.target.closest("[data-clear-selection]")) {
+      for (const tile of tiles()) boxOf(tile).checked = false;
       refreshSelection();
       return;
     }
@@ -239,20 +247,110 @@
     }
   });
 
-  // Filters: leave empty and default fields out of the URL, so a bookmark reads well.
-  const DEFAULTS = { nsfw: "any", status: "kept" };
-  document.addEventListener("submit", (event) => {
-    const form = event.target.closest(".gallery-filters");
-    if (!form) return;
-    for (const field of form.querySelectorAll("input, select")) {
-      if (!field.name || (field.type === "checkbox" && !field.checked)) continue;
-      if (field.value === "" || DEFAULTS[field.name] === field.value) field.disabled = true;
+  // --- Filters: applied as they change --------------------------------------------------
+  // The results (chips, bulk bar, tiles) are swapped in place and the address follows, so a
+  // view stays bookmarkable; the form itself stays, with the focus in it.
+  const RESULTS = "#gallery-results";
+  const DEFAULTS = { nsfw: "any", status: "kept" }; // left out of the URL, as empty fields are
+  const filtersForm = () => document.querySelector("[data-gallery-filters]");
+  let typing = null; // the search's debounce timer
+  let shownUrl = null; // the address whose results are on the page
+
+  function filtersUrl(form) {
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (value !== "" && DEFAULTS[name] !== value) params.append(name, value);
     }
-    // Back from the next page, the fields must be usable again (the page may come from cache).
-    setTimeout(() => {
-      for (const field of form.querySelectorAll("[disabled]")) field.disabled = false;
-    }, 0);
+    const query = params.toString();
+    return form.getAttribute("action") + (query ? `?${query}` : "");
+  }
+
+  // The form's fields as `url` has them (after a chip, Back or Forward).
+  function syncForm(form, url) {
+    const params = new URL(url, location.href).searchParams;
+    for (const field of form.elements) {
+      if (!field.name) continue;
+      const value = params.get(field.name);
+      if (field.type === "checkbox") field.checked = value === field.value;
+      else field.value = value === null ? DEFAULTS[field.name] || "" : value;
+    }
+  }
+
+  function showResults(url, { history: how }) {
+    if (!document.querySelector(RESULTS)) return;
+    const absolute = new URL(url, location.href).href;
+    if (absolute === shownUrl) return;
+    shownUrl = absolute;
+    if (how === "push") history.pushState({ gallery: true }, "", absolute);
+    else if (how === "replace") history.replaceState({ gallery: true }, "", absolute);
+    htmx.ajax("GET", absolute, { source: RESULTS, target: RESULTS, swap: "outerHTML" });
+  }
+
+  function applyFilters(how) {
+    const form = filtersForm();
+    clearTimeout(typing);
+    if (form) showResults(filtersUrl(form), { history: how });
+  }
+
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest("[data-gallery-filters]");
+    if (!form || event.target.name === "q") return; // the search applies as one types
+    applyFilters("push");
   });
 
-  document.addEventListener("DOMContentLoaded", refreshSelection);
+  document.addEventListener("input", (event) => {
+    if (!event.target.closest("[data-gallery-filters]") || event.target.name !== "q") return;
+    clearTimeout(typing);
+    typing = setTimeout(() => applyFilters("replace"), 350);
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest("[data-gallery-filters]");
+    if (!form || !document.querySelector(RESULTS)) return;
+    event.preventDefault(); // Enter in the search, or "Show images": already applied
+    applyFilters("push");
+    const menu = form.querySelector("details[open]");
+    if (menu) menu.open = false;
+  });
+
+  document.addEventListener("click", (event) => {
+    const chip = event.target.closest("[data-remove-filter]");
+    if (!chip || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const form = filtersForm();
+    if (!form || !document.querySelector(RESULTS)) return;
+    event.preventDefault();
+    syncForm(form, chip.href);
+    showResults(chip.href, { history: "push" });
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const menu = document.querySelector("[data-gallery-filters] details[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
+  window.addEventListener("popstate", () => {
+    const form = filtersForm();
+    if (!form || !document.querySelector(RESULTS)) return;
+    syncForm(form, location.href);
+    showResults(location.href, { history: "none" });
+  });
+
+  // New results: the Filters button counts their chips.
+  document.addEventListener("htmx:afterSettle", () => {
+    const results = document.querySelector(RESULTS);
+    const badge = document.querySelector("[data-filter-badge]");
+    if (!results || !badge) return;
+    const active = Number(results.dataset.filterCount || 0);
+    badge.textContent = String(active);
+    badge.hidden = active === 0;
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    refreshSelection();
+    const form = filtersForm();
+    if (form) shownUrl = new URL(location.href).href;
+  });
 })();

@@ -468,6 +468,51 @@ def test_starring_needs_a_login_and_a_post(client, user) -> None:
     assert client.get(url).status_code == 405
 
 
+# --- the bar: chips and the results swapped by the filters ---------------------------------
+
+
+def test_active_filters_show_as_chips_that_remove_themselves(client, user, team) -> None:
+    image(user, ratio="16:9", prompt="a kite")
+    client.force_login(user)
+    params = {"q": "kite", "ratio": "16:9", "nsfw": "hide", "author": "grace", "from": "2026-03-01"}
+    html = client.get(GALLERY, params).content.decode()
+    chips = dict(re.findall(r'<a class="chip" href="([^"]+)"[^>]*>([^<]+) <span', html))
+    # In the order of the URL's parameters: q, project, author, from, to, ratio, ..., nsfw.
+    assert list(chips.items()) == [
+        ("/gallery/?author=grace&amp;from=2026-03-01&amp;ratio=16%3A9&amp;nsfw=hide", "“kite”"),
+        ("/gallery/?q=kite&amp;from=2026-03-01&amp;ratio=16%3A9&amp;nsfw=hide", "By grace"),
+        ("/gallery/?q=kite&amp;author=grace&amp;ratio=16%3A9&amp;nsfw=hide", "From 1 Mar 2026"),
+        ("/gallery/?q=kite&amp;author=grace&amp;from=2026-03-01&amp;nsfw=hide", "Ratio 16:9"),
+        ("/gallery/?q=kite&amp;author=grace&amp;from=2026-03-01&amp;ratio=16%3A9", "NSFW hidden"),
+    ]
+    assert 'href="/gallery/" data-remove-filter="*">Clear all' in html
+    assert 'data-filter-count="5"' in html
+    # The tab says what the view is; its own filter is no chip, and Clear all keeps it.
+    harbour = str(team["harbour"].uuid)
+    html = client.get(GALLERY, {"project": harbour, "starred": "1"}).content.decode()
+    assert re.findall(r'class="chip"[^>]*>([^<]+) <span', html) == ["Favourites"]
+    assert f'<a href="/gallery/?project={harbour}" aria-current="page">Harbour</a>' in html
+    html = client.get(GALLERY, {"status": "trash", "q": "kite", "nsfw": "only"}).content.decode()
+    assert 'href="/gallery/?status=trash" data-remove-filter="*">Clear all' in html
+    assert '<a href="/gallery/?status=trash" aria-current="page">Trash</a>' in html
+
+
+def test_changed_filters_get_the_results_and_the_tabs_not_the_page(client, user) -> None:
+    wide = image(user, ratio="16:9")
+    image(user, ratio="9:16")
+    client.force_login(user)
+    headers = {"HX-Request": "true", "HX-Target": "gallery-results"}
+    response = client.get(GALLERY, {"ratio": "16:9", "starred": ""}, headers=headers)
+    html = response.content.decode()
+    assert shown(response) == uuids([wide])
+    assert html.lstrip().startswith('<div class="gallery-results" id="gallery-results"')
+    assert 'id="gallery-view" hx-swap-oob="true"' in html
+    assert "<html" not in html and 'name="q"' not in html  # the form stays as it is
+    # Back to a page htmx had pushed: the whole page.
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get(GALLERY, {"ratio": "16:9"}, headers=restore).content.decode()
+
+
 # --- tiles, escaped -------------------------------------------------------------------------
 
 HOSTILE = "\"><script>alert(1)</script><img src=x onerror=alert(2)> {url} & 'q'"
@@ -481,7 +526,7 @@ def test_a_hostile_prompt_or_name_is_escaped_in_every_tile(client, user, team) -
     client.force_login(user)
     escaped = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"
     for response in (
-        client.get(GALLERY, {"q": "<script>"}),  # the search echoes in the form and next links
+        client.get(GALLERY, {"q": "<script>"}),  # the search echoes in chips and next links
         client.get(GALLERY),
         client.get(GALLERY, {"status": "trash"}),
     ):

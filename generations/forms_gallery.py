@@ -95,6 +95,8 @@ class GalleryFilterForm(forms.Form):
     )
     nsfw = forms.ChoiceField(required=False, label="NSFW", choices=NSFW_CHOICES)
     after = forms.CharField(required=False)
+    # The newest tile a page shows: asks for the tiles that arrived since (the gallery's poll).
+    newer = forms.CharField(required=False)
 
     def __init__(
         self,
@@ -128,11 +130,16 @@ class GalleryFilterForm(forms.Form):
     def clean_after(self) -> Cursor | None:
         return _cursor(self.cleaned_data["after"])
 
+    def clean_newer(self) -> Cursor | None:
+        return _cursor(self.cleaned_data["newer"])
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end and start > end:
             self.add_error("to", "The end date is before the start date.")
+        if cleaned.get("after") and cleaned.get("newer"):
+            self.add_error("newer", "A page is either older or newer than a tile, not both.")
         return cleaned
 
     def filters(self) -> Filters:

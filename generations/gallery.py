@@ -190,6 +190,21 @@ def gallery_page(
     return GalleryPage(images=page, next_cursor=page[-1].cursor)
 
 
+def gallery_newer(
+    *,
+    user: AbstractBaseUser,
+    filters: Filters,
+    than: Cursor,
+    size: int = PAGE_SIZE,
+    project_ids: Sequence[int] | None = None,
+) -> list[TileRow]:
+    """Up to `size` tiles newer than `than`, newest first: the ones right above it, so that
+    nothing is skipped when more arrived (ask again with the newest of these)."""
+    images = gallery_images(user=user, filters=filters, newer=than, project_ids=project_ids)
+    oldest_first = [TileRow(*row) for row in tile_rows(images, trash=filters.trash)[:size]]
+    return oldest_first[::-1]
+
+
 def tile_rows(images: QuerySet[OutputImage], *, trash: bool) -> QuerySet:
     """The page's one query, as tuples for `TileRow`: the images' columns, the author's name
     (joins), the star (an EXISTS) and both thumbnails' sizes (subqueries)."""
@@ -201,9 +216,11 @@ def gallery_images(
     user: AbstractBaseUser,
     filters: Filters,
     after: Cursor | None = None,
+    newer: Cursor | None = None,
     project_ids: Sequence[int] | None = None,
 ) -> QuerySet[OutputImage]:
-    """The images of a gallery view, newest first, with what a tile shows (after `after`).
+    """The images of a gallery view, newest first, with what a tile shows; those older than
+    `after`, or those newer than `newer` oldest first.
 
     `project_ids`: the viewer's projects when the caller has read them already (a literal list
     instead of a subquery; the same rows)."""
@@ -217,7 +234,12 @@ def gallery_images(
         images = prompt_search(images, filters.q)
     if after is not None:
         images = _after(images, after)
-    return images.annotate(**_tile_extras(user)).order_by("-created_at", "-id")
+    if newer is not None:
+        images = _newer(images, newer)
+    images = images.annotate(**_tile_extras(user))
+    if newer is not None:
+        return images.order_by("created_at", "id")
+    return images.order_by("-created_at", "-id")
 
 
 def _tile_extras(user: AbstractBaseUser) -> dict[str, RawSQL]:
@@ -247,6 +269,12 @@ def _tile_extras(user: AbstractBaseUser) -> dict[str, RawSQL]:
 
 def _quote(name: str) -> str:
     return f'"{name}"'  # the ANSI quoting PostgreSQL and SQLite share
+
+
+def _newer(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImage]:
+    return images.filter(created_at__gte=cursor.created_at).filter(
+        Q(created_at__gt=cursor.created_at) | Q(created_at=cursor.created_at, pk__gt=cursor.pk)
+    )
 
 
 def _after(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImage]:

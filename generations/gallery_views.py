@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.selectors import memberships_of
@@ -14,7 +15,7 @@ from projects.selectors import memberships_of
 from . import selectors
 from .bulk_views import safe_next
 from .forms_gallery import GalleryFilterForm
-from .gallery import Filters, gallery_authors, gallery_page
+from .gallery import PAGE_SIZE, Filters, encode_cursor, gallery_authors, gallery_newer, gallery_page
 from .services.favourites import favourite_set
 
 # The htmx swap targets of the gallery page (ids in _gallery_results.html, _gallery_grid.html).
@@ -29,6 +30,11 @@ def gallery(request: HttpRequest) -> HttpResponse:
     htmx = request.htmx and not request.htmx.history_restore_request
     if not htmx:
         return render(request, "generations/gallery.html", context, status=status)
+    if context["newer"] is not None:
+        # The page's poll for images newer than its first tile: nothing new, nothing to swap.
+        if not context["newer"]:
+            return HttpResponse(status=204)
+        return render(request, "generations/_gallery_new.html", context, status=status)
     if request.htmx.target == RESULTS_TARGET:  # the filters changed
         return render(request, "generations/_gallery_results.html", context, status=status)
     # The next page, asked for as the sentinel comes into view: its tiles and a new sentinel.
@@ -40,6 +46,8 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
     # The viewer's memberships, read once: the switcher, the project filter, the authors, the
     # bulk move's targets and the scope of the page query all come from them.
     memberships = memberships_of(request.user)
+    # Where the poll starts when the page shows no tile yet: what is made from now on.
+    poll_since = encode_cursor(timezone.now(), 1)
     project_ids = [m.project_id for m in memberships]
     form = GalleryFilterForm(
         data,
@@ -47,17 +55,21 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
         authors=lambda: gallery_authors(user=request.user, project_ids=project_ids),
     )
     page = None
+    newer = None
     next_url = ""
+    poll_url = ""
     if form.is_valid():
         filters = form.filters()
-        page = gallery_page(
-            user=request.user,
-            filters=filters,
-            after=form.cleaned_data["after"],
-            project_ids=project_ids,
-        )
-        if page.next_cursor:
-            next_url = form.url(after=page.next_cursor)
+        scope = {"user": request.user, "filters": filters, "project_ids": project_ids}
+        if form.cleaned_data["newer"]:
+            newer = gallery_newer(**scope, than=form.cleaned_data["newer"])
+        else:
+            page = gallery_page(**scope, after=form.cleaned_data["after"])
+            if page.next_cursor:
+                next_url = form.url(after=page.next_cursor)
+            # The first page asks for images newer than its first tile while it is open.
+            if not form.cleaned_data["after"] and not filters.trash:
+                poll_url = form.url()
     else:
         filters = Filters()
     return {
@@ -66,7 +78,12 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
         "clear_url": form.view_url(),
         "filters": filters,
         "page": page,
+        "newer": newer,
         "next_url": next_url,
+        "poll_url": poll_url,
+        "poll_since": poll_since,
+        "poll_seconds": settings.DARKROOM_GALLERY_POLL_SECONDS,
+        "page_size": PAGE_SIZE,
         "memberships": memberships,
         # Bulk moves go into projects where the viewer may put images: editor or owner.
         "move_targets": [m.project for m in memberships if m.can_generate],

@@ -178,6 +178,8 @@ DARKROOM_TRASH_DAYS = int(os.environ.get("DARKROOM_TRASH_DAYS") or 30)
 DARKROOM_ELEMENT_CREATIONS_PER_HOUR = int(
     os.environ.get("DARKROOM_ELEMENT_CREATIONS_PER_HOUR") or 10
 )
+# An open gallery asks this often for images newer than its first tile (while the tab is seen).
+DARKROOM_GALLERY_POLL_SECONDS = int(os.environ.get("DARKROOM_GALLERY_POLL_SECONDS") or 10)
 
 # --- Email ------------------------------------------------------------------------------------
 # Password reset links. Printed on the console unless an SMTP server is configured.

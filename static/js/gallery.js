@@ -1,8 +1,9 @@
 // The gallery: filters that apply as they change, selection (click, shift-click for a range,
-// select all), NSFW reveal and the lightbox (arrows, Escape, `f` to favourite). Everything is
-// delegated from `document`, so tiles that htmx adds or swaps in work without being wired up
-// again. Without JavaScript the page still works: the filter form submits, links open the image
-// page, checkboxes post with the bulk form.
+// select all), NSFW reveal, the lightbox (arrows, Escape, `f` to favourite) and a poll that puts
+// new images at the top while the tab is visible. Everything is delegated from `document`, so
+// tiles that htmx adds or swaps in work without being wired up again. Without JavaScript the
+// page still works: the filter form submits, links open the image page, checkboxes post with
+// the bulk form.
 (() => {
   "use strict";
 
@@ -348,8 +349,52 @@
     badge.hidden = active === 0;
   });
 
+  // --- New images at the top ------------------------------------------------------------
+  // While the first page is open and the tab is visible, ask every few seconds for the tiles
+  // newer than the first one (a cheap query: nothing new answers 204) and put them on top.
+  const grid = () => document.querySelector("[data-gallery][data-poll-url]");
+  let polling = false;
+
+  async function poll() {
+    const target = grid();
+    if (!target || polling || document.hidden) return;
+    const first = target.querySelector("[data-tile]");
+    const cursor = first ? first.dataset.cursor : target.dataset.pollSince;
+    const base = target.dataset.pollUrl;
+    const url = `${base}${base.includes("?") ? "&" : "?"}newer=${encodeURIComponent(cursor)}`;
+    polling = true;
+    let added = 0;
+    try {
+      await htmx.ajax("GET", url, { source: target, target, swap: "afterbegin" });
+      for (const tile of target.querySelectorAll("[data-tile]")) {
+        if (tile === first) break;
+        tile.classList.add("is-new");
+        added += 1;
+      }
+      if (added) {
+        for (const empty of document.querySelectorAll("[data-gallery-empty]")) empty.remove();
+      }
+    } finally {
+      polling = false;
+    }
+    // A full page of new tiles: there may be more right behind them.
+    if (added >= Number(target.dataset.pollPage)) poll();
+  }
+
+  function startPolling() {
+    // Filters may swap in a grid that does not poll (the trash) and back: each turn looks.
+    const target = document.querySelector("[data-gallery]");
+    if (!(target || document.querySelector(RESULTS)) || typeof htmx === "undefined") return;
+    const seconds = Number(target && target.dataset.pollSeconds) || 10;
+    setInterval(poll, seconds * 1000);
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) poll();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     refreshSelection();
+    startPolling();
     const form = filtersForm();
     if (form) shownUrl = new URL(location.href).href;
   });

@@ -1,6 +1,6 @@
 """The gallery puts images first, at 1440×900 and on phones: rows of tiles in their own aspect
-ratio across the whole width, sharp thumbnails, filters that apply as they change, and a bulk
-bar only while something is selected.
+ratio across the whole width, sharp thumbnails, filters that apply as they change, a bulk bar
+only while something is selected, and new images arriving at the top while the page is open.
 
 Screenshots go to tests/output/screens/ (git-ignored) for a person to look at."""
 
@@ -15,8 +15,9 @@ import pytest
 from django.utils import timezone
 
 from generations.models import OutputImage
+from projects.models import Role
 from tests.conftest import log_in
-from tests.factories import make_pictured_image
+from tests.factories import add_member, make_pictured_image, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -283,3 +284,36 @@ def test_without_javascript_the_filter_form_still_submits(browser, live_server, 
         expect(page.locator("#bulk-form")).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("where", ["gallery", "project"])
+def test_new_images_appear_at_the_top_without_a_reload(
+    page, user, django_user_model, settings, where
+) -> None:
+    from playwright.sync_api import expect
+
+    settings.DARKROOM_GALLERY_POLL_SECONDS = 1
+    harbour = make_project(user, "Harbour")
+    grace = django_user_model.objects.create_user("grace", password="pw-grace-123456")
+    add_member(harbour, grace, Role.EDITOR)
+    existing = seed(user, 6, project=harbour)
+    log_in(page, user)
+    page.goto("/gallery/" if where == "gallery" else f"/projects/{harbour.uuid}/")
+    page.evaluate("window.__noReload = true")
+    tiles = page.locator("[data-gallery] [data-tile]")
+    expect(tiles).to_have_count(6)
+
+    # Grace generates into the project: her image comes in on top, then two more of ada's.
+    fresh = make_pictured_image(
+        grace, size=SIZES["16:9"], seed=99, project=harbour, prompt="grace's comet"
+    )
+    expect(tiles.first).to_have_attribute("data-uuid", str(fresh.uuid), timeout=10_000)
+    more = [
+        make_pictured_image(user, size=SIZES["2:3"], seed=100 + i, project=harbour)
+        for i in range(2)
+    ]
+    expect(tiles).to_have_count(9, timeout=10_000)
+    shown = tiles.evaluate_all("ts => ts.map(t => t.dataset.uuid)")
+    assert shown == [str(i.uuid) for i in [*more[::-1], fresh, *existing]]
+    assert page.evaluate("window.__noReload") is True
+    shot(page, f"new-images-{where}")

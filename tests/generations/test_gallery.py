@@ -468,6 +468,75 @@ def test_starring_needs_a_login_and_a_post(client, user) -> None:
     assert client.get(url).status_code == 405
 
 
+# --- new images while the page is open (the poll) --------------------------------------------
+
+
+def poll(client, cursor: str, **params: str):
+    return client.get(GALLERY, {**params, "newer": cursor}, headers={"HX-Request": "true"})
+
+
+def test_the_poll_brings_only_newer_tiles_newest_first(client, user, outsider) -> None:
+    shown_first = series(user, 3)
+    client.force_login(user)
+    newest = re.search(r'data-cursor="([^"]+)"', client.get(GALLERY).content.decode()).group(1)
+    assert decode_cursor(newest) == decode_cursor(
+        encode_cursor(shown_first[0].created_at, shown_first[0].pk)
+    )
+    # Nothing new: nothing to swap.
+    assert poll(client, newest).status_code == 204
+    later = series(user, 2, start=T0 + timedelta(hours=1))
+    image(outsider, at=T0 + timedelta(hours=2))  # not theirs to see
+    response = poll(client, newest)
+    assert response.status_code == 200
+    assert shown(response) == uuids(later)
+    assert "<html" not in response.content.decode()
+    assert "gallery-more" not in response.content.decode()
+
+
+def test_the_poll_keeps_the_filters_and_fills_a_gap_in_steps(client, user) -> None:
+    first = image(user, at=T0)
+    cursor = encode_cursor(first.created_at, first.pk)
+    burst = series(user, PAGE_SIZE + 2, start=T0 + timedelta(hours=1), ratio="16:9")
+    image(user, at=T0 + timedelta(days=1), ratio="9:16")  # filtered out
+    client.force_login(user)
+    step = poll(client, cursor, ratio="16:9")
+    # The 48 right above the newest tile shown, so nothing between is skipped ...
+    assert shown(step) == uuids(burst[2:])
+    # ... then the rest, asked for with the newest of those.
+    again = poll(client, encode_cursor(burst[2].created_at, burst[2].pk), ratio="16:9")
+    assert shown(again) == uuids(burst[:2])
+
+
+def test_the_poll_costs_the_same_few_queries_whatever_arrived(client, user, team) -> None:
+    first = image(user, at=T0, project=team["harbour"])
+    cursor = encode_cursor(first.created_at, first.pk)
+    client.force_login(user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            poll(client, cursor, project=str(team["harbour"].uuid))
+        return len(captured)
+
+    counts = [queries()]
+    image(team["grace"], project=team["harbour"], at=T0 + timedelta(minutes=1))
+    counts.append(queries())
+    series(user, PAGE_SIZE + 3, start=T0 + timedelta(hours=1), project=team["harbour"])
+    counts.append(queries())
+    # session, user, memberships, the page
+    assert counts == [4, 4, 4]
+
+
+def test_only_the_first_page_polls_and_never_the_trash(client, user) -> None:
+    series(user, PAGE_SIZE + 1)
+    client.force_login(user)
+    first = client.get(GALLERY, {"ratio": "auto"}).content.decode()
+    assert 'data-poll-url="/gallery/?ratio=auto"' in first
+    after = re.search(r'rel="next"', first) and re.search(r'href="([^"]+)" rel="next"', first)
+    deeper = client.get(after.group(1).replace("&amp;", "&")).content.decode()
+    assert "data-poll-url" not in deeper
+    assert "data-poll-url" not in client.get(GALLERY, {"status": "trash"}).content.decode()
+
+
 # --- the bar: chips and the results swapped by the filters ---------------------------------
 
 
@@ -528,6 +597,7 @@ def test_a_hostile_prompt_or_name_is_escaped_in_every_tile(client, user, team) -
     for response in (
         client.get(GALLERY, {"q": "<script>"}),  # the search echoes in chips and next links
         client.get(GALLERY),
+        poll(client, encode_cursor(T0 - timedelta(days=1), 1)),
         client.get(GALLERY, {"status": "trash"}),
     ):
         html = response.content.decode()

@@ -25,7 +25,8 @@ TOOLS_STAMP := $(TOOLS)/.installed-stamp
 UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
-.PHONY: install run prepare createsuperuser test lint format lock audit bench bench-gallery clean
+.PHONY: install run prepare createsuperuser test lint format lock audit bench bench-gallery \
+	bench-gallery-weight clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +88,10 @@ bench: install
 # PostgreSQL only: DATABASE_URL names its database (migrated and seeded on the first run).
 bench-gallery: install
 	$(BIN)/python bench/gallery.py
+
+# The bytes a browser fetches for a first gallery page (after bench-gallery has seeded).
+bench-gallery-weight: install
+	$(BIN)/python bench/gallery_weight.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache

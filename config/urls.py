@@ -10,5 +10,6 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("spend/", include("spend.urls")),
     path("elements/", include("elements.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("generations.urls")),
 ]

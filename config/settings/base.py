@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "generations",
     "spend",
     "elements",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication, so it knows who asked: signed-in answers are never stored.
     "config.middleware.SignedInNoStoreMiddleware",
+    # The client address for the audit entries a request's services record.
+    "audit.context.RequestAddressMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -7,6 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from audit.models import Action
+from audit.services import record
+
 from . import services
 from .forms import AdminProfileForm, AdminUserChangeForm
 from .models import Invitation, Profile
@@ -40,6 +43,22 @@ class UserAdmin(DjangoUserAdmin):
     def display_name(self, obj) -> str:
         profile = getattr(obj, "profile", None)  # a missing profile raises an AttributeError
         return profile.display_name if profile else ""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        """Accounts made here, and an "Active" box ticked or unticked, go through the same
+        records as everywhere else (unticking it is the Deactivate action)."""
+        active_changed = change and "is_active" in form.changed_data
+        deactivating = active_changed and not obj.is_active
+        if deactivating:
+            obj.is_active = True  # users_deactivate turns it off, with its records
+        super().save_model(request, obj, form, change)
+        if not change:
+            record(Action.ACCOUNT_CREATED, actor=request.user, target=obj, reason="in the admin")
+        elif deactivating:
+            services.users_deactivate(user_ids=[obj.pk], by=request.user)
+            obj.refresh_from_db(fields=["is_active"])
+        elif active_changed:
+            record(Action.ACCOUNT_REACTIVATED, actor=request.user, target=obj)
 
     @admin.action(description="Deactivate (they can no longer log in; their work stays)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:

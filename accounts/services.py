@@ -16,6 +16,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
+
 from . import selectors
 from .models import Invitation, InvitationState, Profile
 
@@ -63,8 +66,11 @@ def profile_update(*, user: AbstractBaseUser, display_name: str) -> Profile:
     return profile
 
 
+@transaction.atomic
 def invitation_create(*, created_by: AbstractBaseUser, email: str = "") -> Invitation:
-    return Invitation.objects.create(created_by=created_by, email=email.strip())
+    invitation = Invitation.objects.create(created_by=created_by, email=email.strip())
+    record(Action.ACCOUNT_INVITED, actor=created_by, target=invitation)
+    return invitation
 
 
 def invitations_revoke(*, invitation_ids: Iterable[int]) -> int:
@@ -91,7 +97,7 @@ def invitation_accept(*, invitation: Invitation, form_data: Mapping[str, Any]) -
     if not claimed:
         invitation.refresh_from_db()
         raise InvitationUnusable(invitation.state_at(now))
-    user = user_create(form_data=form_data)
+    user = user_create(form_data=form_data, how="through a staff invitation")
     Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
     invitation.used_at, invitation.used_by = now, user
     return user
@@ -100,13 +106,13 @@ def invitation_accept(*, invitation: Invitation, form_data: Mapping[str, Any]) -
 def user_signup(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
     """Open sign-up (only when DARKROOM_OPEN_SIGNUP is on; the view checks)."""
     with transaction.atomic():
-        return user_create(form_data=form_data)
+        return user_create(form_data=form_data, how="by open sign-up")
 
 
-def user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
+def user_create(*, form_data: Mapping[str, Any], how: str = "") -> AbstractBaseUser:
     """A new account from a valid SignupForm's data. The caller decides who may sign up, and
     calls this inside the transaction that claimed that right: the details are compared with
-    other accounts only here (AccountDetailsTaken)."""
+    other accounts only here (AccountDetailsTaken). `how` goes into its audit entry."""
     if taken := selectors.signup_details_taken(form_data):
         raise AccountDetailsTaken(taken)
     try:
@@ -123,16 +129,38 @@ def user_create(*, form_data: Mapping[str, Any]) -> AbstractBaseUser:
         # Another sign-up took a detail between the check and the insert.
         taken = selectors.signup_details_taken(form_data)
         raise AccountDetailsTaken(taken or {"username": selectors.USERNAME_TAKEN}) from exc
+    record(Action.ACCOUNT_CREATED, actor=user, target=user, reason=how)
     return user
 
 
+@transaction.atomic
 def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
     """Stop people from logging in (their sessions stop working too: Django's auth backend
-    refuses inactive users on every request). Nothing of theirs is deleted. Never `by`
-    themselves, so an admin cannot lock themselves out by mistake."""
-    return (
+    refuses inactive users on every request). Nothing of theirs is deleted, but every share
+    link they made, to any image, is revoked (a deactivated person's links never work again:
+    rights.link_is_honoured refuses them even before this runs). Never `by` themselves, so an
+    admin cannot lock themselves out by mistake."""
+    # Below generations in the layering; the import stays inside the one function that needs it.
+    from generations.models import RevokeReason, ShareLink
+    from generations.services.sharing import links_revoke
+
+    people = list(
         get_user_model()
-        .objects.filter(pk__in=list(user_ids), is_active=True)
+        .objects.select_for_update()
+        .filter(pk__in=list(user_ids), is_active=True)
         .exclude(pk=by.pk)
+    )
+    done = (
+        get_user_model()
+        .objects.filter(pk__in=[p.pk for p in people], is_active=True)
         .update(is_active=False)
     )
+    for person in people:
+        record(Action.ACCOUNT_DEACTIVATED, actor=by, target=person)
+        links_revoke(
+            ShareLink.objects.filter(created_by=person),
+            reason=RevokeReason.DEACTIVATED,
+            actor=by,
+            why=person.get_username(),
+        )
+    return done

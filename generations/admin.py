@@ -12,6 +12,7 @@ from .models import (
     Generation,
     OutputImage,
     PromptEnhancement,
+    RevokeReason,
     ShareLink,
     Status,
     Thumbnail,
@@ -120,14 +121,45 @@ admin.site.register(Thumbnail)
 
 @admin.register(ShareLink)
 class ShareLinkAdmin(admin.ModelAdmin):
-    list_display = ("image", "created_by", "created_at", "expires_at", "revoked_at")
-    list_filter = ("created_at", "expires_at", "revoked_at")
+    list_display = (
+        "image",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+    )
+    list_filter = ("created_at", "expires_at", "revoked_at", "revoked_reason")
     list_select_related = ("image", "created_by")
-    # Links are made from the image page; here one can only see them, expire or revoke them.
-    readonly_fields = ("token", "image", "created_by", "created_at", "show_prompt")
+    # Links are made from the image page; here one can only see them, and revoke them with the
+    # action (so that the revocation is recorded like any other).
+    readonly_fields = (
+        "token",
+        "image",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "show_prompt",
+        "revoked_at",
+        "revoked_reason",
+        "revoked_by",
+    )
+    actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShareLink | None = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke (the link stops working for good)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ShareLink]) -> None:
+        from .services.sharing import links_revoke
+
+        done = links_revoke(
+            queryset, reason=RevokeReason.BY_HAND, actor=request.user, why="in the admin"
+        )
+        self.message_user(request, f"{done} share link(s) revoked.", messages.SUCCESS)
 
 
 @admin.register(TrashRecord)

@@ -90,7 +90,8 @@ def bulk_restore(request: HttpRequest) -> HttpResponse:
     except SelectionRefused as exc:
         return _refused(request, exc)
     if count:
-        messages.success(request, f"Restored {_images(count)} from the trash.")
+        note = trash.restored_links_note(images=images)
+        messages.success(request, f"Restored {_images(count)} from the trash.{note}")
     else:
         messages.info(request, "Not in the trash: nothing to restore.")
     return _back(request)

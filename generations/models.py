@@ -323,8 +323,21 @@ class ShareLinkQuerySet(models.QuerySet):
         )
 
 
+class RevokeReason(models.TextChoices):
+    BY_HAND = "by_hand", "Revoked by hand"
+    EXPIRED = "expired", "Expired"
+    MEMBER_REMOVED = "member_removed", "Its maker left the project"
+    MEMBER_DEMOTED = "member_demoted", "Its maker became a viewer"
+    DEACTIVATED = "deactivated", "Its maker's account was deactivated"
+    TRASHED = "trashed", "The image went to the trash"
+    MOVED = "moved", "The image moved where its maker has no rights"
+
+
 class ShareLink(models.Model):
-    """A read-only public link to one image: revocable, optionally expiring."""
+    """A read-only public link to one image: revocable, optionally expiring.
+
+    `revoked_at` is when it stopped working for good, whatever the reason (`revoked_reason`),
+    expiry included once the scheduler has recorded it. Nothing brings a revoked link back."""
 
     # The only secret in the public URL: unguessable, and never derived from the image.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -335,6 +348,15 @@ class ShareLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokeReason.choices, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who revoked it, or whose action did (empty for expiry).",
+    )
     show_prompt = models.BooleanField(
         default=False, help_text="Show the prompt under the image (nothing else is ever shown)."
     )

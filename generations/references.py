@@ -27,10 +27,9 @@ from django.shortcuts import get_object_or_404
 from PIL import Image, ImageCms, ImageOps
 from pillow_heif import register_heif_opener
 
-from projects.selectors import member_project_ids
-
 from .images import DECODE_ERRORS, ImageTooLarge, NotAnImage, grey_to_eight_bit, open_image
 from .models import Generation, GenerationReference, OutputImage, ReferenceImage
+from .selectors import visible_to
 
 register_heif_opener()
 
@@ -277,9 +276,8 @@ def reference_store(
 # --- Reading ----------------------------------------------------------------------------------
 def references_visible_to(user: AbstractBaseUser) -> QuerySet[ReferenceImage]:
     """The references `user` may see: their own, and those used by a generation they may see."""
-    visible = Q(owner=user) | Q(project_id__in=member_project_ids(user))
     used_in_visible = GenerationReference.objects.filter(
-        generation__in=Generation.objects.filter(visible)
+        generation__in=Generation.objects.filter(visible_to(user))
     ).values("reference_id")
     return ReferenceImage.objects.filter(Q(owner=user) | Q(pk__in=used_in_visible))
 

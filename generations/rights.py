@@ -1,4 +1,10 @@
-"""Who may act on an image beyond seeing it (seeing is selectors.visible_to)."""
+"""Who may act on an image beyond seeing it (seeing is selectors.visible_to), in one place.
+
+An image in a project is the project's: every right over it comes from the person's current
+membership and role there, whether they made it or not. Someone removed from the project has
+none left; a viewer (also one demoted from editor) only looks and downloads. A personal image
+is its author's alone.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +12,63 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from projects.models import Membership
+from projects.models import Membership, Role
 
-from .models import OutputImage
+from .models import OutputImage, ShareLink
+
+
+def acts_in_project(membership: Membership | None) -> bool:
+    """An owner or editor right now (archived or not: archiving freezes what comes in and goes
+    out, not who belongs)."""
+    return membership is not None and Role(membership.role).can_generate
 
 
 def may_edit_image(
     user: AbstractBaseUser, image: OutputImage, memberships: dict[int, Membership]
 ) -> bool:
-    """Trash, restore or share it: its author, or an owner/editor of its project (an archived
-    project is frozen: only authors act there). `memberships`: project id → the person's
-    membership, with its project loaded; only the image's project is looked up."""
-    if image.owner_id == user.pk:
+    """Trash, restore or share it. A personal image: its author. A project image: an owner or
+    editor of its project, and in an archived project only the author among them (it is
+    frozen). `memberships`: project id → the person's membership, with its project loaded;
+    only the image's project is looked up."""
+    if image.project_id is None:
+        return image.owner_id == user.pk
+    membership = memberships.get(image.project_id)
+    if not acts_in_project(membership):
+        return False
+    return image.owner_id == user.pk or not membership.project.is_archived
+
+
+def may_move_out(user: AbstractBaseUser, owner_id: int, membership: Membership | None) -> bool:
+    """Take an image (by `owner_id`) out of the project of `membership` (the mover's): an owner
+    of the project, or its author while they are still an editor there."""
+    if membership is None:
+        return False
+    if Role(membership.role).can_manage:
         return True
-    membership = memberships.get(image.project_id) if image.project_id else None
-    return membership is not None and membership.can_generate
+    return owner_id == user.pk and acts_in_project(membership)
+
+
+def link_is_honoured(link: ShareLink, membership: Membership | None) -> bool:
+    """A share link works only while its maker could still make it: an active account and, for
+    a project image, a current owner or editor of the image's project (`membership`: the
+    maker's membership there); for a personal image, its author. This holds however the maker
+    lost the right (removed, demoted, deactivated, the image moved), also when the change did
+    not pass through a service that revokes the link."""
+    maker = link.created_by
+    if not maker.is_active:
+        return False
+    image = link.image
+    if image.project_id is None:
+        return image.owner_id == maker.pk
+    return acts_in_project(membership)
 
 
 def memberships_for_images(
     user: AbstractBaseUser, images: Sequence[OutputImage]
 ) -> dict[int, Membership]:
-    """The person's memberships of the projects of the images they did not make (one query, none
-    when they made them all)."""
-    project_ids = {i.project_id for i in images if i.owner_id != user.pk and i.project_id}
+    """The person's memberships of the images' projects (one query, none for personal images
+    only)."""
+    project_ids = {i.project_id for i in images if i.project_id}
     if not project_ids:
         return {}
     return {

@@ -28,15 +28,19 @@ def _with_thumbnails(queryset: QuerySet[OutputImage]) -> QuerySet[OutputImage]:
 
 
 def visible_to(user: AbstractBaseUser) -> Q:
-    """What the person may see: their own work and their projects'."""
-    return Q(owner=user) | Q(project_id__in=member_project_ids(user))
+    """What the person may see: their own personal work, and everything in their projects.
+    Work in a project is the project's: its author sees it only while a member (for images and
+    generations alike)."""
+    return Q(owner=user, project__isnull=True) | Q(project_id__in=member_project_ids(user))
 
 
 def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:
     # Trashed images leave the recent list (their generation stays: it holds the cost).
-    images = _with_thumbnails(OutputImage.objects.filter(deleted_at__isnull=True).order_by("index"))
+    images = _with_thumbnails(
+        OutputImage.objects.filter(visible_to(user), deleted_at__isnull=True).order_by("index")
+    )
     return list(
-        Generation.objects.filter(owner=user)
+        Generation.objects.filter(visible_to(user), owner=user)
         .select_related("project")
         .order_by("-created_at", "-id")
         .prefetch_related(Prefetch("images", queryset=images))[:limit]

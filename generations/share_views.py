@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseGone
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -104,13 +104,19 @@ def share_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
     return redirect("generations:image_detail", uuid=image.uuid)
 
 
-# Public: no login. Revoked, expired and unknown tokens get the same 404.
+# Public: no login. A link that does not show its image (revoked, expired, trashed, a maker who
+# lost the right, or a token that never existed) gets the same "no longer shared" page, 410.
 
 
 @never_cache
 @require_GET
 def shared_image(request: HttpRequest, token: str) -> HttpResponse:
-    link = sharing.share_link_live(token=token)
+    try:
+        link = sharing.share_link_working(token=token)
+    except sharing.LinkGone:
+        response = render(request, "sharing/gone.html", status=410)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     image = link.image
     response = render(
         request,
@@ -132,7 +138,12 @@ def shared_image(request: HttpRequest, token: str) -> HttpResponse:
 def shared_image_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """The shared image without the metadata the provider embedded in it (a prompt in a PNG
     text chunk, EXIF, XMP): its shared rendition, never the original."""
-    link = sharing.share_link_live(token=token)
+    try:
+        link = sharing.share_link_working(token=token)
+    except sharing.LinkGone:
+        response = HttpResponseGone("This image is no longer shared.", content_type="text/plain")
+        response["Cache-Control"] = "no-store"
+        return response
     try:
         rendition = renditions.shared_rendition_get(image=link.image)
     except NotStrippable as exc:

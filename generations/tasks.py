@@ -43,6 +43,13 @@ def purge_trash() -> int:
     return trash_purge()
 
 
+@shared_task(ignore_result=True)
+def expire_share_links() -> int:
+    from .services.sharing import share_links_expire
+
+    return share_links_expire()
+
+
 # --- the prompt enhancer (issue 5) ---
 @shared_task(ignore_result=True)
 def submit_enhancement(enhancement_id: int, attempt: int = 1) -> None:

@@ -1,4 +1,9 @@
-"""Writes on projects: creating, renaming, archiving, members, roles and invite links."""
+"""Writes on projects: creating, renaming, archiving, members, roles and invite links.
+
+Each is recorded in the audit trail. Someone who leaves a project or becomes a viewer there
+loses every right over its images at once (generations/rights.py); the share links they made to
+the project's images are revoked here, with the reason, in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import user_create
+from audit.models import Action
+from audit.services import record
+from generations.models import RevokeReason, ShareLink
+from generations.services.sharing import links_revoke_unhonoured
 
 from .models import Membership, Project, ProjectInvite, Role
 
@@ -23,34 +32,64 @@ class ProjectError(Exception):
 def project_create(*, user: AbstractBaseUser, name: str) -> Project:
     project = Project.objects.create(name=name.strip(), created_by=user)
     Membership.objects.create(project=project, user=user, role=Role.OWNER)
+    record(Action.PROJECT_CREATED, actor=user, target=project, project=project)
     return project
 
 
-def project_rename(*, project: Project, name: str) -> None:
+@transaction.atomic
+def project_rename(*, project: Project, name: str, by: AbstractBaseUser | None = None) -> None:
+    before = project.name
     project.name = name.strip()
     project.save(update_fields=["name"])
+    if project.name != before:
+        record(
+            Action.PROJECT_RENAMED,
+            actor=by,
+            target=project,
+            project=project,
+            before={"name": before},
+            after={"name": project.name},
+        )
 
 
-def project_set_archived(*, project: Project, archived: bool) -> None:
+@transaction.atomic
+def project_set_archived(
+    *, project: Project, archived: bool, by: AbstractBaseUser | None = None
+) -> None:
+    was_archived = project.is_archived
     project.archived_at = timezone.now() if archived else None
     project.save(update_fields=["archived_at"])
+    if archived != was_archived:
+        action = Action.PROJECT_ARCHIVED if archived else Action.PROJECT_UNARCHIVED
+        record(action, actor=by, target=project, project=project)
 
 
+@transaction.atomic
 def invite_create(
     *, project: Project, role: str, created_by: AbstractBaseUser, days: int = 7
 ) -> ProjectInvite:
-    return ProjectInvite.objects.create(
+    invite = ProjectInvite.objects.create(
         project=project,
         role=role,
         created_by=created_by,
         expires_at=timezone.now() + timedelta(days=days),
     )
-
-
-def invite_revoke(*, invite: ProjectInvite) -> None:
-    ProjectInvite.objects.filter(pk=invite.pk, used_at__isnull=True).update(
-        revoked_at=timezone.now()
+    record(
+        Action.MEMBER_INVITED,
+        actor=created_by,
+        target=invite,
+        project=project,
+        after={"role": role, "valid for": f"{days} days"},
     )
+    return invite
+
+
+@transaction.atomic
+def invite_revoke(*, invite: ProjectInvite, by: AbstractBaseUser | None = None) -> None:
+    if ProjectInvite.objects.filter(
+        pk=invite.pk, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now()):
+        record(Action.MEMBER_INVITE_WITHDRAWN, actor=by, target=invite, project=invite.project)
 
 
 @transaction.atomic
@@ -61,7 +100,7 @@ def invite_accept(*, token: str, user: AbstractBaseUser) -> Membership:
         # Already in: the link stays unused for the person it was meant for.
         return existing
     _claim(invite, user)
-    return Membership.objects.create(project=invite.project, user=user, role=invite.role)
+    return _join(invite, user)
 
 
 @transaction.atomic
@@ -76,9 +115,22 @@ def invite_accept_new_account(*, token: str, form_data: Mapping[str, Any]) -> Me
             "This link adds people who already have an account: log in, then open it again."
         )
     _claim(invite, None)
-    user = user_create(form_data=form_data)
+    user = user_create(form_data=form_data, how=f"through an invitation to {invite.project.name}")
     ProjectInvite.objects.filter(pk=invite.pk).update(used_by=user)
-    return Membership.objects.create(project=invite.project, user=user, role=invite.role)
+    return _join(invite, user)
+
+
+def _join(invite: ProjectInvite, user: AbstractBaseUser) -> Membership:
+    membership = Membership.objects.create(project=invite.project, user=user, role=invite.role)
+    record(
+        Action.MEMBER_JOINED,
+        actor=user,
+        target=user,
+        project=invite.project,
+        after={"role": invite.role},
+        reason=f"through an invitation link made by {invite.created_by.get_username()}",
+    )
+    return membership
 
 
 def _usable_invite(token: str) -> ProjectInvite:
@@ -100,18 +152,54 @@ def _claim(invite: ProjectInvite, user: AbstractBaseUser | None) -> None:
 
 
 @transaction.atomic
-def member_set_role(*, membership: Membership, role: str) -> None:
+def member_set_role(
+    *, membership: Membership, role: str, by: AbstractBaseUser | None = None
+) -> None:
+    """A new role. Becoming a viewer ends every right over the project's images: the share
+    links the person made to them are revoked."""
     if membership.role == Role.OWNER and role != Role.OWNER:
         _refuse_if_last_owner(membership)
+    before = membership.role
+    if role == before:
+        return
     membership.role = role
     membership.save(update_fields=["role"])
+    record(
+        Action.MEMBER_ROLE_CHANGED,
+        actor=by,
+        target=membership.user,
+        project=membership.project,
+        before={"role": before},
+        after={"role": role},
+    )
+    if not Role(role).can_generate:
+        _revoke_links_of(membership, reason=RevokeReason.MEMBER_DEMOTED, by=by)
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership) -> None:
+def member_remove(*, membership: Membership, by: AbstractBaseUser | None = None) -> None:
+    """Out of the project: no right over its images is left (their own included), and the
+    share links they made to its images are revoked. Their images stay in the project."""
     if membership.role == Role.OWNER:
         _refuse_if_last_owner(membership)
     membership.delete()
+    record(
+        Action.MEMBER_REMOVED,
+        actor=by,
+        target=membership.user,
+        project=membership.project,
+        before={"role": membership.role},
+    )
+    _revoke_links_of(membership, reason=RevokeReason.MEMBER_REMOVED, by=by)
+
+
+def _revoke_links_of(membership: Membership, *, reason: RevokeReason, by) -> int:
+    return links_revoke_unhonoured(
+        ShareLink.objects.filter(created_by=membership.user, image__project=membership.project),
+        reason=reason,
+        actor=by,
+        why=f"{membership.user.get_username()} in {membership.project.name}",
+    )
 
 
 def _refuse_if_last_owner(membership: Membership) -> None:

@@ -50,7 +50,7 @@ def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
     project, membership = selectors.project_for_member(request.user, uuid, manage=True)
     rename = ProjectNameForm(request.POST or None, initial={"name": project.name})
     if request.method == "POST" and rename.is_valid():
-        services.project_rename(project=project, name=rename.cleaned_data["name"])
+        services.project_rename(project=project, name=rename.cleaned_data["name"], by=request.user)
         messages.success(request, "Renamed.")
         return redirect("projects:settings", uuid=project.uuid)
     return render(
@@ -74,7 +74,7 @@ def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
 def project_archive(request: HttpRequest, uuid: str) -> HttpResponse:
     project, _ = selectors.project_for_member(request.user, uuid, manage=True)
     archive = request.POST.get("archive") == "1"
-    services.project_set_archived(project=project, archived=archive)
+    services.project_set_archived(project=project, archived=archive, by=request.user)
     messages.success(request, "Archived: read-only for everyone." if archive else "Restored.")
     return redirect("projects:settings", uuid=project.uuid)
 
@@ -101,7 +101,8 @@ def invite_create(request: HttpRequest, uuid: str) -> HttpResponse:
 @require_POST
 def invite_revoke(request: HttpRequest, uuid: str, token: str) -> HttpResponse:
     project, _ = selectors.project_for_member(request.user, uuid, manage=True)
-    services.invite_revoke(invite=get_object_or_404(ProjectInvite, project=project, token=token))
+    invite = get_object_or_404(ProjectInvite, project=project, token=token)
+    services.invite_revoke(invite=invite, by=request.user)
     messages.success(request, "Invitation withdrawn.")
     return redirect("projects:settings", uuid=project.uuid)
 
@@ -138,7 +139,9 @@ def member_role(request: HttpRequest, uuid: str, member: str) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.member_set_role(membership=membership, role=form.cleaned_data["role"])
+            services.member_set_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
             messages.success(request, "Role changed.")
         except services.ProjectError as exc:
             messages.error(request, str(exc))
@@ -151,8 +154,12 @@ def member_remove(request: HttpRequest, uuid: str, member: str) -> HttpResponse:
     project, _ = selectors.project_for_member(request.user, uuid, manage=True)
     membership = get_object_or_404(Membership, project=project, uuid=member)
     try:
-        services.member_remove(membership=membership)
-        messages.success(request, "Removed from the project. Their images stay in it.")
+        services.member_remove(membership=membership, by=request.user)
+        messages.success(
+            request,
+            "Removed from the project. Their images stay in it; the share links they made to "
+            "them are revoked.",
+        )
     except services.ProjectError as exc:
         messages.error(request, str(exc))
     return redirect("projects:settings", uuid=project.uuid)

@@ -441,3 +441,151 @@ def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who:
     html = seen.content.decode()
     assert (str(world.project_image.uuid) in html) == (who in ("alice", "bob", "carol"))
     assert (str(world.personal_image.uuid) in html) == (who == "alice")
+
+
+# --- people who left: removed, demoted to viewer, deactivated (issue 12, finding 4) -----------
+# bob made the project image and was its project's editor. Each row is what he may still do.
+
+FORMER = ("removed", "demoted", "deactivated")
+
+
+def _make_former(world: World, how: str) -> None:
+    from accounts.services import users_deactivate
+    from projects.services import member_remove, member_set_role
+
+    membership = Membership.objects.get(project=world.project, user=world.users["bob"])
+    if how == "removed":
+        member_remove(membership=membership, by=world.users["alice"])
+    elif how == "demoted":
+        member_set_role(membership=membership, role=Role.VIEWER, by=world.users["alice"])
+    else:
+        users_deactivate(user_ids=[world.users["bob"].pk], by=world.users["alice"])
+
+
+FORMER_READS = {
+    # url builder: expected outcome when bob is removed, demoted, deactivated
+    "image page": (
+        lambda w: reverse("generations:image_detail", args=[w.project_image.uuid]),
+        (404, 200, LOGIN),
+    ),
+    "original": (
+        lambda w: reverse("generations:image_original", args=[w.project_image.uuid]),
+        (404, 200, LOGIN),
+    ),
+    "download": (
+        lambda w: (
+            reverse("generations:image_original", args=[w.project_image.uuid]) + "?download=1"
+        ),
+        (404, 200, LOGIN),
+    ),
+    "thumbnail": (
+        lambda w: reverse("generations:image_thumbnail", args=[w.project_image.uuid, 256]),
+        (404, 200, LOGIN),
+    ),
+    "generation page": (
+        lambda w: reverse("generations:generation_detail", args=[w.project_image.generation.uuid]),
+        (404, 200, LOGIN),
+    ),
+    "generate again": (
+        lambda w: reverse("generations:generate") + f"?again={w.project_image.generation.uuid}",
+        (404, 200, LOGIN),
+    ),
+}
+
+
+@pytest.mark.parametrize("how", FORMER)
+@pytest.mark.parametrize("view", list(FORMER_READS))
+def test_former_members_reads(client, world: World, view: str, how: str) -> None:
+    client.force_login(world.users["bob"])
+    _make_former(world, how)
+    url_for, expected = FORMER_READS[view]
+    assert outcome(client.get(url_for(world))) == expected[FORMER.index(how)]
+
+
+def _trash(world: World) -> None:
+    from generations.services.trash import images_trash
+
+    images_trash(user=world.users["alice"], images=[world.project_image])
+
+
+FORMER_ACTIONS = {
+    # (url, data, set-up, did it happen?): expected outcome when removed, demoted, deactivated
+    "ZIP": (
+        lambda w: (reverse("generations:bulk_zip"), {"images": [w.project_image.uuid]}),
+        None,
+        None,
+        (404, 200, LOGIN),
+    ),
+    "share": (
+        lambda w: (reverse("generations:image_share", args=[w.project_image.uuid]), {}),
+        None,
+        lambda w: w.project_image.share_links.exists(),
+        (404, 403, LOGIN),
+    ),
+    "trash": (
+        lambda w: (reverse("generations:bulk_trash"), {"images": [w.project_image.uuid]}),
+        None,
+        lambda w: _reload(w.project_image).deleted_at is not None,
+        (404, 403, LOGIN),
+    ),
+    "restore": (
+        lambda w: (reverse("generations:bulk_restore"), {"images": [w.project_image.uuid]}),
+        _trash,
+        lambda w: _reload(w.project_image).deleted_at is None,
+        (404, 403, LOGIN),
+    ),
+    "move out": (
+        lambda w: (
+            reverse("generations:image_move", args=[w.project_image.uuid]),
+            {"project": w.other_project.uuid},
+        ),
+        None,
+        lambda w: _reload(w.project_image).project_id == w.other_project.pk,
+        (404, 302, LOGIN),  # demoted: back to the image page with the refusal
+    ),
+    "bulk move out": (
+        lambda w: (
+            reverse("generations:bulk_move"),
+            {"images": [w.project_image.uuid], "project": w.other_project.uuid},
+        ),
+        None,
+        lambda w: _reload(w.project_image).project_id == w.other_project.pk,
+        (404, 302, LOGIN),
+    ),
+}
+
+
+def _reload(image):
+    from generations.models import OutputImage
+
+    return OutputImage.objects.get(pk=image.pk)
+
+
+@pytest.mark.parametrize("how", FORMER)
+@pytest.mark.parametrize("action", list(FORMER_ACTIONS))
+def test_former_members_actions(client, world: World, action: str, how: str) -> None:
+    # bob may put images into the other project, so only his rights in his old one matter.
+    add_member(world.other_project, world.users["bob"], Role.EDITOR)
+    url_for, set_up, happened, expected = FORMER_ACTIONS[action]
+    if set_up is not None:
+        set_up(world)
+    client.force_login(world.users["bob"])
+    _make_former(world, how)
+    url, data = url_for(world)
+    response = client.post(url, data)
+    assert outcome(response) == expected[FORMER.index(how)]
+    if happened is not None:
+        assert not happened(world)
+
+
+@pytest.mark.parametrize("how", FORMER)
+def test_former_members_links_stop_working(client, world: World, how: str) -> None:
+    from generations.services.sharing import share_create
+
+    link = share_create(
+        user=world.users["bob"], image=world.project_image, expires_in_days=None, show_prompt=False
+    )
+    page = reverse("generations:shared_image", args=[link.token])
+    assert client.get(page).status_code == 200
+    _make_former(world, how)
+    assert client.get(page).status_code == 410

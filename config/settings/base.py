@@ -347,6 +347,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "generations.tasks.purge_trash",
         "schedule": env_float("DARKROOM_PURGE_INTERVAL", 3600.0),
     },
+    # Expired share links stopped working at their expiry; this records it (audit trail).
+    "record-expired-share-links": {
+        "task": "generations.tasks.expire_share_links",
+        "schedule": env_float("DARKROOM_SHARE_EXPIRY_INTERVAL", 600.0),
+    },
     "resume-kling-element-creations": {
         "task": "elements.tasks.sweep_kling_elements",
         "schedule": SWEEP_INTERVAL_SECONDS,

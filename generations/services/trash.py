@@ -1,12 +1,14 @@
 """The trash: delete (restorable), restore, and the periodic purge that removes for good.
 
-Who may trash or restore an image: its author, or an owner/editor of its project (an archived
-project is frozen: only authors act there). Every move in and out is recorded in a TrashRecord,
-which outlives the image.
+Who may trash or restore an image: rights.may_edit_image (a personal image's author; a current
+owner or editor of a project image's project, and in an archived project only the author among
+them). Every move in and out is recorded in a TrashRecord, which outlives the image.
 
 Trashed images stay visible to whoever could see them (so they can be found and restored), but
-leave galleries, the recent list and share links. After settings.DARKROOM_TRASH_DAYS the purge
-deletes the rows, then (after commit) the files.
+leave galleries and the recent list. Trashing revokes the image's share links, and restoring
+does not bring them back (a restore must not quietly republish an image: share it again). After
+settings.DARKROOM_TRASH_DAYS the purge deletes the rows, then (after commit) the files. Each
+step is also in the audit trail.
 """
 
 from __future__ import annotations
@@ -22,8 +24,20 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import OutputImage, SharedRendition, Thumbnail, TrashAction, TrashRecord
+from audit.models import Action
+from audit.services import entry, record_all
+
+from ..models import (
+    OutputImage,
+    RevokeReason,
+    SharedRendition,
+    ShareLink,
+    Thumbnail,
+    TrashAction,
+    TrashRecord,
+)
 from ..rights import may_edit_image, memberships_for_images
+from .sharing import links_revoke_for_images
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +67,9 @@ def images_trash(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> in
         deleted_at=timezone.now(), deleted_by=user
     )
     _record(claimed, TrashAction.TRASHED, actor=user)
+    links_revoke_for_images(
+        images=claimed, reason=RevokeReason.TRASHED, actor=user, why="moved to the trash"
+    )
     return len(claimed)
 
 
@@ -68,6 +85,14 @@ def images_restore(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> 
     return len(claimed)
 
 
+def restored_links_note(*, images: Sequence[OutputImage]) -> str:
+    """What the person who restored `images` is told about the links trashing revoked."""
+    revoked = ShareLink.objects.filter(
+        image_id__in=[i.pk for i in images], revoked_reason=RevokeReason.TRASHED
+    ).exists()
+    return " Share links revoked when it went to the trash stay revoked." if revoked else ""
+
+
 def _claim(images: Sequence[OutputImage], *, trashed: bool) -> list[OutputImage]:
     """The images still in the state to leave, locked: a double submit (two requests at once)
     finds them gone the second time, so each move is recorded once. SQLite serialises the
@@ -80,7 +105,24 @@ def _claim(images: Sequence[OutputImage], *, trashed: bool) -> list[OutputImage]
     return [image for image in images if image.pk in pks]
 
 
+AUDIT_ACTIONS = {
+    TrashAction.TRASHED: Action.IMAGE_TRASHED,
+    TrashAction.RESTORED: Action.IMAGE_RESTORED,
+    TrashAction.PURGED: Action.IMAGE_PURGED,
+}
+
+
 def _record(images: Sequence[OutputImage], action: str, *, actor: AbstractBaseUser | None) -> None:
+    record_all(
+        entry(
+            AUDIT_ACTIONS[action],
+            actor=actor,
+            target=image,
+            project=image.project,
+            reason="its share links stay revoked" if action == TrashAction.RESTORED else "",
+        )
+        for image in images
+    )
     TrashRecord.objects.bulk_create(
         TrashRecord(
             image=image,
@@ -118,7 +160,7 @@ def _purge_batch(*, cutoff: datetime, limit: int) -> int:
     images = list(
         OutputImage.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(deleted_at__lt=cutoff)
-        .select_related("generation")
+        .select_related("generation", "project")
         .order_by("deleted_at", "pk")[:limit]
     )
     if not images:

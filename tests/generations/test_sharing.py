@@ -65,6 +65,16 @@ def file_url(token: uuid.UUID) -> str:
     return reverse("generations:shared_image_file", args=[token])
 
 
+def assert_no_longer_shared(client, token: uuid.UUID) -> None:
+    """The page says so (410, styled like the other pages); the file is gone too."""
+    page = client.get(page_url(token))
+    assert page.status_code == 410
+    html = page.content.decode()
+    assert "This image is no longer shared" in html
+    assert "darkroom.css" in html
+    assert client.get(file_url(token)).status_code == 410
+
+
 def make_link(image: OutputImage, **options: object) -> ShareLink:
     options = {"expires_in_days": None, "show_prompt": False, **options}
     return share_create(user=image.owner, image=image, **options)
@@ -197,9 +207,9 @@ def test_a_revoked_link_shows_nothing(client, user, image) -> None:
     assert link.revoked_at is not None and not link.is_live
     html = client.get(response["Location"]).content.decode()
     assert str(link.token) not in html
+    assert link.revoked_reason == "by_hand"
     client.logout()
-    assert client.get(page_url(link.token)).status_code == 404
-    assert client.get(file_url(link.token)).status_code == 404
+    assert_no_longer_shared(client, link.token)
 
 
 def test_revoking_twice_keeps_the_first_time(client, user, image) -> None:
@@ -214,15 +224,29 @@ def test_revoking_twice_keeps_the_first_time(client, user, image) -> None:
 def test_an_expired_link_shows_nothing(client, image) -> None:
     link = make_link(image, expires_in_days=1)
     ShareLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert client.get(page_url(link.token)).status_code == 404
-    assert client.get(file_url(link.token)).status_code == 404
+    assert_no_longer_shared(client, link.token)
 
 
-def test_an_unknown_token_shows_nothing(client, image) -> None:
+def test_an_unknown_token_gets_the_same_answer_as_a_revoked_one(client, image) -> None:
+    # Nothing tells a token that never existed from one that stopped working.
     make_link(image)
-    token = uuid.uuid4()
-    assert client.get(page_url(token)).status_code == 404
-    assert client.get(file_url(token)).status_code == 404
+    assert_no_longer_shared(client, uuid.uuid4())
+
+
+def test_the_scheduler_records_expired_links_once(client, image) -> None:
+    from audit.models import Entry
+    from generations import tasks
+
+    link = make_link(image, expires_in_days=1)
+    expired_at = timezone.now() - timedelta(minutes=5)
+    ShareLink.objects.filter(pk=link.pk).update(expires_at=expired_at)
+    assert tasks.expire_share_links.run() == 1
+    assert tasks.expire_share_links.run() == 0
+    link.refresh_from_db()
+    assert (link.revoked_at, link.revoked_reason) == (expired_at, "expired")
+    [entry] = Entry.objects.filter(action="share.expired")
+    assert (entry.actor_id, entry.address, entry.object_type) == (None, "", "share link")
+    assert_no_longer_shared(client, link.token)
 
 
 def test_an_editor_cannot_revoke_someone_elses_link(client, image, team) -> None:

@@ -225,20 +225,36 @@ def test_the_recent_list_leaves_out_trashed_images(client, user) -> None:
     assert str(gone.uuid) not in html
 
 
-def test_the_share_link_of_a_trashed_image_is_not_found(client, user) -> None:
+def test_finding_4_restoring_from_the_trash_does_not_revive_share_links(client, user) -> None:
+    """Trashing revokes the image's links (recorded); restoring leaves them revoked and says
+    so. Before, the link answered again as soon as the image was restored."""
+    from audit.models import Entry
+
     image = make_image(user)
     link = share_create(user=user, image=image, expires_in_days=None, show_prompt=True)
     page = reverse("generations:shared_image", args=[link.token])
     file = reverse("generations:shared_image_file", args=[link.token])
     assert client.get(page).status_code == 200
 
-    images_trash(user=user, images=[image])
-    assert client.get(page).status_code == 404
-    assert client.get(file).status_code == 404
+    images_trash(user=user, images=[reload(image)])
+    assert client.get(page).status_code == 410
+    assert client.get(file).status_code == 410
+    link.refresh_from_db()
+    assert (link.revoked_reason, link.revoked_by) == ("trashed", user)
 
-    images_restore(user=user, images=[reload(image)])
-    assert client.get(page).status_code == 200
-    assert client.get(file).status_code == 200
+    client.force_login(user)
+    response = post(client, RESTORE_URL, [image])
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Share links revoked when it went to the trash stay revoked." in message
+    client.logout()
+    assert client.get(page).status_code == 410
+    assert client.get(file).status_code == 410
+    actions = list(
+        Entry.objects.exclude(action="login.succeeded")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["share.created", "image.trashed", "share.revoked", "image.restored"]
 
 
 def test_a_trashed_image_cannot_be_shared_until_restored(client, user) -> None:

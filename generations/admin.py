@@ -10,6 +10,7 @@ from . import state
 from .models import (
     ErrorKind,
     Generation,
+    ImageMove,
     OutputImage,
     PromptEnhancement,
     RevokeReason,
@@ -171,6 +172,18 @@ class TrashRecordAdmin(ReadOnlyAdmin):
     search_fields = ("image_uuid", "prompt", "actor__username", "owner__username")
     date_hierarchy = "at"
     list_select_related = ("actor", "owner", "project")
+
+
+@admin.register(ImageMove)
+class ImageMoveAdmin(ReadOnlyAdmin):
+    """Every image moved, from where to where, by whom: a record, never edited (a project's
+    owners move images back from its settings page, which adds moves)."""
+
+    list_display = ("moved_at", "image_uuid", "from_project", "to_project", "moved_by", "undoes")
+    list_filter = ("moved_at",)
+    search_fields = ("image_uuid", "batch", "moved_by__username", "from_project__name")
+    date_hierarchy = "moved_at"
+    list_select_related = ("from_project", "to_project", "moved_by", "undoes")
 
 
 @admin.register(PromptEnhancement)

@@ -376,6 +376,46 @@ class ShareLink(models.Model):
         return self.expires_at is None or self.expires_at > timezone.now()
 
 
+class ImageMove(models.Model):
+    """One image moved from one place to another: who, when, from where, to where. Kept after
+    the image is gone. The moves of one request share a `batch`; a project's owners see the
+    batches that took images out of it and may undo them, which is itself a batch of moves
+    (each pointing at the move it `undoes`, once at most: an undo is never undone)."""
+
+    batch = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    image = models.ForeignKey(
+        OutputImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves"
+    )
+    image_uuid = models.UUIDField()
+    from_project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: from the author's personal images.",
+    )
+    to_project = models.ForeignKey(
+        "projects.Project", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_at = models.DateTimeField(default=timezone.now)
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undone_by"
+    )
+
+    class Meta:
+        ordering = ["-moved_at", "-id"]
+        indexes = [
+            models.Index(fields=["from_project", "-moved_at", "-id"], name="move_out_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image_uuid}: {self.from_project_id} → {self.to_project_id}"
+
+
 class Favourite(models.Model):
     """A star one person put on one image."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -11,6 +11,8 @@ from accounts.forms import SignupForm
 from accounts.services import AccountDetailsTaken
 from accounts.views import LOGIN_BACKEND
 from generations.gallery_views import gallery_context
+from generations.services import moving as move_services
+from generations.services.moving import move_batch_of, moves_out_of
 
 from . import selectors, services
 from .forms import InviteForm, ProjectNameForm, RoleForm
@@ -65,8 +67,33 @@ def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
             "invites": project.invites.filter(used_at__isnull=True, revoked_at__isnull=True),
             "role_form": RoleForm,
             "links_create_accounts": links_create_accounts(request.user),
+            "moves_out": moves_out_of(project=project),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def moves_undo(request: HttpRequest, uuid: str, batch: str) -> HttpResponse:
+    """Bring back images a batch of moves took out of the project: GET asks for confirmation,
+    POST (with `confirm`) does it. Owners only."""
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    moves = move_batch_of(project=project, batch=batch)
+    if moves is None:
+        raise Http404("No such move.")
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm, then move them back.")
+            return redirect("projects:moves_undo", uuid=project.uuid, batch=batch)
+        try:
+            report = move_services.moves_undo(user=request.user, project=project, batch=batch)
+        except move_services.MoveRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            level = messages.SUCCESS if not report.refusals else messages.WARNING
+            messages.add_message(request, level, str(report))
+        return redirect("projects:settings", uuid=project.uuid)
+    return render(request, "projects/moves_undo.html", {"project": project, "moves": moves})
 
 
 @login_required

@@ -443,6 +443,48 @@ def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who:
     assert (str(world.personal_image.uuid) in html) == (who == "alice")
 
 
+# --- moving images back (issue 12) ------------------------------------------------------------
+
+
+@pytest.fixture
+def moved_out(world: World):
+    """A batch of moves out of the project: alice moved an image of hers to another project."""
+    from generations.services.moving import image_move, moves_out_of
+
+    elsewhere = make_project(world.users["alice"], "Alice's other")
+    image = make_image(world.users["alice"], project=world.project, prompt="taken out")
+    image_move(user=world.users["alice"], image=image, target=elsewhere)
+    [batch] = moves_out_of(project=world.project)
+    return image, batch
+
+
+AUDIT_READS = {
+    "moves back confirmation": (
+        lambda w, b: reverse("projects:moves_undo", args=[w.project.uuid, b.batch]),
+        (200, 403, 403, 404, LOGIN),
+    ),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("view", list(AUDIT_READS))
+def test_audit_reads(client, world: World, moved_out, view: str, who: str) -> None:
+    url_for, expected = AUDIT_READS[view]
+    response = client_for(client, world, who).get(url_for(world, moved_out[1]))
+    assert outcome(response) == expected[PEOPLE.index(who)]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_moving_images_back(client, world: World, moved_out, who: str) -> None:
+    image, batch = moved_out
+    url = reverse("projects:moves_undo", args=[world.project.uuid, batch.batch])
+    response = client_for(client, world, who).post(url, {"confirm": "yes"})
+    image.refresh_from_db()
+    assert (image.project == world.project) == (who == "alice")
+    expected = {"alice": 302, "bob": 403, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected
+
+
 # --- people who left: removed, demoted to viewer, deactivated (issue 12, finding 4) -----------
 # bob made the project image and was its project's editor. Each row is what he may still do.
 

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.http import Http404
 
 from config.parsing import parse_uuid
 from projects.models import Membership, Project
 
 from ..models import OutputImage
-from .moving import MoveRefused, check_image_move
+from .moving import MoveRefused, check_image_move, images_relocate
 
 # The most images one request may act on: a page of the gallery is 48, "select all" on ten
 # loaded pages stays under it, and a ZIP of 500 originals is already gigabytes at 4k.
@@ -66,6 +67,7 @@ class MoveReport:
         return text
 
 
+@transaction.atomic
 def images_move(
     *,
     user: AbstractBaseUser,
@@ -75,7 +77,8 @@ def images_move(
 ) -> MoveReport:
     """Each image on its own (one refusal does not stop the others), by the same rules as the
     image page's Move; the accepted ones move in one UPDATE. `memberships`: project id → the
-    person's membership (the images need `project` loaded)."""
+    person's membership (the images need `generation` and `project` loaded). Every move is
+    recorded (moving.images_relocate)."""
     report = MoveReport()
     accepted = []
     for image in images:
@@ -85,7 +88,7 @@ def images_move(
             reason = str(exc)
             report.refusals[reason] = report.refusals.get(reason, 0) + 1
         else:
-            accepted.append(image.pk)
-    if accepted:
-        report.moved = OutputImage.objects.filter(pk__in=accepted).update(project=target)
+            accepted.append(image)
+    images_relocate(user=user, images=accepted, target=target)
+    report.moved = len(accepted)
     return report

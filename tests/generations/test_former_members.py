@@ -13,6 +13,7 @@ from django.urls import reverse
 from accounts.services import users_deactivate
 from audit.models import Entry
 from generations.models import OutputImage, ShareLink
+from generations.services.moving import image_move
 from generations.services.sharing import share_create
 from projects.models import Membership, Role
 from projects.services import member_remove, member_set_role
@@ -183,3 +184,11 @@ def test_a_link_made_by_someone_who_stays_keeps_working(client, team) -> None:
     )
     member_remove(membership=bob_in(team), by=team["alice"])
     assert works(client, alices_link)
+
+
+def test_a_move_revokes_the_links_of_makers_without_rights_where_it_went(client, team) -> None:
+    studio = make_project(team["alice"], "Studio")
+    image_move(user=team["alice"], image=team["alices"], target=studio)
+    assert not works(client, team["links"]["others"])
+    team["links"]["others"].refresh_from_db()
+    assert team["links"]["others"].revoked_reason == "moved"

@@ -118,7 +118,7 @@ def test_moving_between_projects_needs_editor_rights_on_both(people) -> None:
     target = make_project(people["alice"], "Target")
     add_member(source, people["bob"], Role.EDITOR)
     add_member(target, people["bob"], Role.VIEWER)
-    image = make_image(people["alice"], project=source)
+    image = make_image(people["bob"], project=source)
     with pytest.raises(MoveRefused):
         image_move(user=people["bob"], image=image, target=target)
     Membership.objects.filter(project=target, user=people["bob"]).update(role=Role.EDITOR)

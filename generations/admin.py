@@ -70,7 +70,9 @@ class GenerationAdmin(admin.ModelAdmin):
         if change and "provider_id" in form.changed_data and obj.provider_id:
             from .services.submission import adopt_prediction_id
 
-            adopt_prediction_id(generation_id=obj.pk, prediction_id=obj.provider_id)
+            adopt_prediction_id(
+                generation_id=obj.pk, prediction_id=obj.provider_id, by=request.user
+            )
             return
         super().save_model(request, obj, form, change)
 
@@ -83,6 +85,7 @@ class GenerationAdmin(admin.ModelAdmin):
                 kind=ErrorKind.UNKNOWN_SUBMIT,
                 message=f"Marked as failed by {request.user.get_username()}. "
                 f"{generation.error_message}",
+                by=request.user,
             )
         self.message_user(request, f"{done} generation(s) marked as failed.", messages.SUCCESS)
 
@@ -91,7 +94,7 @@ class GenerationAdmin(admin.ModelAdmin):
         from .services.saving import generation_retry_saving
 
         ids = list(queryset.values_list("pk", flat=True))
-        done = sum(generation_retry_saving(generation_id=pk) for pk in ids)
+        done = sum(generation_retry_saving(generation_id=pk, by=request.user) for pk in ids)
         skipped = len(ids) - done
         self.message_user(
             request,

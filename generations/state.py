@@ -10,10 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from spend import services as spend
 
 from .models import FINAL_STATUSES, TRANSITIONS, ErrorKind, Generation, Status
@@ -57,8 +60,11 @@ def fail(
     kind: ErrorKind | str,
     message: str,
     code: int | None = None,
+    by: AbstractBaseUser | None = None,
     **fields: Any,
 ) -> bool:
+    """Fail it (from any status that may fail), free its hold, and record it in the audit
+    trail (`by`: staff failing it by hand; empty for the pipeline)."""
     with transaction.atomic():
         moved = move(
             generation_id,
@@ -71,12 +77,21 @@ def fail(
             **fields,
         )
         if moved:
+            generation = Generation.objects.select_related("project").get(pk=generation_id)
             # Whatever was held is free again (a charge, if the provider billed, stays).
-            spend.release(subject=Generation.objects.get(pk=generation_id))
+            spend.release(subject=generation)
+            record(
+                Action.GENERATION_FAILED,
+                actor=by,
+                target=generation,
+                project=generation.project,
+                after={"error": _kind_label(kind)},
+                reason=message,
+            )
     return moved
 
 
-def reopen_for_saving(generation_id: int) -> bool:
+def reopen_for_saving(generation_id: int, *, by: AbstractBaseUser | None = None) -> bool:
     """The one way out of `failed`, for staff: a generation whose images were made (and billed)
     but whose downloads failed goes back to saving while its output links still live. One
     waiting out a backoff in `saving` is made due now. Its charge stands; nothing is held."""
@@ -100,4 +115,20 @@ def reopen_for_saving(generation_id: int) -> bool:
             updated_at=now,
         )
     )
+    if updated:
+        generation = Generation.objects.select_related("project").get(pk=generation_id)
+        record(
+            Action.GENERATION_RETRIED,
+            actor=by,
+            target=generation,
+            project=generation.project,
+            reason="saving its outputs again",
+        )
     return updated == 1
+
+
+def _kind_label(kind: ErrorKind | str) -> str:
+    try:
+        return ErrorKind(kind).label
+    except ValueError:
+        return str(kind)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("<uuid:uuid>/invites/<uuid:token>/revoke/", views.invite_revoke, name="invite_revoke"),
     path("<uuid:uuid>/members/<uuid:member>/role/", views.member_role, name="member_role"),
     path("<uuid:uuid>/members/<uuid:member>/remove/", views.member_remove, name="member_remove"),
+    path("<uuid:uuid>/trail/", views.project_trail, name="trail"),
     path("<uuid:uuid>/moves/<uuid:batch>/undo/", views.moves_undo, name="moves_undo"),
 ]

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import SignupForm
 from accounts.services import AccountDetailsTaken
 from accounts.views import LOGIN_BACKEND
+from audit.selectors import TrailFilters, trail_page
+from generations.gallery import InvalidCursor, decode_cursor
 from generations.gallery_views import gallery_context
 from generations.services import moving as move_services
 from generations.services.moving import move_batch_of, moves_out_of
@@ -17,6 +19,9 @@ from generations.services.moving import move_batch_of, moves_out_of
 from . import selectors, services
 from .forms import InviteForm, ProjectNameForm, RoleForm
 from .models import Membership, ProjectInvite, links_create_accounts
+
+# The newest entries of the project's trail shown on its settings page (the rest on its own).
+SETTINGS_TRAIL_SIZE = 15
 
 
 @login_required
@@ -68,8 +73,26 @@ def project_settings(request: HttpRequest, uuid: str) -> HttpResponse:
             "role_form": RoleForm,
             "links_create_accounts": links_create_accounts(request.user),
             "moves_out": moves_out_of(project=project),
+            "trail": trail_page(
+                TrailFilters(project=project), staff=False, size=SETTINGS_TRAIL_SIZE
+            ),
         },
     )
+
+
+@login_required
+@require_GET
+def project_trail(request: HttpRequest, uuid: str) -> HttpResponse:
+    """The project's audit trail, for its owners, in keyset pages."""
+    project, _ = selectors.project_for_member(request.user, uuid, manage=True)
+    try:
+        after = decode_cursor(request.GET["after"]) if request.GET.get("after") else None
+    except InvalidCursor as exc:
+        return render(
+            request, "projects/project_trail.html", {"project": project, "error": exc}, status=400
+        )
+    page = trail_page(TrailFilters(project=project), after=after, staff=False)
+    return render(request, "projects/project_trail.html", {"project": project, "page": page})
 
 
 @login_required

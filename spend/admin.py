@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from config.admin import ReadOnlyAdmin
 
 from .models import Budget, BudgetAlert, LedgerEntry, Price
+from .services import budget_recorded
 
 
 @admin.register(LedgerEntry)
@@ -68,6 +72,21 @@ class BudgetAdmin(admin.ModelAdmin):
         obj.set_by_staff = True
         super().save_model(request, obj, form, change)
 
+    # Every change is recorded in the audit trail (the project's, for a project budget).
+    def save_model(self, request: HttpRequest, obj: Budget, form, change: bool) -> None:
+        before = form.initial.get("monthly_limit") if change else None
+        super().save_model(request, obj, form, change)
+        budget_recorded(obj, by=request.user, before=before, after=obj.monthly_limit)
+
+    def delete_model(self, request: HttpRequest, obj: Budget) -> None:
+        budget_recorded(obj, by=request.user, before=obj.monthly_limit, after=None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
+        for budget in queryset.select_related("person", "project"):
+            budget_recorded(budget, by=request.user, before=budget.monthly_limit, after=None)
+        super().delete_queryset(request, queryset)
+
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
@@ -85,6 +104,30 @@ class PriceAdmin(admin.ModelAdmin):
         if obj is not None and _has_applied(obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    # Prices added (and, before they apply, changed or removed) are in the audit trail.
+    def save_model(self, request: HttpRequest, obj: Price, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            record(Action.PRICE_ADDED, actor=request.user, target=obj)
+        elif form.changed_data:
+            record(
+                Action.PRICE_CHANGED,
+                actor=request.user,
+                target=obj,
+                before={name: str(form.initial.get(name)) for name in form.changed_data},
+                after={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Price) -> None:
+        record(Action.PRICE_REMOVED, actor=request.user, target=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Price]) -> None:
+        # Prices that applied already are never deleted; the rest are recorded as removed.
+        for price in queryset.filter(valid_from__gt=timezone.now()):
+            record(Action.PRICE_REMOVED, actor=request.user, target=price)
+        super().delete_queryset(request, queryset.filter(valid_from__gt=timezone.now()))
 
 
 def _has_applied(price: Price) -> bool:

@@ -22,6 +22,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, Exists, F, Model, Q, Sum, Value, When
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
+
 from .models import Budget, BudgetAlert, EntryKind, LedgerEntry, Price
 
 ZERO = Decimal("0")
@@ -339,16 +342,41 @@ class BudgetSetByStaff(Exception):
 @transaction.atomic
 def project_budget_set(*, project, monthly_limit: Decimal | None, by: AbstractBaseUser) -> None:
     """Set a project's monthly cap, or remove it (None), as `by` (whom the caller checked may
-    manage the project). A cap staff set is staff's: anyone else gets BudgetSetByStaff."""
+    manage the project); recorded in the audit trail. A cap staff set is staff's: anyone else
+    gets BudgetSetByStaff."""
     current = Budget.objects.select_for_update().filter(project=project).first()
     if current is not None and current.set_by_staff and not by.is_staff:
         raise BudgetSetByStaff
     if monthly_limit is None:
         if current is not None:
+            budget_recorded(current, by=by, before=current.monthly_limit, after=None)
             current.delete()
         return
+    before = current.monthly_limit if current is not None else None
     budget = current or Budget(project=project)
     budget.monthly_limit = monthly_limit
     budget.set_by = by
     budget.set_by_staff = by.is_staff
     budget.save()
+    budget_recorded(budget, by=by, before=before, after=monthly_limit)
+
+
+def budget_recorded(budget: Budget, *, by, before: Decimal | None, after: Decimal | None) -> None:
+    """The audit entry of a budget set, changed or removed (here or in the admin), in the
+    trail of its project if it has one. Nothing is recorded when nothing changed."""
+    if before == after:
+        return
+    if before is None:
+        action = Action.BUDGET_SET
+    elif after is None:
+        action = Action.BUDGET_REMOVED
+    else:
+        action = Action.BUDGET_CHANGED
+    record(
+        action,
+        actor=by,
+        target=budget,
+        project=budget.project,
+        before={"monthly limit": f"${before:.3f}"} if before is not None else None,
+        after={"monthly limit": f"${after:.3f}"} if after is not None else None,
+    )

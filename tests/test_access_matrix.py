@@ -443,7 +443,7 @@ def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who:
     assert (str(world.personal_image.uuid) in html) == (who == "alice")
 
 
-# --- moving images back (issue 12) ------------------------------------------------------------
+# --- the audit trail and moves back (issue 12) ------------------------------------------------
 
 
 @pytest.fixture
@@ -459,9 +459,19 @@ def moved_out(world: World):
 
 
 AUDIT_READS = {
+    "project audit trail": (
+        lambda w, b: reverse("projects:trail", args=[w.project.uuid]),
+        (200, 403, 403, 404, LOGIN),
+    ),
     "moves back confirmation": (
         lambda w, b: reverse("projects:moves_undo", args=[w.project.uuid, b.batch]),
         (200, 403, 403, 404, LOGIN),
+    ),
+    # Nobody in this world is staff.
+    "staff audit trail": (lambda w, b: reverse("audit:trail"), (404, 404, 404, 404, LOGIN)),
+    "staff audit trail as CSV": (
+        lambda w, b: reverse("audit:trail") + "?format=csv",
+        (404, 404, 404, 404, LOGIN),
     ),
 }
 
@@ -472,6 +482,13 @@ def test_audit_reads(client, world: World, moved_out, view: str, who: str) -> No
     url_for, expected = AUDIT_READS[view]
     response = client_for(client, world, who).get(url_for(world, moved_out[1]))
     assert outcome(response) == expected[PEOPLE.index(who)]
+
+
+def test_staff_read_the_whole_trail(client, world: World, staff) -> None:
+    client.force_login(staff)
+    assert client.get(reverse("audit:trail")).status_code == 200
+    assert client.get(reverse("audit:trail") + "?format=csv").status_code == 200
+    assert client.get(reverse("admin:audit_entry_changelist")).status_code == 200
 
 
 @pytest.mark.parametrize("who", PEOPLE)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -282,11 +283,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def generation_retry_saving(*, generation_id: int) -> bool:
+def generation_retry_saving(*, generation_id: int, by: AbstractBaseUser | None = None) -> bool:
     """Staff: save a generation's outputs again now, one that is waiting out a backoff or that
     failed on its downloads while the links still live. True if a save was queued."""
     with transaction.atomic():
-        reopened = state.reopen_for_saving(generation_id)
+        reopened = state.reopen_for_saving(generation_id, by=by)
         if reopened:
             scheduling.schedule_save(generation_id)
     return reopened

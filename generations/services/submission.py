@@ -14,6 +14,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from elements.models import Element, GenerationElement
 from projects.models import Project
 from spend import services as spend
@@ -114,6 +116,17 @@ def generation_create(
     )
     # Raises BudgetExceeded, which rolls this transaction (and the generation) back.
     spend.reserve(subject=generation, amount=generation.quoted_cost)
+    record(
+        Action.GENERATION_CREATED,
+        actor=owner,
+        target=generation,
+        project=project,
+        after={
+            "images": generation.num_images,
+            "resolution": generation.resolution,
+            "held": f"${generation.quoted_cost:.3f}",
+        },
+    )
     scheduling.schedule_submit(generation.pk)
     return generation
 
@@ -501,7 +514,9 @@ def _needs_attention(generation: Generation, why: str) -> None:
     )
 
 
-def adopt_prediction_id(*, generation_id: int, prediction_id: str) -> None:
+def adopt_prediction_id(
+    *, generation_id: int, prediction_id: str, by: AbstractBaseUser | None = None
+) -> None:
     """A person found the prediction of a generation that needs attention: follow it."""
     with transaction.atomic():
         moved = state.move(
@@ -515,5 +530,13 @@ def adopt_prediction_id(*, generation_id: int, prediction_id: str) -> None:
             next_step_at=timezone.now(),
         )
         if moved:
-            seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation_id)
-            scheduling.schedule_follow(generation_id, seq, 0)
+            generation = Generation.objects.select_related("project").get(pk=generation_id)
+            record(
+                Action.GENERATION_RETRIED,
+                actor=by,
+                target=generation,
+                project=generation.project,
+                after={"prediction": prediction_id},
+                reason="followed again with a prediction id found by hand",
+            )
+            scheduling.schedule_follow(generation_id, generation.poll_seq, 0)

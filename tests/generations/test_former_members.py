@@ -99,6 +99,11 @@ def test_finding_4_the_owners_see_the_removal_and_the_revoked_links_in_the_trail
     assert len(revoked) == 2
     assert all(e.actor == team["alice"] and "left the project" in e.reason for e in revoked)
 
+    client.force_login(team["alice"])
+    page = client.get(reverse("projects:settings", args=[team["harbour"].uuid])).content.decode()
+    assert "Member removed" in page and "Share link revoked" in page
+    assert "made by bob" in page
+
 
 def test_finding_4_a_member_demoted_to_viewer_keeps_looking_but_not_sharing(client, team) -> None:
     member_set_role(membership=bob_in(team), role=Role.VIEWER, by=team["alice"])

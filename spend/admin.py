@@ -66,14 +66,11 @@ class BudgetAdmin(admin.ModelAdmin):
     list_select_related = ("person", "project", "set_by")
     readonly_fields = ("set_by", "set_by_staff", "updated_at")
 
-    def save_model(self, request: HttpRequest, obj: Budget, form: object, change: bool) -> None:
-        # Saved here, by staff: the cap is staff's, and project owners see it read-only.
+    def save_model(self, request: HttpRequest, obj: Budget, form, change: bool) -> None:
+        # Saved here, by staff: the cap is staff's, and project owners see it read-only. Every
+        # change is recorded in the audit trail (the project's, for a project budget).
         obj.set_by = request.user
         obj.set_by_staff = True
-        super().save_model(request, obj, form, change)
-
-    # Every change is recorded in the audit trail (the project's, for a project budget).
-    def save_model(self, request: HttpRequest, obj: Budget, form, change: bool) -> None:
         before = form.initial.get("monthly_limit") if change else None
         super().save_model(request, obj, form, change)
         budget_recorded(obj, by=request.user, before=before, after=obj.monthly_limit)

@@ -33,7 +33,8 @@ def bulk_zip(request: HttpRequest) -> HttpResponse:
     except SelectionRefused as exc:
         return _refused(request, exc)
     response = StreamingHttpResponse(
-        archives.archive_stream(images=images), content_type="application/zip"
+        archives.archive_download(user=request.user, images=images),
+        content_type="application/zip",
     )
     filename = archives.archive_name(timezone.localtime())
     response["Content-Disposition"] = content_disposition_header(True, filename)

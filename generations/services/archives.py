@@ -12,8 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 
 import zipstream
+from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.selectors import display_name_of
+from audit.models import Action
+from audit.services import entry, record_all
 from config.csv_writer import csv_bytes
 
 from .. import media
@@ -45,6 +48,26 @@ CSV_COLUMNS = (
 
 def archive_name(now: datetime) -> str:
     return f"darkroom-{now:%Y-%m-%d-%H%M%S}.zip"
+
+
+def archive_download(
+    *, user: AbstractBaseUser, images: Sequence[OutputImage]
+) -> zipstream.ZipStream:
+    """The ZIP a person downloads, recorded in the audit trail: one entry per project the
+    images come from (personal ones in one entry of their own), with how many."""
+    by_project: dict[int | None, list[OutputImage]] = {}
+    for image in images:
+        by_project.setdefault(image.project_id, []).append(image)
+    record_all(
+        entry(
+            Action.IMAGES_ZIPPED,
+            actor=user,
+            project=group[0].project,
+            after={"images": len(group)},
+        )
+        for group in by_project.values()
+    )
+    return archive_stream(images=images)
 
 
 def archive_stream(*, images: Sequence[OutputImage]) -> zipstream.ZipStream:

@@ -193,3 +193,17 @@ def test_budgets_set_by_staff_in_the_admin_show_in_the_projects_trail(client, st
         project,
         {"monthly limit": "$12.000"},
     )
+
+
+def test_a_zip_download_is_recorded_once_per_project(client, user) -> None:
+    harbour = make_project(user, "Harbour")
+    images = [make_image(user, project=harbour) for _ in range(3)] + [make_image(user)]
+    client.force_login(user)
+    response = client.post(reverse("generations:bulk_zip"), {"images": [i.uuid for i in images]})
+    assert response.status_code == 200
+    zipped = Entry.objects.filter(action=Action.IMAGES_ZIPPED)
+    assert sorted((e.project_name, e.after["images"]) for e in zipped) == [
+        ("", 1),
+        ("Harbour", 3),
+    ]
+    assert {e.actor for e in zipped} == {user}

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from config.csv_writer import csv_lines
+
 from . import selectors
-from .csv import csv_lines
 from .forms import TrailFilterForm
 from .models import Entry
 

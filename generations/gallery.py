@@ -224,10 +224,7 @@ def gallery_images(
 
     `project_ids`: the viewer's projects when the caller has read them already (a literal list
     instead of a subquery; the same rows)."""
-    if project_ids is None:
-        scope = visible_to(user)
-    else:
-        scope = Q(owner=user) | Q(project_id__in=list(project_ids))
+    scope = visible_to(user, project_ids=project_ids)
     images = OutputImage.objects.filter(scope, deleted_at__isnull=not filters.trash)
     images = _narrow(images, user=user, filters=filters)
     if filters.q:

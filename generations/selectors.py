@@ -27,11 +27,13 @@ def _with_thumbnails(queryset: QuerySet[OutputImage]) -> QuerySet[OutputImage]:
     )
 
 
-def visible_to(user: AbstractBaseUser) -> Q:
+def visible_to(user: AbstractBaseUser, *, project_ids: Sequence[int] | None = None) -> Q:
     """What the person may see: their own personal work, and everything in their projects.
     Work in a project is the project's: its author sees it only while a member (for images and
-    generations alike)."""
-    return Q(owner=user, project__isnull=True) | Q(project_id__in=member_project_ids(user))
+    generations alike). `project_ids`: the person's projects when the caller has read them
+    already (a literal list instead of a subquery; the same rows)."""
+    projects = member_project_ids(user) if project_ids is None else list(project_ids)
+    return Q(owner=user, project__isnull=True) | Q(project_id__in=projects)
 
 
 def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:

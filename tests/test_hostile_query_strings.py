@@ -24,6 +24,7 @@ import itertools
 import re
 import sys
 import time
+import uuid as uuid_module
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -151,6 +152,7 @@ def world(django_user_model, user, staff) -> World:
     common = {
         "member": membership.uuid,
         "project": project.uuid,
+        "batch": uuid_module.uuid4(),  # a batch of moves out that does not exist: 404
         "token": link.token,
         "size": 256,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),

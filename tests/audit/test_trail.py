@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import selectors
-from audit.csv import csv_lines
 from audit.models import Action, AppendOnly, Entry
 from audit.services import record
+from config.csv_writer import csv_lines
 from projects.models import Role
 from tests.factories import add_member, make_image, make_project
 

@@ -9,6 +9,7 @@ enhancer use), as a full page and as an htmx request; the admin's pages separate
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -202,6 +203,8 @@ def world(django_user_model, settings) -> World:
         "projects:join": {"token": project_invite.token},
         "projects:detail": by_project,
         "projects:settings": by_project,
+        "projects:trail": by_project,
+        "projects:moves_undo": {**by_project, "batch": uuid.uuid4()},  # none such: a 404
         "projects:archive": by_project,
         "projects:invite_create": by_project,
         "projects:invite_revoke": {**by_project, "token": project_invite.token},

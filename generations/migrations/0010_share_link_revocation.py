@@ -15,7 +15,7 @@ def links_revoked_before_were_revoked_by_hand(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generations', '0008_outage_bookkeeping'),
+        ('generations', '0009_shared_rendition'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

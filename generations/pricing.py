@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from spend import money
 from spend.services import price_for
 
 from .wavespeed import KLING_IMAGE_O3
@@ -23,4 +24,5 @@ def held_images(*, num_images: int, series: bool) -> int:
 
 
 def format_usd(amount: Decimal) -> str:
-    return f"${amount:.3f}"
+    """A price or a quote's total: exact, as in the spend tables ($0.0280)."""
+    return money.exact(amount)

@@ -14,15 +14,29 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from config.parsing import date_in_range
+from elements.models import Element
 from generations.models import Generation, OutputImage, PromptEnhancement, Status, Thumbnail
 from projects.models import Project
 
-from .models import ELEMENT_CREATION, Budget, EntryKind, LedgerEntry
+from .models import Budget, EntryKind, LedgerEntry
 from .services import SIGNED, WARN_AT, Standing, month_of, personal_budget, spent_in
 
 ZERO = Decimal("0")
@@ -77,6 +91,52 @@ def _per_day(entries: QuerySet[LedgerEntry]) -> dict[date, Decimal]:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """A month so far against the month before: "are we on track?"."""
+
+    period: date
+    through: date  # the last day counted in `period`: today in this month, else its last day
+    so_far: Decimal
+    previous: date  # the month before
+    previous_same_day: Decimal  # the month before, up to the same day of the month
+    previous_total: Decimal
+
+    @property
+    def same_day(self) -> date:
+        return min(self.previous.replace(day=1) + timedelta(days=self.through.day - 1),
+                   month_end(self.previous))
+
+
+def previous_month(period: date) -> date:
+    return (period.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def month_comparison(entries: QuerySet[LedgerEntry], period: date) -> Comparison:
+    """`entries` (everything of a person or a project) in `period` up to today (or to its end
+    for a past month), against the month before: up to the same day, and in all."""
+    today = timezone.localdate()
+    through = today if period <= today <= month_end(period) else month_end(period)
+    previous = previous_month(period)
+    this = _per_day(entries.filter(period=period))
+    before = _per_day(entries.filter(period=previous))
+    comparison = Comparison(
+        period=period,
+        through=through,
+        so_far=sum((v for d, v in this.items() if d <= through), ZERO),
+        previous=previous,
+        previous_same_day=ZERO,
+        previous_total=sum(before.values(), ZERO),
+    )
+    same_day = comparison.same_day
+    return Comparison(
+        **{
+            **comparison.__dict__,
+            "previous_same_day": sum((v for d, v in before.items() if d <= same_day), ZERO),
+        }
+    )
+
+
+@dataclass(frozen=True)
 class PerUseSpend:
     """Calls priced per use in a month, as one line: the prompt enhancer's uses, or the
     elements created on Kling."""
@@ -90,13 +150,14 @@ class PersonMonth:
     period: date
     total: Decimal
     per_day: dict[date, Decimal]
-    by_resolution: list[tuple[str, Decimal]]  # and the per-use lines, as their names
+    by_resolution: list[tuple[str, Decimal]]  # generations only (see `enhancer`, `elements`)
     by_project: list[tuple[str, Decimal]]
     generations: list[Generation]  # each with `.spend`
     budget: Standing | None
     months: list[date] = field(default_factory=list)
     enhancer: PerUseSpend | None = None
     elements: PerUseSpend | None = None
+    comparison: Comparison | None = None
 
 
 def _per_use_spend(entries: QuerySet[LedgerEntry], column: str) -> tuple[PerUseSpend | None, dict]:
@@ -147,10 +208,6 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         by_project[generation.project.name if generation.project else "Personal"] += (
             generation.spend
         )
-    if enhancer is not None:
-        by_resolution[ENHANCER] = enhancer.total
-    if elements is not None:
-        by_resolution[ELEMENT_CREATION] = elements.total
     for name, total in (*enhancer_by_project.items(), *elements_by_project.items()):
         by_project[name or "Personal"] += total
     per_use = sum((line.total for line in (enhancer, elements) if line is not None), ZERO)
@@ -165,6 +222,7 @@ def person_month(*, user: AbstractBaseUser, period: date) -> PersonMonth:
         months=months_with_spend(entries=LedgerEntry.objects.filter(person=user), current=period),
         enhancer=enhancer,
         elements=elements,
+        comparison=month_comparison(LedgerEntry.objects.filter(person=user), period),
     )
 
 
@@ -176,6 +234,7 @@ class ProjectMonth:
     by_member: list[dict]  # username, total
     budget: Standing | None
     months: list[date] = field(default_factory=list)
+    comparison: Comparison | None = None
 
 
 def project_month(*, project: Project, period: date) -> ProjectMonth:
@@ -194,6 +253,7 @@ def project_month(*, project: Project, period: date) -> ProjectMonth:
         months=months_with_spend(
             entries=LedgerEntry.objects.filter(project=project), current=period
         ),
+        comparison=month_comparison(LedgerEntry.objects.filter(project=project), period),
     )
 
 
@@ -235,6 +295,11 @@ def _run_spend(prefix: str = "ledger_entries__") -> tuple[Sum, Sum]:
     return spend, charged
 
 
+def _nsfw() -> Exists:
+    """Whether any image of the run was flagged NSFW: its thumbnail is then blurred."""
+    return Exists(OutputImage.objects.filter(generation=OuterRef("pk"), nsfw=True))
+
+
 def _biggest_runs(start: date, end: date) -> list:
     """The TOP_RUNS biggest generations and enhancer uses together; an enhancer use is marked
     `is_enhancer` so the table can name it."""
@@ -242,7 +307,7 @@ def _biggest_runs(start: date, end: date) -> list:
     runs = list(
         Generation.objects.filter(_range_filter(start, end))
         .select_related("owner", "project")
-        .annotate(spend=spend, charged=charged)
+        .annotate(spend=spend, charged=charged, nsfw=_nsfw())
         .filter(spend__gt=0)
         .order_by("-spend", "-created_at")[:TOP_RUNS]
     )
@@ -284,7 +349,7 @@ def review(*, start: date, end: date) -> Review:
     )
     failed = list(
         in_range.filter(status=Status.FAILED)
-        .annotate(spend=spend, charged=charged)
+        .annotate(spend=spend, charged=charged, nsfw=_nsfw())
         .order_by("-created_at", "-id")
     )
     return Review(
@@ -298,6 +363,37 @@ def review(*, start: date, end: date) -> Review:
         failed=failed,
         near_caps=budgets_near_cap(period=month_of(timezone.now())),
     )
+
+
+def every_run(*, start: date, end: date) -> list:
+    """Every paid call asked for between two local dates (both included), oldest first, each
+    with `.spend` and `.charged`: the generations (whatever their status), the uses of the
+    prompt enhancer (`is_enhancer`) and the elements created on Kling (`is_element`). The
+    review's CSV of runs; the page shows only the biggest."""
+    spend, charged = _run_spend()
+    generations = list(
+        Generation.objects.filter(_range_filter(start, end))
+        .select_related("owner", "project")
+        .annotate(spend=spend, charged=charged)
+    )
+    uses = list(
+        PromptEnhancement.objects.filter(_range_filter(start, end))
+        .filter(Exists(LedgerEntry.objects.filter(enhancement=OuterRef("pk"))))
+        .select_related("owner", "project")
+        .annotate(spend=spend, charged=charged)
+    )
+    for use in uses:
+        use.is_enhancer = True
+    elements = list(
+        Element.objects.filter(_range_filter(start, end))
+        .filter(Exists(LedgerEntry.objects.filter(element=OuterRef("pk"))))
+        .select_related("created_by", "project")
+        .annotate(spend=spend, charged=charged)
+    )
+    for element in elements:
+        element.is_element = True
+        element.payer = element.created_by  # the person who asked pays
+    return sorted(generations + uses + elements, key=lambda run: (run.created_at, run.pk))
 
 
 def budgets_near_cap(*, period: date) -> list[Standing]:

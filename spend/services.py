@@ -25,6 +25,7 @@ from django.utils import timezone
 from audit.models import Action
 from audit.services import record
 
+from . import money
 from .models import Budget, BudgetAlert, EntryKind, LedgerEntry, Price
 
 ZERO = Decimal("0")
@@ -47,8 +48,11 @@ class BudgetExceeded(Exception):
     def __str__(self) -> str:
         who = "an admin or a project owner" if self.budget.project_id else "an admin"
         return (
-            f"{self.what} costs ${self.needed:.3f}, but only ${max(self.left, ZERO):.3f} is "
-            f"left of {self.budget.scope_label} (${self.budget.monthly_limit:.2f}). "
+            # The two amounts compared are exact (rounded, $0.028 and $0.025 would both read
+            # $0.03); the cap is a sum in a sentence.
+            f"{self.what} costs {money.exact(self.needed)}, but only "
+            f"{money.exact(max(self.left, ZERO))} is left of {self.budget.scope_label} "
+            f"({money.rounded(self.budget.monthly_limit)}). "
             f"Ask {who} to raise it{self.otherwise}."
         )
 

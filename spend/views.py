@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,8 @@ from generations.models import Thumbnail
 from projects.selectors import project_for_member
 
 from . import selectors
-from .charts import daily_bars
+from . import money
+from .charts import spend_chart
 from .forms import DateRangeForm, ProjectBudgetForm
 from .services import BudgetSetByStaff, month_of, project_budget_set
 
@@ -36,7 +38,7 @@ def my_spend(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "spend/my_spend.html",
-        {"month": month, "chart": _month_chart(month.per_day, period, "Your spend per day")},
+        {"month": month, "chart": _month_chart(month, "Your spend")},
     )
 
 
@@ -52,7 +54,7 @@ def project_spend(request: HttpRequest, uuid: str) -> HttpResponse:
         {
             "project": project,
             "month": month,
-            "chart": _month_chart(month.per_day, period, f"Spend in {project.name} per day"),
+            "chart": _month_chart(month, f"Spend in {project.name}"),
         },
     )
 
@@ -76,7 +78,7 @@ def project_budget(request: HttpRequest, uuid: str) -> HttpResponse:
             request,
             "Project budget removed."
             if limit is None
-            else f"Project budget set to ${limit:.2f} a month.",
+            else f"Project budget set to {money.rounded(limit)} a month.",
         )
     return redirect("projects:settings", uuid=project.uuid)
 
@@ -112,9 +114,7 @@ def review(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "review": data,
-            "chart": daily_bars(days, start=start, end=end, label="Spend per day")
-            if (end - start).days <= 92
-            else None,
+            "chart": spend_chart(days, start=start, end=end, label="Spend"),
             "query": request.GET.urlencode() or f"start={start}&end={end}",
         },
     )
@@ -130,12 +130,18 @@ def _period(request: HttpRequest) -> date:
     return period or month_of(timezone.now())
 
 
-def _month_chart(per_day: dict[date, object], period: date, label: str):
-    return daily_bars(per_day, start=period, end=selectors.month_end(period), label=label)
+def _month_chart(month: selectors.PersonMonth | selectors.ProjectMonth, label: str):
+    """A month's chart, with the budget's even pace when a budget applies."""
+    end = selectors.month_end(month.period)
+    pace = None
+    if month.budget is not None:
+        pace = Decimal(month.budget.limit) / ((end - month.period).days + 1)
+    return spend_chart(
+        month.per_day, start=month.period, end=end, label=label, budget_per_day=pace
+    )
 
 
-def _money(value) -> str:
-    return f"{value:.6f}"
+_money = money.exact_number
 
 
 def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
@@ -152,7 +158,11 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
         for row in data.days:
             yield [row["day"].isoformat(), _money(row["total"])]
     else:
-        runs = data.runs if table == "runs" else data.failed
+        runs = (
+            selectors.every_run(start=data.start, end=data.end)
+            if table == "runs"
+            else data.failed
+        )
         yield [
             "generation",
             "what",
@@ -166,17 +176,20 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
             "spend_usd",
         ]
         for g in runs:
-            # A use of the prompt enhancer has its own uuid, and neither size nor images.
+            # A use of the prompt enhancer or an element created on Kling has its own uuid,
+            # and neither size nor images.
             enhancer = getattr(g, "is_enhancer", False)
+            element = getattr(g, "is_element", False)
+            per_use = enhancer or element
             yield [
                 str(g.uuid),
-                "prompt enhancer" if enhancer else "generation",
+                "prompt enhancer" if enhancer else "kling element" if element else "generation",
                 timezone.localtime(g.created_at).isoformat(),
-                g.owner.get_username(),
+                (g.payer if element else g.owner).get_username(),
                 g.project.name if g.project else "(personal)",
-                "" if enhancer else g.resolution,
-                "" if enhancer else g.num_images,
-                g.status,
+                "" if per_use else g.resolution,
+                "" if per_use else g.billed_images,
+                getattr(g, "status", ""),
                 _money(g.charged),
                 _money(g.spend),
             ]

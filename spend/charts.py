@@ -43,7 +43,7 @@ class Bucket:
 
 
 def bucket_size(start: date, end: date) -> str:
-    """"day", "week" or "month": the bucket a range from `start` to `end` is drawn in."""
+    """ "day", "week" or "month": the bucket a range from `start` to `end` is drawn in."""
     days = (end - start).days + 1
     if days <= DAY_LIMIT:
         return "day"
@@ -201,8 +201,13 @@ def spend_chart(
         f"{label}, per {size}",
         format_html_join(
             "",
-            '<line class="gridline" x1="' + str(LEFT) + '" y1="{0}" x2="' + str(WIDTH - RIGHT)
-            + '" y2="{0}"/><text class="tick" x="' + str(LEFT - 6) + '" y="{1}" '
+            '<line class="gridline" x1="'
+            + str(LEFT)
+            + '" y1="{0}" x2="'
+            + str(WIDTH - RIGHT)
+            + '" y2="{0}"/><text class="tick" x="'
+            + str(LEFT - 6)
+            + '" y="{1}" '
             'text-anchor="end">{2}</text>',
             grid,
         ),

@@ -103,8 +103,10 @@ class Comparison:
 
     @property
     def same_day(self) -> date:
-        return min(self.previous.replace(day=1) + timedelta(days=self.through.day - 1),
-                   month_end(self.previous))
+        return min(
+            self.previous.replace(day=1) + timedelta(days=self.through.day - 1),
+            month_end(self.previous),
+        )
 
 
 def previous_month(period: date) -> date:

@@ -18,8 +18,7 @@ from generations import media
 from generations.models import Thumbnail
 from projects.selectors import project_for_member
 
-from . import selectors
-from . import money
+from . import money, selectors
 from .charts import spend_chart
 from .forms import DateRangeForm, ProjectBudgetForm
 from .services import BudgetSetByStaff, month_of, project_budget_set
@@ -136,9 +135,7 @@ def _month_chart(month: selectors.PersonMonth | selectors.ProjectMonth, label: s
     pace = None
     if month.budget is not None:
         pace = Decimal(month.budget.limit) / ((end - month.period).days + 1)
-    return spend_chart(
-        month.per_day, start=month.period, end=end, label=label, budget_per_day=pace
-    )
+    return spend_chart(month.per_day, start=month.period, end=end, label=label, budget_per_day=pace)
 
 
 _money = money.exact_number
@@ -159,9 +156,7 @@ def _csv_rows(data: selectors.Review, table: str) -> Iterator[list]:
             yield [row["day"].isoformat(), _money(row["total"])]
     else:
         runs = (
-            selectors.every_run(start=data.start, end=data.end)
-            if table == "runs"
-            else data.failed
+            selectors.every_run(start=data.start, end=data.end) if table == "runs" else data.failed
         )
         yield [
             "generation",

@@ -3,7 +3,7 @@
 A creation is paid like any call to the provider: quoted on the form, held under the same
 budgets as a generation, charged when Kling creates the element, released when it fails,
 refused over a budget or past the hourly limit. Its price is the one staff set (WaveSpeed
-publishes none); tests/conftest.py sets $0.050, as staff would."""
+publishes none); tests/conftest.py sets $0.0500, as staff would."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_creating_an_element_on_kling_is_quoted_held_and_charged(
 ) -> None:
     client.force_login(user)
     form = client.get(reverse("elements:create_on_kling")).content.decode()
-    assert "Creating it costs <strong>$0.050</strong>" in form
+    assert "Creating it costs <strong>$0.0500</strong>" in form
 
     create_on_kling(client)
     element = Element.objects.get()
@@ -55,7 +55,7 @@ def test_creating_an_element_on_kling_is_quoted_held_and_charged(
         EntryKind.CHARGE: PRICE,
     }
     html = client.get(reverse("spend:mine")).content.decode()
-    assert 'id="month-total">$0.050<' in html
+    assert 'id="month-total">$0.05<' in html
     assert "Elements created on Kling" in html
 
 
@@ -84,7 +84,7 @@ def test_over_the_persons_budget_it_is_refused_like_a_run(client, user, sim, pip
     Budget.objects.create(person=user, monthly_limit=Decimal("0.03"))
     client.force_login(user)
     refusal = escape(
-        "Creating an element on Kling costs $0.050, but only $0.030 is left of ada's monthly "
+        "Creating an element on Kling costs $0.0500, but only $0.0300 is left of ada's monthly "
         "budget ($0.03). Ask an admin to raise it."
     )
     form = client.get(reverse("elements:create_on_kling")).content.decode()
@@ -110,7 +110,7 @@ def test_the_projects_budget_applies_to_its_elements(client, user, sim, pipeline
         client, reverse("elements:create_on_kling_in_project", args=[project.uuid])
     )
     html = response.content.decode()
-    assert "only $0.010 is left of the monthly budget of Harbour" in html
+    assert "only $0.0100 is left of the monthly budget of Harbour" in html
     assert "Ask an admin or a project owner to raise it." in html
     assert not Element.objects.exists()
 

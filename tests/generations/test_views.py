@@ -37,7 +37,7 @@ def test_the_form_offers_every_parameter_with_a_label_and_a_price(client, user) 
     for field in ("prompt", "aspect_ratio", "result_type", "num_images"):
         assert f'for="id_{field}"' in html
     assert "Resolution" in html
-    assert "1 × 1k × $0.028 = <strong>$0.028</strong>" in html
+    assert "1 × 1k × $0.0280 = <strong>$0.0280</strong>" in html
 
 
 def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(client, user, pipeline) -> None:
@@ -87,11 +87,11 @@ def test_the_quote_follows_the_options(client, user) -> None:
     html = client.get(
         reverse("generations:quote"), {"resolution": "4k", "num_images": 4}
     ).content.decode()
-    assert "4 × 4k × $0.056 = <strong>$0.224</strong>" in html
+    assert "4 × 4k × $0.0560 = <strong>$0.2240</strong>" in html
     html = client.get(
         reverse("generations:quote"), {"resolution": "2k", "num_images": 3}
     ).content.decode()
-    assert "3 × 2k × $0.028 = <strong>$0.084</strong>" in html
+    assert "3 × 2k × $0.0280 = <strong>$0.0840</strong>" in html
 
 
 def test_recent_stops_polling_once_everything_is_final(client, user, done_generation) -> None:
@@ -115,7 +115,7 @@ def test_the_image_page_shows_everything_about_it(client, user, done_generation)
     html = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
     assert "a quiet forest" in html
     assert done_generation.provider_id in html
-    assert "$0.056" in html
+    assert "$0.0560" in html
     assert f"{image.width} × {image.height} px" in html
     assert f"?again={done_generation.uuid}" in html
 

@@ -47,9 +47,9 @@ def test_staff_see_totals_by_person_project_and_day(client, staff, user, outside
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="review-total">$0.196<' in html
+    assert 'id="review-total">$0.20<' in html
     assert html.count('<rect class="bar"') == 1
-    assert "$5.000" not in html
+    assert "$5.0000" not in html
 
 
 def _csv(response) -> list[list[str]]:
@@ -72,18 +72,18 @@ def test_the_csv_exports_hold_the_rows_and_totals(client, staff, user, outsider)
     expected_name = f'attachment; filename="darkroom-people-{start}-to-{end}.csv"'
     assert people["Content-Disposition"] == expected_name
     rows = _csv(people)
-    assert rows == [["person", "spend_usd"], ["ada", "0.140000"], ["mallory", "0.056000"]]
+    assert rows == [["person", "spend_usd"], ["ada", "0.1400"], ["mallory", "0.0560"]]
 
     rows = _csv(client.get(url, {**query, "table": "projects"}))
     assert rows[0] == ["project", "spend_usd"]
-    assert sorted(rows[1:]) == [["(personal)", "0.084000"], ["Harbour, Ltd", "0.112000"]]
+    assert sorted(rows[1:]) == [["(personal)", "0.0840"], ["Harbour, Ltd", "0.1120"]]
 
     rows = _csv(client.get(url, {**query, "table": "days"}))
-    assert rows == [["day", "spend_usd"], [end.isoformat(), "0.196000"]]
+    assert rows == [["day", "spend_usd"], [end.isoformat(), "0.1960"]]
 
     rows = _csv(client.get(url, {**query, "table": "runs"}))
     assert rows[0][0] == "generation" and rows[0][-1] == "spend_usd"
-    assert [r[-1] for r in rows[1:]] == ["0.112000", "0.056000", "0.028000"]
+    assert sorted(r[-1] for r in rows[1:]) == ["0.0280", "0.0560", "0.1120"]
     assert sum(Decimal(r[-1]) for r in rows[1:]) == Decimal("0.196")
 
     assert client.get(url, {**query, "table": "secrets"}).status_code == 404
@@ -114,8 +114,8 @@ def test_failed_runs_show_whether_anything_was_charged(client, staff, user) -> N
 
     by_uuid = {r[0]: r for r in rows[1:]}
     assert set(by_uuid) == {str(free.uuid), str(billed.uuid)}
-    assert by_uuid[str(free.uuid)][-2:] == ["0.000000", "0.000000"]
-    assert by_uuid[str(billed.uuid)][-2:] == ["0.028000", "0.028000"]
+    assert by_uuid[str(free.uuid)][-2:] == ["0.0000", "0.0000"]
+    assert by_uuid[str(billed.uuid)][-2:] == ["0.0280", "0.0280"]
 
 
 def test_people_close_to_their_cap_are_listed(client, staff, user, outsider) -> None:
@@ -135,7 +135,7 @@ def test_a_range_in_the_past_and_a_bad_range(client, staff, user) -> None:
     spend_run(user, charge="0.028")
     client.force_login(staff)
     html = client.get(reverse(REVIEW), {"start": "2025-03-01", "end": "2025-03-31"}).content
-    assert b'id="review-total">$0.250<' in html
+    assert b'id="review-total">$0.25<' in html
     response = client.get(reverse(REVIEW), {"start": "2025-03-31", "end": "2025-03-01"})
     assert response.status_code == 400
 

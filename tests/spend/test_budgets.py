@@ -25,7 +25,7 @@ def test_a_submit_over_the_persons_cap_is_refused_with_what_is_left(user, pipeli
     with pytest.raises(BudgetExceeded) as caught:
         services.generation_create(owner=user, params=GenerationParams(prompt="b", num_images=1))
     message = str(caught.value)
-    assert "$0.028" in message and "$0.016 is left" in message
+    assert "$0.0280" in message and "$0.0160 is left" in message
     assert "ada's monthly budget" in message and "Ask an admin" in message
     assert Generation.objects.count() == 1  # nothing reached the provider or the database
     assert pipeline.names() == ["submit_generation"]
@@ -58,7 +58,7 @@ def test_the_form_shows_the_refusal_and_keeps_the_input(client, user, pipeline) 
         },
     )
     html = response.content.decode()
-    assert "only $0.050 is left" in html
+    assert "only $0.0500 is left" in html
     assert "too big</textarea>" in html
     assert Generation.objects.count() == 0
 

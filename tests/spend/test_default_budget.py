@@ -20,7 +20,7 @@ from tests.spend.test_views import spend_run
 
 pytestmark = pytest.mark.django_db
 
-TEN_IMAGES = Decimal("0.280")  # ten 1k images at $0.028
+TEN_IMAGES = Decimal("0.280")  # ten 1k images at $0.0280
 PASSWORD = "a-long-Passphrase-42"
 
 
@@ -61,13 +61,13 @@ def test_a_new_account_starts_under_the_default_personal_budget(
     # ...and the quote, the submit and the spend page all hold them to it.
     assert "$0.10 left of your monthly budget" in _quote(client, num_images=1)
     refusal = _quote(client, num_images=4)
-    assert "only $0.100 is left of newton&#x27;s monthly budget" in refusal
+    assert "only $0.1000 is left of newton&#x27;s monthly budget" in refusal
     services.generation_create(owner=newton, params=GenerationParams(prompt="a", num_images=3))
     with pytest.raises(BudgetExceeded, match="newton's monthly budget"):
         services.generation_create(owner=newton, params=GenerationParams(prompt="b"))
     assert Generation.objects.filter(owner=newton).count() == 1
     page = " ".join(client.get(reverse("spend:mine")).content.decode().split())
-    assert "84 % used: $0.084 of $0.100, $0.016 left." in page
+    assert "84 % used: $0.08 of $0.10, $0.02 left." in page
     assert "The site's default personal budget" in page
 
 

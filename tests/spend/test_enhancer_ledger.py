@@ -91,7 +91,7 @@ def test_a_budget_with_too_little_left_refuses_the_enhancer(client, user, sim, p
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "The prompt enhancer costs $0.001, but only $0.000 is left" in html
+    assert "The prompt enhancer costs $0.0010, but only $0.0000 is left" in html
     assert "Ask an admin to raise it." in html
     assert not PromptEnhancement.objects.exists()
     assert not LedgerEntry.objects.filter(enhancement__isnull=False).exists()
@@ -163,13 +163,16 @@ def test_my_spend_shows_the_enhancer_as_its_own_line(client, user, sim, pipeline
 
     html = client.get(reverse("spend:mine")).content.decode()
 
-    assert 'id="month-total">$0.030<' in html
+    assert 'id="month-total">$0.03<' in html
     line = html.split('id="enhancer-spend"', 1)[1].split("</tr>", 1)[0]
-    assert "Prompt enhancer" in line and "2 uses" in line and "$0.002" in line
+    assert "Prompt enhancer" in line and "2 uses" in line and "$0.0020" in line
+    # Not a resolution: its own line under "Other paid calls".
     by_resolution = html.split('id="by-resolution"', 1)[1].split("</table>", 1)[0]
-    assert "Prompt enhancer" in by_resolution
+    assert "Prompt enhancer" not in by_resolution and "$0.0280" in by_resolution
+    other = html.split('id="other-calls"', 1)[1].split("</table>", 1)[0]
+    assert "Prompt enhancer" in other and "$0.0020" in other
     by_project = html.split('id="by-project"', 1)[1].split("</table>", 1)[0]
-    assert "Harbour" in by_project and "$0.001" in by_project and "$0.029" in by_project
+    assert "Harbour" in by_project and "$0.0010" in by_project and "$0.0290" in by_project
 
 
 def test_project_spend_counts_the_enhancer(client, user, sim, pipeline) -> None:
@@ -178,7 +181,7 @@ def test_project_spend_counts_the_enhancer(client, user, sim, pipeline) -> None:
     enhanced(user, pipeline, project=project)
     client.force_login(user)
     html = client.get(reverse("spend:project", args=[project.uuid])).content.decode()
-    assert "$0.057" in html
+    assert "$0.0570" in html
 
 
 def test_the_cost_review_and_its_csv_count_the_enhancer(client, staff, user, sim, pipeline):
@@ -189,7 +192,7 @@ def test_the_cost_review_and_its_csv_count_the_enhancer(client, staff, user, sim
     query = {"start": start.isoformat(), "end": timezone.localdate().isoformat()}
 
     html = client.get(reverse("spend:review"), query).content.decode()
-    assert 'id="review-total">$0.029<' in html
+    assert 'id="review-total">$0.03<' in html
     runs = html.split('id="runs"', 1)[1].split("</table>", 1)[0]
     assert "Prompt enhancer" in runs
 
@@ -197,14 +200,14 @@ def test_the_cost_review_and_its_csv_count_the_enhancer(client, staff, user, sim
     header, *body = rows
     by_uuid = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert by_uuid[str(use.uuid)]["what"] == "prompt enhancer"
-    assert by_uuid[str(use.uuid)]["spend_usd"] == "0.001000"
+    assert by_uuid[str(use.uuid)]["spend_usd"] == "0.0010"
     assert by_uuid[str(use.uuid)]["resolution"] == ""
     people = _csv(
         client.get(reverse("spend:review"), {**query, "format": "csv", "table": "people"})
     )
-    assert people == [["person", "spend_usd"], ["ada", "0.029000"]]
+    assert people == [["person", "spend_usd"], ["ada", "0.0290"]]
     days = _csv(client.get(reverse("spend:review"), {**query, "format": "csv", "table": "days"}))
-    assert days == [["day", "spend_usd"], [timezone.localdate().isoformat(), "0.029000"]]
+    assert days == [["day", "spend_usd"], [timezone.localdate().isoformat(), "0.0290"]]
 
 
 def test_the_admin_lists_enhancer_entries(client, staff, user, sim, pipeline) -> None:

@@ -24,7 +24,7 @@ def _quote(client, **params: object) -> str:
 def test_without_budgets_the_quote_has_no_clause(client, user) -> None:
     client.force_login(user)
     html = _quote(client)
-    assert "4 × 2k × $0.028 = <strong>$0.112</strong>" in html
+    assert "4 × 2k × $0.0280 = <strong>$0.1120</strong>" in html
     assert "left" not in html
     assert 'role="alert"' not in html
 
@@ -34,8 +34,8 @@ def test_the_quote_says_what_is_left_of_the_persons_budget(client, user, pipelin
     services.generation_create(owner=user, params=GenerationParams(prompt="a", num_images=4))
     client.force_login(user)
     html = _quote(client)
-    # $3.50 - 4 × $0.028 held = $3.388
-    assert '$0.112</strong> — <span class="quote-left">$3.39 left of your monthly budget' in html
+    # $3.50 - 4 × $0.0280 held = $3.3880
+    assert '$0.1120</strong> — <span class="quote-left">$3.39 left of your monthly budget' in html
     assert 'role="alert"' not in html
 
 
@@ -72,16 +72,16 @@ def test_the_quote_warns_before_a_run_would_cross_a_cap(client, user, pipeline) 
     Budget.objects.create(person=user, monthly_limit=Decimal("0.10"))
     client.force_login(user)
     html = _quote(client)
-    assert '<p class="error" role="alert">This run costs $0.112, but only $0.100 is left' in html
+    assert '<p class="error" role="alert">This run costs $0.1120, but only $0.1000 is left' in html
     assert "Ask an admin" in html
-    assert 'role="alert"' not in _quote(client, num_images=3)  # $0.084 fits
+    assert 'role="alert"' not in _quote(client, num_images=3)  # $0.0840 fits
 
 
 def test_a_series_is_checked_against_what_it_holds(client, user) -> None:
     Budget.objects.create(person=user, monthly_limit=Decimal("0.20"))
     client.force_login(user)
     html = _quote(client, result_type="series", num_images=1)
-    assert "This run costs $0.252" in html  # nine images held
+    assert "This run costs $0.2520" in html  # nine images held
 
 
 def test_the_generate_page_quotes_for_the_remembered_project(client, user, pipeline) -> None:

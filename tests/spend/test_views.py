@@ -91,16 +91,16 @@ def test_my_spend_shows_only_my_generations_and_their_totals(client, user, outsi
 
     html = client.get(reverse("spend:mine")).content.decode()
 
-    assert 'id="month-total">$0.196<' in html  # 0.028 + 0.112 + 0.056 (in flight) + 0
+    assert 'id="month-total">$0.20<' in html  # 0.028 + 0.112 + 0.056 (in flight) + 0
     for generation in (mine, in_project, in_flight):
         assert str(generation.uuid) in html
         image = generation.images.get()
         assert reverse("generations:image_thumbnail", args=[image.uuid, 256]) in html
     assert str(theirs.uuid) not in html and "not mine" not in html
-    assert "$9.000" not in html
+    assert "$9.0000" not in html
     by_resolution = _table(html, "by-resolution")
-    assert by_resolution == [["1k", "$0.084"], ["4k", "$0.112"]]
-    assert _table(html, "by-project") == [["Harbour", "$0.112"], ["Personal", "$0.084"]]
+    assert by_resolution == [["1k", "$0.0840"], ["4k", "$0.1120"]]
+    assert _table(html, "by-project") == [["Harbour", "$0.1120"], ["Personal", "$0.0840"]]
 
 
 def test_my_spend_shows_my_budget_used_and_left(client, user) -> None:
@@ -108,7 +108,7 @@ def test_my_spend_shows_my_budget_used_and_left(client, user) -> None:
     spend_run(user, charge="0.084")
     client.force_login(user)
     html = client.get(reverse("spend:mine")).content.decode()
-    assert "84 % used: $0.084 of $0.100, $0.016 left." in html
+    assert "84 % used: $0.08 of $0.10, $0.02 left." in html
 
 
 def test_my_spend_queries_do_not_grow_with_the_runs(client, user) -> None:
@@ -137,7 +137,7 @@ def test_the_month_picker_shows_an_earlier_month(client, user) -> None:
 
     html = client.get(reverse("spend:mine"), {"month": "2025-03"}).content.decode()
     assert str(old.uuid) in html and str(now_run.uuid) not in html
-    assert 'id="month-total">$0.250<' in html
+    assert 'id="month-total">$0.25<' in html
     assert '<option value="2025-03" selected>' in html
 
     html = client.get(reverse("spend:mine"), {"month": "not-a-month"}).content.decode()
@@ -169,7 +169,7 @@ def test_month_and_day_boundaries_follow_the_site_time_zone(client, user, settin
     october = client.get(reverse("spend:mine"), {"month": "2026-10"}).content.decode()
 
     assert str(late.uuid) in november and str(late.uuid) not in october
-    assert BAR.findall(november) == ["Sun 1 Nov 2026: $0.028"]
+    assert BAR.findall(november) == ["Sun 1 Nov 2026: $0.0280"]
     assert BAR.findall(october) == []
 
 
@@ -177,7 +177,7 @@ def test_spend_through_the_pipeline_counts_holds_in_flight(client, user, pipelin
     services.generation_create(owner=user, params=GenerationParams(prompt="queued", num_images=2))
     client.force_login(user)
     html = client.get(reverse("spend:mine")).content.decode()
-    assert 'id="month-total">$0.056<' in html  # two 1k images held, not yet charged
+    assert 'id="month-total">$0.06<' in html  # two 1k images held, not yet charged
 
 
 # The chart
@@ -192,11 +192,11 @@ def test_the_chart_has_one_bar_per_day_with_spend() -> None:
         },
         start=date(2026, 11, 1),
         end=date(2026, 11, 30),
-        label="Spend <per> day",
+        label="Spend <of> Ada",
     )
     assert svg.startswith("<svg") and 'role="img"' in svg
-    assert BAR.findall(svg) == ["Mon 2 Nov 2026: $0.028", "Thu 5 Nov 2026: $0.500"]
-    assert "<title>Spend &lt;per&gt; day</title>" in svg
+    assert BAR.findall(svg) == ["Mon 2 Nov 2026: $0.0280", "Thu 5 Nov 2026: $0.5000"]
+    assert "<title>Spend &lt;of&gt; Ada, per day</title>" in svg
     heights = [float(h) for h in re.findall(r'class="bar"[^>]*height="([\d.]+)"', svg)]
     assert heights[1] > heights[0] * 10
 
@@ -246,11 +246,11 @@ def test_project_spend_per_member_per_day_and_budget(client, user, harbour) -> N
 
     html = client.get(reverse("spend:project", args=[project.uuid])).content.decode()
 
-    assert _table(html, "by-member") == [["bob", "$0.556"], ["ada", "$0.112"]]
-    assert 'id="month-total">$0.668<' in html
-    assert "66 % used: $0.668 of $1.000, $0.332 left." in html
+    assert _table(html, "by-member") == [["bob", "$0.5560"], ["ada", "$0.1120"]]
+    assert 'id="month-total">$0.67<' in html
+    assert "66 % used: $0.67 of $1.00, $0.33 left." in html
     today = timezone.localdate()
-    assert BAR.findall(html) == [f"{today:%a %-d %b %Y}: $0.668"]
+    assert BAR.findall(html) == [f"{today:%a %-d %b %Y}: $0.6680"]
 
 
 @pytest.mark.parametrize(("who", "expected"), [("bob", 403), ("carol", 403), ("mallory", 404)])

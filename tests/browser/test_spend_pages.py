@@ -40,7 +40,7 @@ WIDE = """[...document.querySelectorAll('body *')]
   .filter(el => el.getBoundingClientRect().right > innerWidth + 1)
   .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
   .slice(0, 8)
-  .map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))"""
+  .map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`)"""
 
 
 def spending(person):

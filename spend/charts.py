@@ -21,7 +21,7 @@ from . import money
 
 WIDTH = 720
 HEIGHT = 220
-LEFT = 58  # room for the y-axis labels
+LEFT = 64  # room for the y-axis labels
 RIGHT = 8
 TOP = 18  # room for a value label over the tallest bar
 BOTTOM = 24  # room for the x-axis labels

@@ -72,7 +72,22 @@ def spending(person):
         result_type=ResultType.SERIES, output_urls=["a", "b", "c", "d"]
     )
     Budget.objects.create(person=person, monthly_limit=Decimal("3"))
+    paint_thumbnails()
     return project, flagged
+
+
+def paint_thumbnails() -> None:
+    """The factory's thumbnails are a few bytes; paint real ones so the screenshots show
+    images (and the blur shows on one)."""
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from generations.models import Thumbnail
+
+    for n, thumb in enumerate(Thumbnail.objects.all()):
+        colour = (40 + n * 37 % 200, 90 + n * 53 % 150, 160 - n * 29 % 120)
+        with default_storage.open(thumb.file.name, "wb") as out:
+            Image.new("RGB", (thumb.width, thumb.height), colour).save(out, "WEBP")
 
 
 def test_spend_pages_fit_phones_and_show_axis_charts(page, django_user_model) -> None:

@@ -13,7 +13,7 @@ from spend import money
 from spend.charts import axis_ticks, bucket_size, buckets, spend_chart, tick_label
 
 BAR = re.compile(r'<rect class="bar"[^>]*><title>([^<]*)</title></rect>')
-Y_LABEL = re.compile(r'<text class="tick" x="52" y="[\d.]+" text-anchor="end">([^<]*)</text>')
+Y_LABEL = re.compile(r'<text class="tick" x="58" y="[\d.]+" text-anchor="end">([^<]*)</text>')
 
 
 # Buckets

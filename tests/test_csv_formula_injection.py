@@ -130,7 +130,7 @@ def test_a_project_named_as_a_formula_is_inert_in_the_review_exports(
 
     projects = review_csv(client, "projects")
     assert projects[0] == ["project", "spend_usd"]
-    assert ["'" + HYPERLINK, "0.028000"] in projects
+    assert ["'" + HYPERLINK, "0.0280"] in projects
 
     runs = review_csv(client, "runs")
     header, *rows = runs
@@ -144,7 +144,7 @@ def test_a_project_named_as_a_formula_is_inert_in_the_review_exports(
     assert dict(zip(failed[0], failed[1], strict=True))["project"] == "'" + HYPERLINK
 
     people = review_csv(client, "people")
-    assert ["'-2+3", "0.028000"] in people
+    assert ["'-2+3", "0.0280"] in people
 
 
 # --- the ZIP's metadata.csv ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_a_person_enhances_accepts_edits_and_generates(page, user, sim, start_wo
     log_in(page, user)
 
     button = page.locator("#enhance-button")
-    expect(button).to_have_text("Enhance · $0.001")
+    expect(button).to_have_text("Enhance · $0.0010")
     expect(button).to_be_disabled()  # nothing to enhance yet
     prompt = page.locator("#id_prompt")
     prompt.fill(ORIGINAL)

@@ -42,14 +42,14 @@ def test_a_person_generates_finds_downloads_and_generates_again(
         expect(page.get_by_label(label, exact=True)).to_be_visible()
     expect(page.get_by_label("4k")).to_be_visible()
     quote = page.locator("#quote")
-    expect(quote).to_contain_text("1 × 1k × $0.028 = $0.028")
+    expect(quote).to_contain_text("1 × 1k × $0.0280 = $0.0280")
     page.get_by_label("4k").check()
-    expect(quote).to_contain_text("1 × 4k × $0.056 = $0.056")
+    expect(quote).to_contain_text("1 × 4k × $0.0560 = $0.0560")
     page.get_by_label("Number of images").fill("3")
-    expect(quote).to_contain_text("3 × 4k × $0.056 = $0.168")
+    expect(quote).to_contain_text("3 × 4k × $0.0560 = $0.1680")
     page.get_by_label("1k").check()
     page.get_by_label("Number of images").fill("2")
-    expect(quote).to_contain_text("2 × 1k × $0.028 = $0.056")
+    expect(quote).to_contain_text("2 × 1k × $0.0280 = $0.0560")
 
     # An empty prompt is refused next to the field, the rest kept.
     page.get_by_label("Aspect ratio").select_option("3:2")
@@ -129,7 +129,7 @@ def test_a_person_generates_finds_downloads_and_generates_again(
     expect(page.get_by_label("Aspect ratio")).to_have_value("3:2")
     expect(page.get_by_label("Number of images")).to_have_value("2")
     expect(page.get_by_label("1k")).to_be_checked()
-    expect(page.locator("#quote")).to_contain_text("2 × 1k × $0.028 = $0.056")
+    expect(page.locator("#quote")).to_contain_text("2 × 1k × $0.0280 = $0.0560")
 
 
 def test_a_phone_sized_screen_reads_well(page, user, live_server) -> None:

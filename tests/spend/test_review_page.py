@@ -31,6 +31,8 @@ def test_the_nav_links_the_cost_review_for_staff_only(client, staff, user) -> No
     assert f"{link}>Cost review</a>" in nav
     review = client.get(reverse("spend:review")).content.decode()
     assert f'{link} aria-current="page">Cost review</a>' in review
+    mine = f'href="{reverse("spend:mine")}"'
+    assert f"{mine}>Spend</a>" in review  # one current page, not two
 
 
 def test_nsfw_thumbnails_are_blurred_on_the_review(client, staff, user) -> None:

@@ -21,6 +21,7 @@ from projects.selectors import project_for_member
 from . import money, selectors
 from .charts import spend_chart
 from .forms import DateRangeForm, ProjectBudgetForm
+from .models import Budget
 from .services import BudgetSetByStaff, month_of, project_budget_set
 
 MONTH_UNREADABLE = (
@@ -113,10 +114,19 @@ def review(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "review": data,
-            "chart": spend_chart(days, start=start, end=end, label="Spend"),
+            "chart": spend_chart(
+                days, start=start, end=end, label="Spend", budget_per_day=_organisation_pace()
+            ),
             "query": request.GET.urlencode() or f"start={start}&end={end}",
         },
     )
+
+
+def _organisation_pace() -> Decimal | None:
+    """The organisation's monthly budget spread over an average month's days (the review's
+    range may span months of 28 to 31), or None without one."""
+    budget = Budget.objects.filter(is_organisation=True).first()
+    return None if budget is None else budget.monthly_limit * 12 / 365
 
 
 def _period(request: HttpRequest) -> date:

@@ -114,3 +114,16 @@ def test_my_spend_compares_with_last_month(client, user) -> None:
     assert values[0] == "$0.50"
     assert values[1] == ("$1.25" if day >= 28 else "$0.25")
     assert values[2] == "$1.25"
+
+
+def test_the_review_chart_draws_the_organisations_budget_pace(client, staff, user) -> None:
+    from decimal import Decimal
+
+    from spend.models import Budget
+
+    spend_run(user, charge="0.028")
+    client.force_login(staff)
+    assert "budget-line" not in client.get(reverse("spend:review")).content.decode()
+    Budget.objects.create(is_organisation=True, monthly_limit=Decimal("365"))
+    html = client.get(reverse("spend:review")).content.decode()
+    assert '<polyline class="budget-line"' in html and "Budget pace: $12.00 a day" in html

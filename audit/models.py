@@ -22,6 +22,8 @@ class Action(models.TextChoices):
     GENERATION_CREATED = "generation.created", "Generation created"
     GENERATION_FAILED = "generation.failed", "Generation failed"
     GENERATION_RETRIED = "generation.retried", "Generation retried"
+    ENHANCER_USED = "enhancer.used", "Prompt enhancer used (paid)"
+    ELEMENT_CREATION_ASKED = "element.creation_asked", "Element creation on Kling asked (paid)"
     IMAGE_MOVED = "image.moved", "Image moved"
     IMAGE_MOVE_UNDONE = "image.move_undone", "Image move undone"
     IMAGE_TRASHED = "image.trashed", "Image moved to the trash"

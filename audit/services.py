@@ -59,6 +59,11 @@ TARGETS: dict[str, tuple[str, Callable[[Any], tuple[str, str]]]] = {
         "account invitation",
         lambda i: (str(i.pk), f"invitation{' for ' + i.email if i.email else ''}"),
     ),
+    "generations.promptenhancement": (
+        "enhancer use",
+        lambda e: (str(e.uuid), f"“{_short(e.text)}”"),
+    ),
+    "elements.element": ("element", lambda e: (str(e.uuid), e.name)),
     "spend.budget": ("budget", lambda b: (str(b.pk), b.scope_label)),
     "spend.price": (
         "price",

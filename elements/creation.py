@@ -34,6 +34,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from generations import pricing, scheduling
 from generations.models import ReferenceImage
 from generations.references import NormalisedImage, reference_store
@@ -196,6 +198,13 @@ def element_create_on_kling(
             price=price,
         )
         spend.reserve(subject=element, amount=price)
+        record(
+            Action.ELEMENT_CREATION_ASKED,
+            actor=created_by,
+            target=element,
+            project=project,
+            after={"name": name, "held": f"${price:.4f}"},
+        )
         _schedule("submit_kling_element", 0, element.pk)
     return element
 

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
@@ -103,6 +105,13 @@ def enhancement_create(
         spend.reserve(subject=enhancement, amount=price)
     except spend.BudgetExceeded as exc:
         raise EnhancementRefused(str(exc)) from exc  # rolls the use back with the transaction
+    record(
+        Action.ENHANCER_USED,
+        actor=owner,
+        target=enhancement,
+        project=project,
+        after={"held": f"${price:.4f}"},
+    )
     _schedule("submit_enhancement", 0, enhancement.pk, 1)
     return enhancement
 

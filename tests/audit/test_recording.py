@@ -207,3 +207,13 @@ def test_a_zip_download_is_recorded_once_per_project(client, user) -> None:
         ("Harbour", 3),
     ]
     assert {e.actor for e in zipped} == {user}
+
+
+def test_a_paid_use_of_the_prompt_enhancer_is_recorded(user) -> None:
+    from generations.services.enhancing import enhancement_create
+
+    project = make_project(user, "Harbour")
+    enhancement = enhancement_create(owner=user, project=project, text="a kite", style="default")
+    [entry] = Entry.objects.filter(action=Action.ENHANCER_USED)
+    assert (entry.actor_id, entry.project_id) == (user.pk, project.pk)
+    assert entry.after == {"held": f"${enhancement.price:.4f}"}

@@ -163,3 +163,14 @@ def test_each_person_may_create_a_few_elements_an_hour(
     )
     client.force_login(user)
     assert create_on_kling(client, name="Three").status_code == 302
+
+
+def test_asking_for_a_creation_is_in_the_audit_trail(client, user, sim, pipeline) -> None:
+    from audit.models import Action, Entry
+
+    client.force_login(user)
+    create_on_kling(client)
+    element = Element.objects.get()
+    [entry] = Entry.objects.filter(action=Action.ELEMENT_CREATION_ASKED)
+    assert entry.actor_id == user.pk
+    assert entry.after == {"name": element.name, "held": "$0.0500"}

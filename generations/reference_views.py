@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from . import media, selectors
+from .models import OutputImage
 from .references import (
     MAX_REFERENCES,
     ReferenceRejected,
@@ -73,23 +74,34 @@ def image_use_as_reference(request: HttpRequest, uuid: str) -> HttpResponse:
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
     pending = list(request.session.get(PENDING_SESSION_KEY, []))
     if len(pending) >= MAX_REFERENCES:
-        messages.error(
+        return _refused(
             request, f"You already picked {MAX_REFERENCES} references, the most Kling takes."
         )
-        return redirect("generations:generate")
     try:
         with default_storage.open(image.file.name, "rb") as fp:
             reference = reference_create(
                 owner=request.user, file=fp, name=image.download_name, source_image=image
             )
     except ReferenceRejected as exc:
-        messages.error(request, str(exc))
-        return redirect("generations:image_detail", uuid=image.uuid)
+        return _refused(request, str(exc), image=image)
     if str(reference.uuid) not in pending:
         pending.append(str(reference.uuid))
         request.session[PENDING_SESSION_KEY] = pending
+    if request.htmx:
+        # From a run in the studio: the tile joins the form in place.
+        tiles = [{"reference": reference}]
+        return render(request, "generations/_reference_tiles.html", {"tiles": tiles})
     messages.success(request, "Added as a reference for your next generation.")
     return redirect("generations:generate")
+
+
+def _refused(request: HttpRequest, message: str, image: OutputImage | None = None) -> HttpResponse:
+    if request.htmx:
+        return render(request, "generations/_reference_tiles.html", {"tiles": [{"error": message}]})
+    messages.error(request, message)
+    if image is None:
+        return redirect("generations:generate")
+    return redirect("generations:image_detail", uuid=image.uuid)
 
 
 # --- Helpers of the Generate view -------------------------------------------------------------

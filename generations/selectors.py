@@ -16,7 +16,13 @@ from django.shortcuts import get_object_or_404
 from elements.models import GenerationElement
 from projects.selectors import member_project_ids
 
-from .models import Generation, GenerationReference, OutputImage, Thumbnail
+from .models import (
+    Favourite,
+    Generation,
+    GenerationReference,
+    OutputImage,
+    Thumbnail,
+)
 
 RECENT_LIMIT = 10
 
@@ -36,16 +42,41 @@ def visible_to(user: AbstractBaseUser, *, project_ids: Sequence[int] | None = No
     return Q(owner=user, project__isnull=True) | Q(project_id__in=projects)
 
 
-def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:
-    # Trashed images leave the recent list (their generation stays: it holds the cost).
+def _live_images(user: AbstractBaseUser) -> Prefetch:
+    # Trashed images leave the runs (their generation stays: it holds the cost), and so do
+    # images the person may no longer see (moved to a project they are not in).
     images = _with_thumbnails(
         OutputImage.objects.filter(visible_to(user), deleted_at__isnull=True).order_by("index")
     )
+    return Prefetch("images", queryset=images)
+
+
+def generations_recent(*, user: AbstractBaseUser, limit: int = RECENT_LIMIT) -> list[Generation]:
     return list(
         Generation.objects.filter(visible_to(user), owner=user)
         .select_related("project")
         .order_by("-created_at", "-id")
-        .prefetch_related(Prefetch("images", queryset=images))[:limit]
+        .prefetch_related(_live_images(user))[:limit]
+    )
+
+
+def run_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:
+    """One run as the studio shows it: its untrashed images with their thumbnails."""
+    return get_object_or_404(
+        Generation.objects.filter(visible_to(user))
+        .select_related("project")
+        .prefetch_related(_live_images(user)),
+        uuid=uuid,
+    )
+
+
+def starred_ids(*, user: AbstractBaseUser, generations: Sequence[Generation]) -> frozenset[int]:
+    """Which of the (prefetched) images of `generations` the person starred: one query."""
+    ids = [image.pk for generation in generations for image in generation.images.all()]
+    if not ids:
+        return frozenset()
+    return frozenset(
+        Favourite.objects.filter(user=user, image_id__in=ids).values_list("image_id", flat=True)
     )
 
 

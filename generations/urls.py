@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import bulk_views, enhance_views, gallery_views, reference_views, share_views, views
+from . import (
+    bulk_views,
+    enhance_views,
+    gallery_views,
+    reference_views,
+    share_views,
+    studio_views,
+    views,
+)
 
 app_name = "generations"
 
@@ -10,6 +18,11 @@ urlpatterns = [
     path("generations/recent/", views.recent, name="recent"),
     path("generations/<uuid:uuid>/", views.generation_detail, name="generation_detail"),
     path("generations/<uuid:uuid>/move/", views.generation_move, name="generation_move"),
+    # --- the studio: runs as cards, run again, delete and undo from a run (issue 11) ---
+    path("generations/<uuid:uuid>/run/", studio_views.run, name="run"),
+    path("generations/<uuid:uuid>/again/", studio_views.generation_again, name="generation_again"),
+    path("images/<uuid:uuid>/trash/", studio_views.image_trash, name="image_trash"),
+    path("images/<uuid:uuid>/restore/", studio_views.image_restore, name="image_restore"),
     path("gallery/", gallery_views.gallery, name="gallery"),
     path("images/<uuid:uuid>/", views.image_detail, name="image_detail"),
     path("images/<uuid:uuid>/move/", views.image_move, name="image_move"),

@@ -5,22 +5,22 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
 from config.parsing import parse_uuid
 from elements.selectors import elements_for_picker
 from projects.models import Membership, Project
 from projects.selectors import memberships_of, projects_for_generating
 from spend import services as spend
-from spend.services import BudgetExceeded
 
 from . import media, pricing, reference_views, selectors
+from . import studio_views as studio
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
 from .models import ResultType
 from .rights import may_edit_image
-from .services import generation_create
 from .services.moving import MoveRefused, check_move, project_for_moving
 from .services.moving import generation_move as generation_move_service
 from .services.moving import image_move as image_move_service
@@ -51,18 +51,20 @@ def generate(request: HttpRequest) -> HttpResponse:
             user=request.user,
             reference_file_errors=file_errors,
         )
-        if form.is_valid():
-            try:
-                generation_create(
-                    owner=request.user, params=form.to_params(), project=form.selected_project()
-                )
-            except BudgetExceeded as exc:
-                form.add_error(None, str(exc))
-            else:
-                for element in form.unnamed_elements():
-                    messages.warning(request, _UNNAMED_ELEMENT.format(name=element.name))
-                reference_views.clear_pending(request)
-                return redirect("generations:generate")
+        generation = studio.create_from_form(request, form)
+        if generation is not None:
+            notices = [_UNNAMED_ELEMENT.format(name=e.name) for e in form.unnamed_elements()]
+            reference_views.clear_pending(request)
+            if request.htmx:
+                # The form keeps everything it holds; the run joins the top of the results.
+                return studio.run_started(request, generation, notices=notices)
+            for notice in notices:
+                messages.warning(request, notice)
+            # Without JavaScript the form comes back filled with what was just sent.
+            return redirect(f"{reverse('generations:generate')}?again={generation.uuid}")
+        if request.htmx:
+            response = _form_partial(request, form)
+            return reswap(retarget(response, "#generate-form"), "outerHTML")
     else:
         # The project picker remembers the last project generated into.
         initial = {"project": selectors.last_project_key(user=request.user)}
@@ -79,18 +81,30 @@ def generate(request: HttpRequest) -> HttpResponse:
         form = GenerateForm(
             initial=initial, projects=projects, elements=elements, user=request.user
         )
+        if request.htmx and request.htmx.target == "generate-form":
+            # "Reuse settings" on a run: the form alone, filled with that run's settings.
+            return _form_partial(request, form)
+    recent = selectors.generations_recent(user=request.user)
     return render(
         request,
         "generations/generate.html",
         {
             "form": form,
             "quote": _quote_for(request, form),
-            "recent": selectors.generations_recent(user=request.user),
+            "runs": studio.runs_of(request, recent),
             "budget_warnings": spend.warnings_for(
                 person_id=request.user.pk, project_ids=[p.pk for p in projects]
             ),
         },
         status=status,
+    )
+
+
+def _form_partial(request: HttpRequest, form: GenerateForm) -> HttpResponse:
+    return render(
+        request,
+        "generations/_generate_form.html",
+        {"form": form, "quote": _quote_for(request, form)},
     )
 
 
@@ -143,7 +157,9 @@ def _quote_from(
 @require_GET
 def recent(request: HttpRequest) -> HttpResponse:
     generations = selectors.generations_recent(user=request.user)
-    response = render(request, "generations/_recent.html", {"recent": generations})
+    response = render(
+        request, "generations/_recent.html", {"runs": studio.runs_of(request, generations)}
+    )
     if not any(g.is_active for g in generations):
         # Everything shown is final: tell htmx to stop polling (HTTP 286).
         return HttpResponseStopPolling(response.content)
@@ -162,7 +178,12 @@ def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     targets = (
         [] if request.htmx else _move_targets(request, generation.owner_id, generation.project)
     )
-    response = render(request, template, {"generation": generation, "move_targets": targets})
+    context = {
+        "generation": generation,
+        "run": studio.runs_of(request, [generation])[0],
+        "move_targets": targets,
+    }
+    response = render(request, template, context)
     if request.htmx and not generation.is_active:
         return HttpResponseStopPolling(response.content)
     return response

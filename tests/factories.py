@@ -160,3 +160,34 @@ def make_element(
 
 
 _element_numbers = itertools.count()
+
+
+def make_picture(
+    owner,
+    *,
+    size: tuple[int, int] = (832, 1248),
+    colors: tuple[str, str] = ("#2b3a67", "#e0a44a"),
+    **fields: object,
+) -> OutputImage:
+    """`make_image` with real files: an original of `size` (a two-colour gradient, so its shape
+    shows) and the thumbnails and placeholder the pipeline would make of it, for browser tests
+    that look at pictures."""
+    from generations.images import process_image
+
+    image = make_image(owner, size=size, **fields)
+    picture = Image.linear_gradient("L").resize(size)
+    encoded = io.BytesIO()
+    Image.composite(
+        Image.new("RGB", size, colors[0]), Image.new("RGB", size, colors[1]), picture
+    ).save(encoded, "PNG")
+    processed = process_image(encoded)
+    image.file = default_storage.save("originals/test/picture.png", ContentFile(encoded.getvalue()))
+    image.bytes = len(encoded.getvalue())
+    image.placeholder = processed.placeholder
+    image.save(update_fields=["file", "bytes", "placeholder"])
+    for thumb in processed.thumbnails:
+        name = default_storage.save("thumbnails/test/picture.webp", ContentFile(thumb.data))
+        Thumbnail.objects.filter(image=image, size=thumb.size).update(
+            file=name, width=thumb.width, height=thumb.height, bytes=len(thumb.data)
+        )
+    return image

@@ -114,6 +114,15 @@ READS = {
     ),
     "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
     "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
+    # The studio (issue 11): a run's card.
+    "run card partial": (
+        lambda w: reverse("generations:run", args=[w.project_image.generation.uuid]),
+        (286, 286, 286, 404, LOGIN),
+    ),
+    "personal run card partial": (
+        lambda w: reverse("generations:run", args=[w.personal_image.generation.uuid]),
+        (286, 404, 404, 404, LOGIN),
+    ),
     "projects list": (lambda w: reverse("projects:list"), (200, 200, 200, 200, LOGIN)),
     "my spend": (lambda w: reverse("spend:mine"), (200, 200, 200, 200, LOGIN)),
     "project spend": (
@@ -648,3 +657,34 @@ def test_former_members_links_stop_working(client, world: World, how: str) -> No
     assert client.get(page).status_code == 200
     _make_former(world, how)
     assert client.get(page).status_code == 410
+# --- the studio (issue 11) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_running_the_project_generation_again(client, world: World, who: str, pipeline) -> None:
+    from generations.models import Generation
+
+    source = world.project_image.generation
+    url = reverse("generations:generation_again", args=[source.uuid])
+    response = client_for(client, world, who).post(url)
+    made = Generation.objects.filter(prompt="shared harbour").exclude(pk=source.pk)
+    # Only those who may generate in the project run it again there; it is theirs.
+    assert [g.owner.username for g in made] == ([who] if who in ("alice", "bob") else [])
+    assert outcome(response) == {"dave": 404, "stranger": LOGIN}.get(who, 302)
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("action", ["image_trash", "image_restore"])
+def test_deleting_and_undoing_from_a_run(client, world: World, action: str, who: str) -> None:
+    from generations.services.trash import images_trash
+
+    image = world.project_image
+    if action == "image_restore":
+        images_trash(user=world.users["bob"], images=[image])
+    url = reverse(f"generations:{action}", args=[image.uuid])
+    response = client_for(client, world, who).post(url)
+    image.refresh_from_db()
+    acted = (image.deleted_at is not None) == (action == "image_trash")
+    assert acted == (who in ("alice", "bob"))
+    expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
+    assert outcome(response) == expected

@@ -403,6 +403,10 @@ WAVESPEED_UPLOAD_TIMEOUT = env_float("WAVESPEED_UPLOAD_TIMEOUT", 120.0)
 # WaveSpeed deletes uploads after 7 days; an uploaded reference is reused for a day less, so a
 # generation never points at a file that is about to disappear.
 WAVESPEED_UPLOAD_REUSE_DAYS = env_float("WAVESPEED_UPLOAD_REUSE_DAYS", 6.0)
+# How many tasks the WaveSpeed account runs at once (its level: 2 for a new account, 300 for
+# Silver; docs/wavespeed.md). Darkroom never throttles itself by it: the studio only says it
+# when a run waits in WaveSpeed's queue.
+WAVESPEED_TASKS_AT_ONCE = int(os.environ.get("WAVESPEED_TASKS_AT_ONCE") or 2)
 
 # --- Generation pipeline ----------------------------------------------------------------------
 # Polling a prediction: first look after POLL_MIN_SECONDS, then each wait grows by POLL_FACTOR

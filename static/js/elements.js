@@ -6,10 +6,12 @@
   "use strict";
   var MAX = 3;
 
+  // Runs on page load, and again when htmx puts a new form in (errors, "Reuse settings").
   function init() {
     var picker = document.querySelector("[data-element-picker]");
     var prompt = document.getElementById("id_prompt");
-    if (!picker || !prompt) return;
+    if (!picker || !prompt || picker.dataset.ready) return;
+    picker.dataset.ready = "1";
     var boxes = Array.prototype.slice.call(picker.querySelectorAll('input[name="elements"]'));
     var warning = picker.querySelector("[data-element-warning]");
     var project = document.getElementById("id_project");
@@ -50,4 +52,5 @@
   }
 
   init(); // a deferred script: the page is parsed by now
+  document.addEventListener("htmx:load", init);
 })();

@@ -50,4 +50,5 @@
     if (original && !event.target.value.trim()) original.value = "";
   });
   document.addEventListener("DOMContentLoaded", syncButton);
+  document.addEventListener("htmx:load", syncButton); // a new form (errors, "Reuse settings")
 })();

@@ -28,9 +28,11 @@
     return li;
   }
 
+  // Runs on page load, and again when htmx puts a new form in (errors, "Reuse settings").
   function init() {
     const box = document.getElementById("references");
-    if (!box) return;
+    if (!box || box.dataset.ready) return;
+    box.dataset.ready = "1";
     const tiles = box.querySelector("#reference-tiles");
     const zone = box.querySelector(".drop-zone");
     const input = box.querySelector("input[type=file]");
@@ -41,14 +43,7 @@
     // Also shows the buttons that need JavaScript (hidden for the no-JS form, which offers a
     // "Leave out" tick instead).
     function renumber() {
-      let n = 0;
-      tiles.querySelectorAll(".reference-tile:not(.is-error)").forEach(function (tile) {
-        n += 1;
-        tile.querySelector(".reference-number").textContent = String(n);
-        tile.querySelectorAll("button[hidden]").forEach(function (button) {
-          button.hidden = false;
-        });
-      });
+      window.darkroomReferences.renumber();
     }
 
     // A tile picked with "use as reference" waits in the session; removing it must drop it
@@ -152,5 +147,22 @@
     renumber();
   }
 
+  // Tiles added from elsewhere (a run's "Use as reference") are numbered like the others.
+  window.darkroomReferences = {
+    renumber: function () {
+      const tiles = document.getElementById("reference-tiles");
+      if (!tiles) return;
+      let n = 0;
+      tiles.querySelectorAll(".reference-tile:not(.is-error)").forEach(function (tile) {
+        n += 1;
+        tile.querySelector(".reference-number").textContent = String(n);
+        tile.querySelectorAll("button[hidden]").forEach(function (button) {
+          button.hidden = false;
+        });
+      });
+    },
+  };
+
   init(); // a deferred script: the page is parsed by now
+  document.addEventListener("htmx:load", init);
 })();

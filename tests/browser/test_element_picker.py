@@ -58,8 +58,8 @@ def test_picking_elements_in_the_form(page, user, pipeline) -> None:
     expect(picker.get_by_role("checkbox", name="Blue Door")).to_be_enabled()
 
     # Submitting with an unnamed element warns again, and the generation is made anyway.
-    page.get_by_role("button", name="Generate").click()
-    expect(page.locator(".messages")).to_contain_text(
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.locator("#studio-notice")).to_contain_text(
         re.compile("The prompt never names the element “Old Boat”")
     )
     generation = Generation.objects.get()

@@ -62,7 +62,7 @@ def test_a_person_enhances_accepts_edits_and_generates(page, user, sim, start_wo
     assert PromptEnhancement.objects.filter(owner=user, status="done").count() == 3
 
     page.get_by_role("button", name="Generate", exact=True).click()
-    item = page.locator(".recent-item").first
+    item = page.locator(".run").first
     expect(item.locator(".status")).to_have_attribute("data-status", "done", timeout=45_000)
     generation = Generation.objects.get(owner=user)
     assert (generation.prompt, generation.prompt_original) == (second, ORIGINAL)

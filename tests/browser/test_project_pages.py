@@ -17,7 +17,7 @@ def generate_into(page, project: str, prompt: str) -> None:
     page.get_by_label("Project").select_option(label=project)
     page.get_by_label("Prompt").fill(prompt)
     page.get_by_role("button", name="Generate").click()
-    item = page.locator(".recent-item", has_text=prompt)
+    item = page.locator(".run", has_text=prompt)
     expect(item.locator(".status")).to_have_attribute("data-status", "done", timeout=45_000)
 
 

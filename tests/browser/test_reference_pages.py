@@ -110,7 +110,8 @@ def test_references_an_element_and_the_enhancer_make_one_generation(
 
     # 5. Generate, and follow it to the end with the real worker.
     page.get_by_role("button", name="Generate", exact=True).click()
-    item = page.locator(".recent-item").first
+    # The new run joins the top of the results, above the gallery image's own run.
+    item = page.locator(".run", has_text=enhanced_prompt.strip()[:40])
     expect(item.locator(".status")).to_have_attribute("data-status", "done", timeout=45_000)
     generation = Generation.objects.get(
         owner=user, status=Status.DONE, prompt=enhanced_prompt.strip()

@@ -62,8 +62,8 @@ def test_a_person_generates_finds_downloads_and_generates_again(
 
     # 3. Submit; the generation shows at once and its status moves on without a reload.
     page.get_by_label("Prompt").fill("A paper boat on a rain-soaked street, cinematic light")
-    page.get_by_role("button", name="Generate").click()
-    item = page.locator(".recent-item").first
+    page.get_by_role("button", name="Generate", exact=True).click()
+    item = page.locator(".run").first
     expect(item).to_contain_text("A paper boat")
     page.evaluate("window.__noReload = true")
     status = item.locator(".status")
@@ -71,12 +71,12 @@ def test_a_person_generates_finds_downloads_and_generates_again(
     shot(page, "2-recent-running")
     expect(status).to_have_attribute("data-status", "done", timeout=45_000)
     assert page.evaluate("window.__noReload") is True  # updated in place, never reloaded
-    expect(item.locator(".thumb img")).to_have_count(2)
+    expect(item.locator(".run-image img")).to_have_count(2)
     shot(page, "3-recent-done")
 
-    # Polling has stopped: no more requests for the recent list.
+    # Polling has stopped: no more requests for the run.
     polls: list[str] = []
-    page.on("request", lambda r: polls.append(r.url) if "/generations/recent/" in r.url else None)
+    page.on("request", lambda r: polls.append(r.url) if "/run/" in r.url else None)
     page.wait_for_timeout(4500)
     assert polls == []
 

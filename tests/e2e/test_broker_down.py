@@ -46,7 +46,7 @@ def test_a_run_made_while_the_broker_is_down_is_queued_and_sent_later(
     entries = LedgerEntry.objects.filter(generation=generation)
     assert [(e.kind, e.amount) for e in entries] == [(EntryKind.HOLD, generation.quoted_cost)]
     page = client.get(response["Location"]).content.decode()
-    shown = page.split(f'id="generation-{generation.uuid}"', 1)[1].split("</li>", 1)[0]
+    shown = page.split(f'id="run-{generation.uuid}"', 1)[1].split("</article>", 1)[0]
     assert 'data-status="queued"' in shown
 
     # The broker comes back; nothing queued the submit, so the sweeper must.

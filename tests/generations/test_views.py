@@ -59,7 +59,10 @@ def test_a_valid_submit_creates_a_generation_and_shows_it_at_once(client, user, 
     html = response.content.decode()
     assert "neon alley" in html
     assert 'data-status="queued"' in html
-    assert 'hx-trigger="every 2s"' in html
+    assert 'hx-trigger="every 1500ms"' in html  # the run polls for itself
+    # The form comes back filled with what was sent.
+    assert "neon alley</textarea>" in html
+    assert 'value="9:16" selected' in html
 
 
 def test_an_invalid_submit_keeps_the_form_and_says_what_is_wrong(client, user) -> None:
@@ -98,7 +101,7 @@ def test_recent_stops_polling_once_everything_is_final(client, user, done_genera
     client.force_login(user)
     response = client.get(reverse("generations:recent"), headers={"HX-Request": "true"})
     assert response.status_code == 286
-    assert "every 2s" not in response.content.decode()
+    assert "hx-trigger" not in response.content.decode()
 
 
 def test_the_gallery_shows_my_images_newest_first(client, user, done_generation) -> None:

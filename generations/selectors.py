@@ -17,6 +17,7 @@ from elements.models import GenerationElement
 from projects.selectors import member_project_ids
 
 from .models import (
+    ACTIVE_STATUSES,
     Favourite,
     Generation,
     GenerationReference,
@@ -78,6 +79,33 @@ def starred_ids(*, user: AbstractBaseUser, generations: Sequence[Generation]) ->
     return frozenset(
         Favourite.objects.filter(user=user, image_id__in=ids).values_list("image_id", flat=True)
     )
+
+
+def runs_watched(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[Generation]:
+    """The person's runs in flight, and those of `uuids` (runs a page saw in flight): one query
+    (the status index or the uuid index); only the person's own."""
+    return list(
+        Generation.objects.filter(owner=user)
+        .filter(Q(status__in=ACTIVE_STATUSES) | Q(uuid__in=uuids))
+        .only("uuid", "status", "prompt", "num_images", "result_type", "output_urls")
+    )
+
+
+def first_thumbnails(*, generations: Sequence[Generation], size: int) -> dict[int, Thumbnail]:
+    """Generation id → the `size` thumbnail of its first untrashed image (one query)."""
+    rows = (
+        Thumbnail.objects.filter(
+            image__generation__in=[g.pk for g in generations],
+            image__deleted_at__isnull=True,
+            size=size,
+        )
+        .select_related("image")
+        .order_by("image__generation_id", "image__index")
+    )
+    first: dict[int, Thumbnail] = {}
+    for thumbnail in rows:
+        first.setdefault(thumbnail.image.generation_id, thumbnail)
+    return first
 
 
 def last_project_key(*, user: AbstractBaseUser) -> str:

@@ -1,21 +1,23 @@
 """The studio's runs: one run's card (polled while it runs), Run again and Retry, deleting and
-restoring one image of a run.
+restoring one image of a run, and the small poll behind the tab title and the toasts.
 
 The Generate form itself is `views.generate`; both make runs through `create_from_form`.
 """
 
 from __future__ import annotations
 
+import uuid as uuid_module
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget, trigger_client_event
 
@@ -26,9 +28,15 @@ from spend.services import BudgetExceeded
 from . import selectors
 from .bulk_views import safe_next
 from .forms import GenerateForm
-from .models import Generation, OutputImage
+from .models import Generation, OutputImage, Status
 from .runs import Run, run_of
 from .services import generation_create, trash
+
+# The most runs one poll of /generations/active/ reports on.
+MAX_WATCHED = 50
+# Set in the session when the person starts a run, cleared by the poll once none is in flight:
+# pages poll only then, and rendering a page costs no query for it.
+RUNS_IN_FLIGHT_KEY = "runs_in_flight"
 
 
 def runs_of(request: HttpRequest, generations: Sequence[Generation]) -> list[Run]:
@@ -44,12 +52,14 @@ def create_from_form(request: HttpRequest, form: GenerateForm) -> Generation | N
     if not form.is_valid():
         return None
     try:
-        return generation_create(
+        generation = generation_create(
             owner=request.user, params=form.to_params(), project=form.selected_project()
         )
     except BudgetExceeded as exc:
         form.add_error(None, str(exc))
         return None
+    request.session[RUNS_IN_FLIGHT_KEY] = True
+    return generation
 
 
 def run_started(
@@ -151,3 +161,51 @@ def _act(request: HttpRequest, service, image: OutputImage) -> None:
         service(user=request.user, images=[image])
     except trash.TrashRefused as exc:
         raise PermissionDenied(str(exc)) from exc
+
+
+@login_required
+@require_GET
+def runs_active(request: HttpRequest) -> JsonResponse:
+    """For the tab title, the toasts and the notifications on every page: the person's runs in
+    flight, and how those of `watch` (runs the page saw in flight) ended. One indexed query,
+    plus one for the first thumbnails of runs that finished."""
+    watched = _uuids(request.GET.get("watch", ""))
+    generations = selectors.runs_watched(user=request.user, uuids=watched)
+    finished = [g for g in generations if not g.is_active]
+    if len(finished) == len(generations):
+        request.session.pop(RUNS_IN_FLIGHT_KEY, None)  # nothing left to poll for
+    thumbnails = selectors.first_thumbnails(generations=finished, size=256) if finished else {}
+    runs = []
+    for generation in generations:
+        thumbnail = thumbnails.get(generation.pk)
+        runs.append(
+            {
+                "uuid": str(generation.uuid),
+                "state": _state(generation),
+                "prompt": Truncator(generation.prompt).chars(80),
+                "images": len(generation.output_urls),
+                "url": reverse("generations:generation_detail", args=[generation.uuid]),
+                "thumb": reverse(
+                    "generations:image_thumbnail", args=[thumbnail.image.uuid, thumbnail.size]
+                )
+                if thumbnail
+                else "",
+            }
+        )
+    return JsonResponse({"runs": runs})
+
+
+def _state(generation: Generation) -> str:
+    if generation.is_active:
+        return "active"
+    return "done" if generation.status == Status.DONE else "failed"
+
+
+def _uuids(text: str) -> list[uuid_module.UUID]:
+    found = []
+    for part in text.split(",")[:MAX_WATCHED]:
+        try:
+            found.append(uuid_module.UUID(part.strip()))
+        except ValueError:
+            continue
+    return found

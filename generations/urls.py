@@ -18,7 +18,8 @@ urlpatterns = [
     path("generations/recent/", views.recent, name="recent"),
     path("generations/<uuid:uuid>/", views.generation_detail, name="generation_detail"),
     path("generations/<uuid:uuid>/move/", views.generation_move, name="generation_move"),
-    # --- the studio: runs as cards, run again, delete and undo from a run (issue 11) ---
+    # --- the studio: runs as cards, run again, the poll behind titles and toasts (issue 11) ---
+    path("generations/active/", studio_views.runs_active, name="runs_active"),
     path("generations/<uuid:uuid>/run/", studio_views.run, name="run"),
     path("generations/<uuid:uuid>/again/", studio_views.generation_again, name="generation_again"),
     path("images/<uuid:uuid>/trash/", studio_views.image_trash, name="image_trash"),

@@ -114,7 +114,7 @@ READS = {
     ),
     "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
     "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
-    # The studio (issue 11): a run's card.
+    # The studio (issue 11): a run's card, and the poll behind the tab title and the toasts.
     "run card partial": (
         lambda w: reverse("generations:run", args=[w.project_image.generation.uuid]),
         (286, 286, 286, 404, LOGIN),
@@ -123,6 +123,7 @@ READS = {
         lambda w: reverse("generations:run", args=[w.personal_image.generation.uuid]),
         (286, 404, 404, 404, LOGIN),
     ),
+    "runs in flight": (lambda w: reverse("generations:runs_active"), (200, 200, 200, 200, LOGIN)),
     "projects list": (lambda w: reverse("projects:list"), (200, 200, 200, 200, LOGIN)),
     "my spend": (lambda w: reverse("spend:mine"), (200, 200, 200, 200, LOGIN)),
     "project spend": (
@@ -688,3 +689,16 @@ def test_deleting_and_undoing_from_a_run(client, world: World, action: str, who:
     assert acted == (who in ("alice", "bob"))
     expected = {"alice": 302, "bob": 302, "carol": 403, "dave": 404, "stranger": LOGIN}[who]
     assert outcome(response) == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_the_runs_in_flight_are_only_ones_own(client, world: World, who: str) -> None:
+    from generations.models import Generation, Status
+
+    Generation.objects.filter(pk=world.project_image.generation_id).update(status=Status.PROCESSING)
+    response = client_for(client, world, who).get(reverse("generations:runs_active"))
+    if who == "stranger":
+        assert outcome(response) == LOGIN
+        return
+    # bob made it: only bob's title counts it, though alice and carol can see it.
+    assert len(response.json()["runs"]) == (1 if who == "bob" else 0)

@@ -1,5 +1,5 @@
 """The studio's loop in headless Chromium, at 1440×900 and on a 390×844 phone: generate and keep
-the form, watch the run paint, iterate from it.
+the form, watch the run paint, iterate from it; notice when it finishes.
 
 Screenshots go to tests/output/screens/ (git-ignored) for a reviewer to look at.
 """
@@ -93,6 +93,7 @@ def test_a_run_keeps_the_form_and_paints_in_its_shape_without_a_reload(
         " return box.top >= 0 && box.bottom <= innerHeight; }"
     )
     expect(run).to_be_in_viewport(ratio=0.9)
+    expect(page).to_have_title("(1) Generate · Darkroom")
     screen(page, f"generate-running-{name}")
 
     # The form kept everything.
@@ -111,11 +112,41 @@ def test_a_run_keeps_the_form_and_paints_in_its_shape_without_a_reload(
         assert abs(ratio(images.nth(i)) - 16 / 9) < 0.03
     expect(run.locator(".placeholder")).to_have_count(0)
     assert page.evaluate("window.__noReload") is True
+    expect(page).to_have_title("✓ Ready — Generate · Darkroom")
     expect(run.get_by_role("link", name="Reuse settings")).to_be_visible()
     expect(run.get_by_role("button", name="Run again")).to_be_visible()
     assert no_sideways_scroll(page)
     run.scroll_into_view_if_needed()
     screen(page, f"generate-finished-{name}")
+
+
+def test_a_run_finishing_is_noticed_on_another_page(page, user, sim, start_worker) -> None:
+    from playwright.sync_api import expect
+
+    start_worker()
+    sim.configure(latency=4.0)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, user)
+    page.get_by_label("Prompt").fill(PROMPT)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.locator(".run").first).to_have_attribute("data-run-state", "active")
+    generation = Generation.objects.get()
+
+    # In the gallery, the tab counts the run; a toast links to its images when it is done.
+    page.get_by_role("link", name="Gallery").click()
+    expect(page).to_have_title("(1) Gallery · Darkroom")
+    toast = page.locator(".toast")
+    expect(toast).to_contain_text("1 image ready", timeout=45_000)
+    expect(toast).to_contain_text(PROMPT[:40])
+    expect(page).to_have_title("✓ Ready — Gallery · Darkroom")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.toast img')].every(i => i.complete)"
+    )
+    page.wait_for_timeout(300)  # the toast has slid in
+    screen(page, "toast-desktop")
+    toast.get_by_role("link", name="View images").click()
+    expect(page).to_have_url(re.compile(f"/generations/{generation.uuid}/$"))
+    expect(page.locator(".run-image img")).to_have_count(1)
 
 
 def test_reuse_settings_use_as_reference_and_delete_with_undo_work_in_place(device, user) -> None:
@@ -209,3 +240,4 @@ def test_retry_on_a_failed_run_makes_a_new_run_with_the_same_parameters(device, 
         "result_type": "single",
         "num_images": 2,
     }
+    expect(page).to_have_title("(1) Generate · Darkroom")

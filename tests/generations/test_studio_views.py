@@ -250,6 +250,55 @@ def test_use_as_reference_through_htmx_answers_with_the_tile(client, user) -> No
     assert 'name="references"' in html
 
 
+# --- The poll behind the title and the toasts ----------------------------------------------------
+
+
+def test_the_active_poll_reports_runs_in_flight_and_how_watched_ones_ended(
+    client, user, outsider
+) -> None:
+    running = failed_generation(user)
+    Generation.objects.filter(pk=running.pk).update(status=Status.PROCESSING)
+    done = make_image(user, prompt="finished kite").generation
+    theirs = make_image(outsider).generation
+    client.force_login(user)
+    url = reverse("generations:runs_active")
+    watch = ",".join(str(u) for u in (done.uuid, theirs.uuid, "not-a-uuid"))
+    runs = {run["uuid"]: run for run in client.get(url, {"watch": watch}).json()["runs"]}
+    assert set(runs) == {str(running.uuid), str(done.uuid)}  # never someone else's
+    assert runs[str(running.uuid)]["state"] == "active"
+    finished = runs[str(done.uuid)]
+    assert finished["state"] == "done"
+    assert finished["prompt"] == "finished kite"
+    assert finished["url"] == reverse("generations:generation_detail", args=[done.uuid])
+    image = done.images.get()
+    assert finished["thumb"] == reverse("generations:image_thumbnail", args=[image.uuid, 256])
+
+
+def test_the_active_poll_is_one_query_while_nothing_finished(
+    client, user, django_assert_max_num_queries
+) -> None:
+    running = failed_generation(user)
+    Generation.objects.filter(pk=running.pk).update(status=Status.PROCESSING)
+    client.force_login(user)
+    client.get(reverse("generations:runs_active"))  # the session and user, loaded once
+    with django_assert_max_num_queries(3):  # session, user, and the one query
+        response = client.get(reverse("generations:runs_active"))
+    assert [run["state"] for run in response.json()["runs"]] == ["active"]
+
+
+def test_pages_poll_only_after_the_person_started_a_run(client, user, pipeline) -> None:
+    client.force_login(user)
+    watch = 'id="run-watch"'
+    assert "data-in-flight" not in client.get(reverse("generations:gallery")).content.decode()
+    client.post(reverse("generations:generate"), FORM, headers=HTMX)
+    html = client.get(reverse("generations:gallery")).content.decode()
+    assert watch in html and "data-in-flight" in html
+    # Once the poll finds nothing in flight, pages stop polling.
+    Generation.objects.update(status=Status.DONE)
+    client.get(reverse("generations:runs_active"))
+    assert "data-in-flight" not in client.get(reverse("generations:gallery")).content.decode()
+
+
 @pytest.mark.parametrize("name", ["run", "generation_again", "image_trash", "image_restore"])
 def test_an_outsider_gets_not_found(client, user, outsider, name, pipeline) -> None:
     image = make_image(user)

@@ -6,6 +6,7 @@ Anything else is simply not found (404), so nobody learns that it exists.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -165,3 +166,31 @@ def images_for_viewer(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[
     if len(found) != len(set(uuids)):
         raise Http404("No such image.")
     return [found[u] for u in uuids]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """An image's place in the person's gallery (newest first, trash left out)."""
+
+    newer: OutputImage | None
+    older: OutputImage | None
+    position: int  # 1 for the newest
+    total: int
+
+
+def image_neighbours(*, user: AbstractBaseUser, image: OutputImage) -> Neighbours | None:
+    """The images either side of `image` in the gallery's order (keyset lookups on its index)
+    and where it stands; None for a trashed image, which has no place there."""
+    if image.deleted_at is not None:
+        return None
+    gallery = OutputImage.objects.filter(visible_to(user), deleted_at__isnull=True)
+    newer_q = Q(created_at__gt=image.created_at) | Q(created_at=image.created_at, pk__gt=image.pk)
+    older_q = Q(created_at__lt=image.created_at) | Q(created_at=image.created_at, pk__lt=image.pk)
+    newer = gallery.filter(newer_q).order_by("created_at", "id").only("uuid").first()
+    older = gallery.filter(older_q).order_by("-created_at", "-id").only("uuid").first()
+    return Neighbours(
+        newer=newer,
+        older=older,
+        position=gallery.filter(newer_q).count() + 1,
+        total=gallery.count(),
+    )

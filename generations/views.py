@@ -207,6 +207,11 @@ def image_detail(request: HttpRequest, uuid: str) -> HttpResponse:
             "share": share_panel(request, image, memberships),
             "may_trash": may_edit_image(request.user, image, memberships),
             "next": request.get_full_path(),
+            # Previous/next and "12 / 48" through the person's gallery, newest first.
+            "neighbours": selectors.image_neighbours(user=request.user, image=image),
+            "starred": image.favourites.filter(user=request.user).exists(),
+            # Without JavaScript, "show" on a flagged image is a link to ?reveal=1.
+            "reveal": request.GET.get("reveal") == "1",
         },
     )
 

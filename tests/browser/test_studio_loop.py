@@ -1,5 +1,5 @@
 """The studio's loop in headless Chromium, at 1440×900 and on a 390×844 phone: generate and keep
-the form, watch the run paint, iterate from it; notice when it finishes.
+the form, watch the run paint, iterate from it; notice when it finishes; the image page.
 
 Screenshots go to tests/output/screens/ (git-ignored) for a reviewer to look at.
 """
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from generations.models import ErrorKind, Generation, Status
 from tests.conftest import log_in
@@ -241,3 +243,159 @@ def test_retry_on_a_failed_run_makes_a_new_run_with_the_same_parameters(device, 
         "num_images": 2,
     }
     expect(page).to_have_title("(1) Generate · Darkroom")
+
+
+def test_the_image_page_fits_the_image_and_carries_the_actions(device, user) -> None:
+    from playwright.sync_api import expect
+
+    name, page = device
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    now = timezone.now()
+    older = make_picture(user, size=(1360, 768), prompt="older", created_at=now)
+    middle = make_picture(
+        user,
+        size=(832, 1248),
+        prompt="A portrait of an old fisherman, rim light",
+        aspect_ratio="2:3",
+        created_at=now + timedelta(seconds=1),
+    )
+    newer = make_picture(user, size=(1024, 1024), prompt="newer", created_at=now + timedelta(2))
+    log_in(page, user)
+    page.goto(f"/images/{middle.uuid}/")
+    picture = page.locator("img.viewer-image")
+    page.wait_for_function("() => document.querySelector('img.viewer-image').complete")
+    expect(page.locator(".viewer-count")).to_have_text("2 / 3")
+    # Whole on the first screen: a 2:3 image fits 1440×900 without scrolling.
+    box = picture.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= SIZES[name][1]
+    assert abs(box["width"] / box["height"] - 2 / 3) < 0.02
+    assert no_sideways_scroll(page)
+    screen(page, f"image-{name}")
+
+    page.get_by_role("button", name="Copy prompt").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == middle.generation.prompt
+    for label in ("Download original", "Reuse settings", "Share"):
+        expect(page.get_by_role("link", name=label)).to_be_visible()
+    for label in ("Use as reference", "Delete"):
+        expect(page.get_by_role("button", name=label)).to_be_visible()
+
+    if name == "desktop":
+        page.keyboard.press("f")
+        expect(page.locator(".viewer-star button.star")).to_have_attribute("aria-pressed", "true")
+        page.keyboard.press("ArrowRight")  # next: the older one
+        expect(page).to_have_url(re.compile(f"/images/{older.uuid}/$"))
+        expect(page.locator(".viewer-count")).to_have_text("3 / 3")
+        page.keyboard.press("ArrowLeft")
+        expect(page).to_have_url(re.compile(f"/images/{middle.uuid}/$"))
+    else:
+        swipe(page, "img.viewer-image", dx=-200)  # a swipe to the left: the next one
+        expect(page).to_have_url(re.compile(f"/images/{older.uuid}/$"))
+        swipe(page, "img.viewer-image", dx=200)
+        expect(page).to_have_url(re.compile(f"/images/{middle.uuid}/$"))
+    page.goto(f"/images/{newer.uuid}/")
+    expect(page.locator(".viewer-count")).to_have_text("1 / 3")
+
+
+def swipe(page, selector: str, *, dx: int) -> None:
+    page.evaluate(
+        """([selector, dx]) => {
+            const target = document.querySelector(selector);
+            const box = target.getBoundingClientRect();
+            const x = box.left + box.width / 2, y = box.top + box.height / 2;
+            const touch = (clientX) => new Touch({identifier: 1, target, clientX, clientY: y});
+            target.dispatchEvent(new TouchEvent("touchstart", {
+                bubbles: true, touches: [touch(x)], changedTouches: [touch(x)]}));
+            target.dispatchEvent(new TouchEvent("touchend", {
+                bubbles: true, touches: [], changedTouches: [touch(x + dx)]}));
+        }""",
+        [selector, dx],
+    )
+
+
+def test_a_flagged_image_is_blurred_until_asked_for(device, user) -> None:
+    from playwright.sync_api import expect
+
+    _name, page = device
+    image = make_picture(user, nsfw=True, prompt="flagged")
+    log_in(page, user)
+    page.goto(f"/images/{image.uuid}/")
+    stage = page.locator("[data-viewer-stage]")
+    expect(stage).to_have_class(re.compile("is-nsfw"))
+    assert "blur" in page.locator("img.viewer-image").evaluate("i => getComputedStyle(i).filter")
+    page.get_by_role("link", name=re.compile("Flagged NSFW by WaveSpeed")).click()
+    expect(stage).not_to_have_class(re.compile("is-nsfw"))
+    assert page.locator("img.viewer-image").evaluate("i => getComputedStyle(i).filter") == "none"
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_studio_pages_never_scroll_sideways(page, user, width: int) -> None:
+    long_word = "https://example.com/" + "a-very-long-reference-without-spaces" * 4
+    wide = make_picture(user, size=(1552, 656), prompt=f"Ultra-wide desert {long_word}")
+    make_picture(user, size=(768, 1360), prompt="Tall", aspect_ratio="9:16", num_images=4)
+    failed = failed_run(user)
+    page.set_viewport_size({"width": width, "height": 844})
+    log_in(page, user)
+    for path in (
+        "/",
+        f"/generations/{failed.uuid}/",
+        f"/generations/{wide.generation.uuid}/",
+        f"/images/{wide.uuid}/",
+    ):
+        page.goto(path)
+        assert no_sideways_scroll(page), (
+            path,
+            page.evaluate("document.documentElement.scrollWidth"),
+        )
+
+
+def test_the_lightbox_steps_through_the_runs_with_their_actions(device, user) -> None:
+    from playwright.sync_api import expect
+
+    name, page = device
+    first = make_picture(user, size=(1552, 656), prompt="Ultra-wide desert highway")
+    second = make_picture(user, size=(832, 1248), prompt="A portrait", nsfw=True)
+    log_in(page, user)
+    # The newest run is first: the portrait, then the desert.
+    page.locator(f"#run-{first.generation.uuid} .run-image").click()
+    lightbox = page.get_by_role("dialog", name="Image viewer")
+    expect(lightbox).to_be_visible()
+    expect(lightbox.locator(".lb-count")).to_have_text("2 / 2")
+    expect(lightbox.locator(".lb-prompt")).to_have_text("Ultra-wide desert highway")
+    full = lightbox.locator(".lb-full")
+    expect(full).to_be_visible()
+    box = full.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= SIZES[name][1]
+    assert abs(box["width"] / box["height"] - 1552 / 656) < 0.03  # whole, not cropped
+    for label in ("Download", "Share", "Open page"):
+        expect(lightbox.get_by_role("link", name=label)).to_be_visible()
+    for label in ("Copy prompt", "Reuse settings", "Use as reference", "Delete"):
+        expect(lightbox.get_by_role("button", name=label)).to_be_visible()
+    screen(page, f"lightbox-{name}")
+
+    lightbox.get_by_role("button", name="☆ Star").click()
+    expect(lightbox.get_by_role("button", name="★ Starred")).to_be_visible()
+    expect(page.locator(f"#run-{first.generation.uuid} button.star")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    # Back to the portrait: flagged, so blurred until asked for.
+    if name == "desktop":
+        page.keyboard.press("ArrowLeft")
+    else:
+        swipe(page, ".lb-stage", dx=200)
+    expect(lightbox.locator(".lb-count")).to_have_text("1 / 2")
+    expect(lightbox.locator(".lb-stage")).to_have_class(re.compile("is-nsfw"))
+    lightbox.get_by_role("button", name=re.compile("Flagged NSFW by WaveSpeed")).click()
+    expect(lightbox.locator(".lb-stage")).not_to_have_class(re.compile("is-nsfw"))
+
+    lightbox.get_by_role("button", name="Delete", exact=True).click()
+    expect(lightbox.get_by_role("button", name="Undo delete")).to_be_visible()
+    second.refresh_from_db()
+    assert second.deleted_at is not None
+    lightbox.get_by_role("button", name="Undo delete").click()
+    expect(lightbox.get_by_role("button", name="Delete", exact=True)).to_be_visible()
+    second.refresh_from_db()
+    assert second.deleted_at is None
+    lightbox.get_by_role("button", name="Close").click()
+    expect(lightbox).to_be_hidden()

@@ -97,9 +97,9 @@ def test_a_person_generates_finds_downloads_and_generates_again(
     tiles.first.click()
     page.locator("[data-lightbox]").get_by_role("link", name="Image page").click()
     image = newest_first[0]
-    original = page.locator("figure.original img")
+    original = page.locator("img.viewer-image")
     expect(original).to_be_visible()
-    page.wait_for_function("() => document.querySelector('figure.original img').complete")
+    page.wait_for_function("() => document.querySelector('img.viewer-image').complete")
     assert original.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [
         image.width,
         image.height,
@@ -121,8 +121,8 @@ def test_a_person_generates_finds_downloads_and_generates_again(
         assert saved.read_bytes() == fp.read()
     assert saved.suffix == ".png"
 
-    # 5. Generate again: the form comes back filled with the same parameters.
-    page.get_by_role("link", name="Generate again").click()
+    # 5. Reuse settings: the form comes back filled with the same parameters.
+    page.get_by_role("link", name="Reuse settings").click()
     expect(page.get_by_label("Prompt")).to_have_value(
         "A paper boat on a rain-soaked street, cinematic light"
     )

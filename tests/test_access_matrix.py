@@ -658,6 +658,8 @@ def test_former_members_links_stop_working(client, world: World, how: str) -> No
     assert client.get(page).status_code == 200
     _make_former(world, how)
     assert client.get(page).status_code == 410
+
+
 # --- the studio (issue 11) ------------------------------------------------------------------
 
 

@@ -182,6 +182,10 @@ def world(django_user_model, settings) -> World:
     kwargs = {
         "generations:generation_detail": by_generation,
         "generations:generation_move": by_generation,
+        "generations:run": by_generation,
+        "generations:generation_again": by_generation,
+        "generations:image_trash": by_image,
+        "generations:image_restore": by_image,
         "generations:image_detail": by_image,
         "generations:image_move": by_image,
         "generations:image_original": by_image,

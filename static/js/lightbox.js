@@ -110,23 +110,7 @@
       const link = tile && part(tile, "link");
       if (link && link.focus) link.focus();
     });
-    let start = null;
-    stage.addEventListener(
-      "touchstart",
-      (event) => {
-        if (event.touches.length === 1) {
-          start = { x: event.touches[0].clientX, y: event.touches[0].clientY };
-        }
-      },
-      { passive: true },
-    );
-    stage.addEventListener("touchend", (event) => {
-      if (!start) return;
-      const dx = event.changedTouches[0].clientX - start.x;
-      const dy = event.changedTouches[0].clientY - start.y;
-      start = null;
-      if (Math.abs(dx) >= 60 && Math.abs(dx) > Math.abs(dy) * 1.5) go(dx < 0 ? 1 : -1);
-    });
+    window.darkroomSwipe(stage, go);
   }
 
   const q = (selector) => dialog.querySelector(selector);

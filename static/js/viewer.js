@@ -29,23 +29,7 @@
 
   // A swipe across the image: left for the next one, right for the previous one.
   if (stage) {
-    let start = null;
-    stage.addEventListener(
-      "touchstart",
-      (event) => {
-        if (event.touches.length !== 1) return;
-        start = { x: event.touches[0].clientX, y: event.touches[0].clientY };
-      },
-      { passive: true },
-    );
-    stage.addEventListener("touchend", (event) => {
-      if (!start) return;
-      const dx = event.changedTouches[0].clientX - start.x;
-      const dy = event.changedTouches[0].clientY - start.y;
-      start = null;
-      if (Math.abs(dx) < 60 || Math.abs(dx) < Math.abs(dy) * 1.5) return;
-      go(dx < 0 ? "next" : "prev");
-    });
+    window.darkroomSwipe(stage, (step) => go(step > 0 ? "next" : "prev"));
   }
 
   document.addEventListener("click", (event) => {

@@ -17,14 +17,16 @@ from generations.wavespeed import KLING_ELEMENTS, KLING_IMAGE_O3, PROMPT_OPTIMIZ
 ROOT = Path(__file__).resolve().parent.parent
 THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
 
-# Paths of notes outside the repository that a file might cite.
+# Paths of notes outside the repository that a file might cite, assembled so that this file
+# does not cite them itself.
+_NOTES = "shared"
 OUTSIDE_PATHS = (
-    "shared/wavespeed-api.md",
-    "shared/seed-kling",
-    "seed-kling-image-o3",
-    "/work/shared",
-    "MEASURED.md",
-    "CONVENTIONS.md",
+    f"{_NOTES}/wavespeed-api.md",
+    f"{_NOTES}/seed-kling",
+    "seed-kling-" + "image-o3",
+    f"/work/{_NOTES}",
+    "MEASURED" + ".md",
+    "CONVENTIONS" + ".md",
 )
 MODEL_IDS = ("kwaivgi/kling-image-o3", "wavespeed-ai/prompt-optimizer", "kwaivgi/kling-elements")
 

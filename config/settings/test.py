@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR
+from .base import DATABASES, VAR_DIR, env_bool, s3_media_storage
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -23,8 +23,16 @@ CACHES = {
         "LOCATION": CACHE_TABLE,  # noqa: F405
     }
 }
+# Local files in each test's own folder (tests/conftest.py), whatever AWS_STORAGE_BUCKET_NAME says:
+# a bucket named in the shell is never a test's. The S3 tests (tests/e2e/test_s3_storage.py) start
+# their worker with DARKROOM_TEST_S3=1 and the AWS_ variables of the S3 server they started, so
+# the worker stores exactly as base.py configures S3.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_media_storage()
+        if env_bool("DARKROOM_TEST_S3", False)
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

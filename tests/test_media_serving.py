@@ -122,30 +122,25 @@ def test_other_storages_are_streamed_even_with_a_prefix(settings) -> None:
 
 @pytest.fixture
 def s3_storage(settings, monkeypatch) -> None:
-    """django-storages' S3 backend as base.py configures it, with made-up credentials. Signing a
-    URL is local computation; any attempt to reach the network fails the test."""
+    """django-storages' S3 backend exactly as base.py builds it from the AWS_ variables, with
+    made-up credentials. Signing a URL is local computation; any attempt to reach the network
+    fails the test (tests/e2e/test_s3_storage.py follows the URLs on a real S3 server)."""
     pytest.importorskip("storages.backends.s3")
+    from config.settings.base import s3_media_storage
 
     def no_network(*args, **kwargs):
         raise AssertionError("signing an S3 URL must not touch the network")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "darkroom-media",
-                "endpoint_url": "https://s3.example.test",
-                "region_name": "eu-west-1",
-                "access_key": "AKIAEXAMPLEEXAMPLE00",
-                "secret_key": "test-only-secret-key",
-                "signature_version": "s3v4",
-                "default_acl": "private",
-                "querystring_auth": True,
-            },
-        },
-    }
+    for name, value in {
+        "AWS_STORAGE_BUCKET_NAME": "darkroom-media",
+        "AWS_S3_ENDPOINT_URL": "https://s3.example.test",
+        "AWS_S3_REGION_NAME": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00",
+        "AWS_SECRET_ACCESS_KEY": "test-only-secret-key",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "default": s3_media_storage()}
 
 
 def test_s3_media_is_a_redirect_to_a_short_lived_signed_url(settings, s3_storage) -> None:
@@ -160,6 +155,8 @@ def test_s3_media_is_a_redirect_to_a_short_lived_signed_url(settings, s3_storage
     query = {key: values[0] for key, values in parse_qs(url.query).items()}
     assert url.scheme == "https" and url.hostname.endswith("s3.example.test")
     assert url.path.endswith("/originals/ab/abcdef.png")
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"  # not version 2: see base.py
+    assert query["X-Amz-Credential"].startswith("AKIAEXAMPLEEXAMPLE00/")
     assert query["X-Amz-Expires"] == str(media.SIGNED_URL_SECONDS)
     assert media.SIGNED_URL_SECONDS <= 15 * 60
     assert query["X-Amz-Signature"]

@@ -111,6 +111,8 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
     assert {reference.file.name, reference.preview.name} <= bucket.object_keys()
     kept = bucket.read(reference.file.name)
     assert hashlib.sha256(kept).hexdigest() == reference.sha256
+    location = signed_redirect(client, reverse("generations:reference_file", args=[reference.uuid]))
+    assert fetch(location).content == kept
 
     response = client.post(
         reverse("generations:generate"),
@@ -142,6 +144,8 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
     names = {i.file.name for i in images} | {t.file.name for t in thumbnails}
     assert names <= bucket.object_keys()
     assert local_files(settings) == []
+    # Stored private by the worker too: nothing it saved is readable unsigned.
+    assert {fetch(bucket.unsigned_url(name)).status_code for name in names} == {403}
     originals = {image.pk: bucket.read(image.file.name) for image in images}
     for image in images:
         assert hashlib.sha256(originals[image.pk]).hexdigest() == image.sha256
@@ -224,11 +228,11 @@ def test_media_in_the_bucket_is_private_and_its_links_expire(
     assert b"SignatureDoesNotMatch" in answer.content
 
     # And it stops working once its time is up.
-    monkeypatch.setattr(media, "SIGNED_URL_SECONDS", 2)
+    monkeypatch.setattr(media, "SIGNED_URL_SECONDS", 3)
     short = signed_redirect(client, url)
-    signed_at = time.time()
+    signed_at = time.time()  # X-Amz-Date is this, to the second below
     assert fetch(short).content == original
-    time.sleep(max(0.0, signed_at + 3.2 - time.time()))
+    time.sleep(max(0.0, signed_at + 4.2 - time.time()))
     expired = fetch(short)
     assert expired.status_code == 403
     assert b"Request has expired" in expired.content

@@ -47,7 +47,10 @@ class PresignedUrlCheck:
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         names = {name for name, _ in query}
         if "X-Amz-Signature" in names or "Signature" in names:
-            refusal = self.refusal(environ, dict(query), query)
+            try:
+                refusal = self.refusal(environ, dict(query), query)
+            except (KeyError, ValueError):
+                refusal = ("AuthorizationQueryParametersError", "Malformed query parameters")
             if refusal is not None:
                 return _error(start_response, *refusal)
         return self.app(environ, start_response)

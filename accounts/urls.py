@@ -10,6 +10,7 @@ urlpatterns = [
     path("invite/", views.invite, name="invite"),
     path("join/<uuid:token>/", views.join, name="join"),
     path("signup/", views.signup, name="signup"),
+    path("theme/", views.theme_set, name="theme"),
     # Django's password views with our templates. Names are namespaced, so every success_url
     # is given (Django's defaults point at un-namespaced names).
     path(

@@ -9,11 +9,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services, throttling
+from . import selectors, services, theme, throttling
 from .forms import InvitationForm, ProfileForm, SignupForm
 from .models import InvitationState
 
@@ -111,6 +118,23 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             return _welcome(request, user)
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@require_POST
+def theme_set(request: HttpRequest) -> HttpResponse:
+    """The theme toggle without JavaScript (theme.js sets the cookie itself): remember the
+    choice, back to the page it was made on. Open to everyone: the login page has the toggle."""
+    choice = request.POST.get("theme", "")
+    if choice not in theme.THEMES:
+        return HttpResponseBadRequest("Unknown theme.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = HttpResponseRedirect(back)
+    theme.theme_remember(response, theme=choice, secure=request.is_secure())
+    return response
 
 
 def _welcome(request: HttpRequest, user) -> HttpResponse:

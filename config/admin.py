@@ -69,6 +69,10 @@ def _with_bounded_lookups(changelist: type[ChangeList]) -> type[ChangeList]:
 class AdminSite(admin.AdminSite):
     """Django's admin site; every model admin registered on it is a HostileQuerySafeAdmin."""
 
+    site_header = "Darkroom"
+    site_title = "Darkroom admin"
+    index_title = "Administration"
+
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, HostileQuerySafeAdmin):

@@ -18,6 +18,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from generations.models import OutputImage
 from tests.conftest import log_in
 from tests.factories import make_pictured_image
 from tests.spend.test_views import spend_run
@@ -167,8 +168,9 @@ PALETTE = """(pairs) => {
 }"""
 
 
-def studio_with_work(person) -> None:
-    """Images in several shapes (the gallery, the studio's runs) and a month of spending."""
+def studio_with_work(person) -> OutputImage:
+    """Images in several shapes (the gallery, the studio's runs) and a month of spending; the
+    newest picture."""
     shapes = [(1360, 768), (832, 1248), (1024, 1024), (1184, 896), (768, 1360), (1568, 672)]
     for n in range(12):
         make_pictured_image(
@@ -180,6 +182,11 @@ def studio_with_work(person) -> None:
         )
     for n in range(6):
         spend_run(person, charge="0.056", at=timezone.now() - timedelta(days=n), prompt=f"run {n}")
+    return (
+        OutputImage.objects.filter(owner=person)
+        .order_by("-created_at")
+        .exclude(generation__prompt__startswith="run ")[0]
+    )
 
 
 def open_in_theme(browser, live_server, theme: str, *, system: str):
@@ -196,14 +203,17 @@ def body_background(page) -> str:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_page_reads_well_in_both_themes(browser, live_server, staff, theme: str) -> None:
-    studio_with_work(staff)
+    newest = studio_with_work(staff)
     # The system asks for the other theme: the chosen one must win.
     context, page = open_in_theme(browser, live_server, theme, system=OTHER[theme])
     try:
+        page.goto(reverse("login"))
+        assert page.evaluate(MEASURE)["failures"] == []
         log_in(page, staff)
         pages = {
             "generate": reverse("generations:generate"),
             "gallery": reverse("generations:gallery"),
+            "image": reverse("generations:image_detail", args=[newest.uuid]),
             "spend": reverse("spend:mine"),
             "review": reverse("spend:review"),
             "profile": reverse("accounts:profile"),

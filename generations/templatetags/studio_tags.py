@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.timesince import timeuntil
 
 from ..models import OutputImage
 
@@ -62,6 +63,14 @@ def ago(moment: datetime) -> str:
     if seconds < 24 * 3600:
         return f"{int(seconds // 3600)} h ago"
     return date_format(timezone.localtime(moment), "j M Y")
+
+
+@register.filter
+def until(moment: datetime) -> str:
+    """ "in under a minute", then "in 6 days, 23 hours": never "in 0 minutes"."""
+    if (moment - timezone.now()).total_seconds() < 60:
+        return "in under a minute"
+    return f"in {timeuntil(moment)}"
 
 
 @register.simple_tag

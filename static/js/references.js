@@ -58,10 +58,32 @@
       }).catch(function () {});
     }
 
+    // Kling takes at most `max` references: files beyond the room left (counting those still
+    // being sent) are refused here, at once, and the references already chosen stay.
+    const max = Number(box.dataset.max) || 10;
+    let sending = 0;
+    function take(files) {
+      const room = max - tiles.querySelectorAll(".reference-tile:not(.is-error)").length - sending;
+      const fits = files.slice(0, Math.max(0, room));
+      const refused = files.slice(fits.length);
+      if (refused.length) {
+        for (const old of tiles.querySelectorAll("[data-too-many]")) old.remove();
+        const names = "“" + refused[0].name + "”" + (refused.length > 1 ? " and " + (refused.length - 1) + " more" : "");
+        const tile = errorTile(
+          "Kling takes at most " + max + " reference images: " + names + " " +
+            (refused.length > 1 ? "were" : "was") + " not added. Remove one to make room."
+        );
+        tile.dataset.tooMany = "1";
+        tiles.append(tile);
+      }
+      upload(fits);
+    }
+
     // One request per file: the order is kept, and each stays under the proxy's body limit.
     async function upload(files) {
       if (!files.length) return;
       busy.hidden = false;
+      sending += files.length;
       for (const file of files) {
         const body = new FormData();
         body.append("reference_files", file, file.name);
@@ -79,6 +101,8 @@
           tiles.insertAdjacentHTML("beforeend", await response.text());
         } catch (e) {
           tiles.append(errorTile("“" + file.name + "” could not be sent: the connection failed."));
+        } finally {
+          sending -= 1; // its tile is in: counted there from now on
         }
       }
       busy.hidden = true;
@@ -88,7 +112,7 @@
     input.addEventListener("change", function () {
       const files = Array.from(input.files);
       input.value = ""; // sent already: not again with the form
-      upload(files);
+      take(files);
     });
 
     function hasFiles(event) {
@@ -107,7 +131,7 @@
       if (!hasFiles(event)) return;
       event.preventDefault();
       zone.classList.remove("is-over");
-      upload(Array.from(event.dataTransfer.files));
+      take(Array.from(event.dataTransfer.files));
     });
 
     tiles.addEventListener("click", function (event) {

@@ -105,6 +105,23 @@
     setTimeout(() => event.detail.elt.classList.remove("is-refilled"), 1200);
   });
 
+  // --- Generate is off while the quote refuses the run, the reason beside it ----------------
+  // Only with JavaScript: without it the quote does not follow the options, and the server
+  // refuses the run with the same words.
+  function followQuote() {
+    const quote = document.getElementById("quote");
+    const button = form()?.querySelector(".generate-button");
+    if (!quote || !button) return;
+    const refused = quote.hasAttribute("data-refused");
+    button.disabled = refused;
+    button.classList.toggle("is-refused", refused);
+    if (refused) button.setAttribute("aria-describedby", "quote-refusal");
+    else button.removeAttribute("aria-describedby");
+  }
+  document.addEventListener("htmx:afterSettle", followQuote);
+  // Also when a run's request ends, as htmx then enables the button it disabled meanwhile.
+  document.addEventListener("htmx:afterRequest", followQuote);
+
   function csrf() {
     try {
       return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
@@ -167,5 +184,6 @@
   }
 
   showShortcut();
+  followQuote();
   tick();
 })();

@@ -1,21 +1,102 @@
-"""The Generate form's details in headless Chromium: an 11th reference is refused as it is chosen
-or dropped, the ten kept.
+"""The Generate form's details in headless Chromium: Generate is off while the quote refuses the
+run (the reason beside it), quick changes of the options leave a clean console, and an 11th
+reference is refused as it is chosen or dropped, the ten kept.
 
 Screenshots go to tests/output/screens/ (git-ignored) for a reviewer to look at.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
-from generations.models import ReferenceImage
+from generations.models import Generation, ReferenceImage
+from spend.models import Budget
 from tests.browser.test_reference_pages import DROP_FILES, b64
 from tests.browser.test_studio_loop import screen
 from tests.conftest import log_in
 from tests.generations.reference_images import encoded, gradient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def console_errors(page) -> list[str]:
+    """Every console error and uncaught exception from now on, as the page runs."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def test_generate_is_off_while_the_quote_refuses_the_run(page, user, pipeline) -> None:
+    Budget.objects.create(person=user, monthly_limit=Decimal("0.10"))  # three 1k images fit
+    log_in(page, user)
+    page.goto("/")
+    page.get_by_label("Prompt").fill("A kite over the dunes")
+    button = page.get_by_role("button", name=re.compile("^Generate"))
+    expect(button).to_be_enabled()
+
+    page.get_by_label("Number of images").fill("4")  # $0.112
+    expect(button).to_be_disabled()
+    refusal = page.locator("#quote-refusal")
+    expect(refusal).to_contain_text("This run costs $0.1120, but only $0.1000 is left")
+    assert button.get_attribute("aria-describedby") == "quote-refusal"
+    screen(page, "first-run-refused")
+    # Said once, beside the button.
+    expect(page.get_by_text("but only $0.1000 is left")).to_have_count(1)
+    page.get_by_label("Prompt").press("Control+Enter")  # the shortcut is off too
+    page.wait_for_timeout(300)
+    assert Generation.objects.count() == 0
+
+    page.get_by_label("Number of images").fill("3")  # $0.084 fits
+    expect(button).to_be_enabled()
+    expect(refusal).to_have_count(0)
+    assert button.get_attribute("aria-describedby") is None
+
+    page.locator("label.choice", has_text="4k").click()  # 3 × $0.056: refused again
+    expect(button).to_be_disabled()
+    page.locator("label.choice", has_text="1k").click()
+    expect(button).to_be_enabled()
+
+    # A run holds $0.084 of the $0.10: the quote follows, and the same run again is refused.
+    button.click()
+    expect(page.locator("#run-list .run")).to_have_count(1)
+    expect(refusal).to_contain_text("only $0.0160 is left")
+    expect(button).to_be_disabled()
+    assert Generation.objects.count() == 1
+
+
+# Options changed faster than the quote answers: each change starts a request while the last
+# is still in flight.
+QUICK_CHANGES = """() => {
+  const form = document.getElementById("generate-form");
+  const radios = form.querySelectorAll("input[name=resolution]");
+  const count = form.querySelector("#id_num_images");
+  for (let i = 0; i < 12; i++) {
+    const radio = radios[i % radios.length];
+    radio.checked = true;
+    radio.dispatchEvent(new Event("change", { bubbles: true }));
+    count.value = String(1 + (i % 3));
+    count.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}"""
+
+
+def test_changing_options_quickly_keeps_the_console_clean_and_the_quote_last(page, user) -> None:
+    errors = console_errors(page)
+    log_in(page, user)
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    for _ in range(3):
+        page.evaluate(QUICK_CHANGES)
+        page.wait_for_load_state("networkidle")
+    # The last change wins: 12th step, 4k (i = 11 → radios[2]) × 3 images.
+    expect(page.locator("#quote")).to_contain_text("3 × 4k")
+    page.wait_for_timeout(500)
+    assert errors == []
 
 
 def test_the_eleventh_reference_is_refused_as_it_is_chosen_or_dropped(page, user) -> None:

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from elements.models import GenerationElement
+from projects.models import Project, ProjectInvite
 from projects.selectors import member_project_ids
 
 from .models import (
@@ -109,15 +110,25 @@ def first_thumbnails(*, generations: Sequence[Generation], size: int) -> dict[in
     return first
 
 
-def last_project_key(*, user: AbstractBaseUser) -> str:
-    """The project of the person's latest generation ("" for personal)."""
+def default_project_key(*, user: AbstractBaseUser, projects: Sequence[Project]) -> str:
+    """Where the Generate form starts ("" for personal): the project of the person's latest
+    generation, unless they have since accepted an invitation to a project they may generate
+    in; then that project, until they generate somewhere else."""
     latest = (
         Generation.objects.filter(owner=user)
         .order_by("-created_at", "-id")
-        .values_list("project__uuid", flat=True)
+        .values_list("project__uuid", "created_at")
         .first()
     )
-    return str(latest) if latest else ""
+    joined = (
+        ProjectInvite.objects.filter(used_by=user, project__in=projects)
+        .order_by("-used_at", "-id")
+        .values_list("project__uuid", "used_at")
+        .first()
+    )
+    if joined and (latest is None or joined[1] > latest[1]):
+        return str(joined[0])
+    return str(latest[0]) if latest and latest[0] else ""
 
 
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:

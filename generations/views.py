@@ -15,7 +15,7 @@ from projects.models import Membership, Project
 from projects.selectors import memberships_of, projects_for_generating
 from spend import services as spend
 
-from . import media, pricing, reference_views, selectors
+from . import examples, media, pricing, reference_views, selectors
 from . import studio_views as studio
 from .forms import GenerateForm, QuoteForm
 from .images import THUMBNAIL_SIZES
@@ -66,8 +66,14 @@ def generate(request: HttpRequest) -> HttpResponse:
             response = _form_partial(request, form)
             return reswap(retarget(response, "#generate-form"), "outerHTML")
     else:
-        # The project picker remembers the last project generated into.
-        initial = {"project": selectors.last_project_key(user=request.user)}
+        # The project picker remembers the last project generated into (or one just joined);
+        # a project's empty gallery links here with `?project=` to start a run there.
+        initial = {"project": selectors.default_project_key(user=request.user, projects=projects)}
+        asked = request.GET.get("project")
+        if asked is not None and asked in {"", *(str(p.uuid) for p in projects)}:
+            initial["project"] = asked
+        if example := examples.by_key(request.GET.get("example", "")):
+            initial.update(example.initial())
         if again := request.GET.get("again"):
             if (source_uuid := parse_uuid(again)) is None:
                 messages.error(request, _BROKEN_AGAIN)
@@ -90,6 +96,7 @@ def generate(request: HttpRequest) -> HttpResponse:
         "generations/generate.html",
         {
             "form": form,
+            "first_run": not recent,
             "quote": _quote_for(request, form),
             "runs": studio.runs_of(request, recent),
             "budget_warnings": spend.warnings_for(

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timeuntil
 
+from .. import examples
 from ..models import OutputImage
 
 register = template.Library()
@@ -50,6 +51,12 @@ def icon(name: str) -> SafeString:
         'aria-hidden="true" focusable="false">{}</svg>',
         mark_safe(_PATHS[name]),  # our own constant markup
     )
+
+
+@register.simple_tag
+def example_list() -> tuple[examples.Example, ...]:
+    """The example prompts of a first run (`{% example_list as examples %}`)."""
+    return examples.EXAMPLES
 
 
 @register.filter

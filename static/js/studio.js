@@ -58,6 +58,8 @@
   let started = null;
   document.body.addEventListener("darkroom:run-started", (event) => {
     clearErrors();
+    const examples = document.getElementById("examples");
+    if (examples) examples.open = false; // the first run is made: the examples step aside
     started = event.detail.uuid;
   });
   document.addEventListener("htmx:afterSettle", () => {
@@ -79,6 +81,12 @@
       window.htmx.ajax("GET", reuse.href, { target: FORM, swap: "outerHTML" });
       return;
     }
+    const example = event.target.closest("a[data-example]");
+    if (example && form() && event.button === 0 && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      useExample(example.dataset);
+      return;
+    }
     const toForm = event.target.closest("[data-to-form]");
     if (toForm && form()) {
       event.preventDefault();
@@ -86,6 +94,32 @@
       return;
     }
   });
+
+  // An example prompt: its prompt and settings go into the form (the rest is kept), the quote
+  // follows (a change event), and the prompt is focused to be edited.
+  function useExample(example) {
+    const current = form();
+    const set = (name, value) => {
+      const field = current.elements.namedItem(name);
+      if (!field) return;
+      if (field instanceof RadioNodeList) {
+        for (const radio of field) radio.checked = radio.value === value;
+      } else {
+        field.value = value;
+      }
+    };
+    set("aspect_ratio", example.aspectRatio);
+    set("resolution", example.resolution);
+    set("result_type", example.resultType);
+    set("num_images", example.numImages);
+    set("prompt_original", ""); // an enhanced prompt's original no longer applies
+    const prompt = current.querySelector("#id_prompt");
+    window.darkroomPrompt.setValue(prompt, example.prompt); // input + change: the quote follows
+    focusPrompt();
+    prompt.setSelectionRange(prompt.value.length, prompt.value.length);
+    current.classList.add("is-refilled");
+    setTimeout(() => current.classList.remove("is-refilled"), 1200);
+  }
 
   function focusPrompt() {
     const current = form();

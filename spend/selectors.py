@@ -161,6 +161,13 @@ class PersonMonth:
     elements: PerUseSpend | None = None
     comparison: Comparison | None = None
 
+    @property
+    def nothing_yet(self) -> bool:
+        """Nothing spent this month, nor in any month before: a first visit."""
+        return len(self.months) <= 1 and not (
+            self.total or self.generations or self.enhancer or self.elements
+        )
+
 
 def _per_use_spend(entries: QuerySet[LedgerEntry], column: str) -> tuple[PerUseSpend | None, dict]:
     """The share of `entries` paid for one kind of per-use call (`column`: "enhancement" or

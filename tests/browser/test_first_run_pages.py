@@ -1,5 +1,5 @@
 """A first visit in headless Chromium, at 1440×900 and on a 390×844 phone: example prompts fill
-the Generate form.
+the Generate form, and empty pages show the next step and no idle controls.
 
 Screenshots go to tests/output/screens/ (git-ignored) for a reviewer to look at.
 """
@@ -13,6 +13,7 @@ from generations.examples import EXAMPLES
 from tests.browser import test_studio_loop
 from tests.browser.test_studio_loop import no_sideways_scroll, screen
 from tests.conftest import log_in
+from tests.factories import make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,3 +70,37 @@ def test_a_new_person_starts_from_an_example(device, user) -> None:
     expect(page.locator("#id_aspect_ratio")).to_have_value("3:2")
     expect(page.locator("#quote")).to_contain_text("per image delivered")
     assert errors == []
+
+
+def test_the_empty_pages_show_the_next_step_and_no_idle_controls(device, user) -> None:
+    name, page = device
+    harbour = make_project(user, "Harbour")
+    log_in(page, user)
+
+    page.goto("/gallery/")
+    expect(page.get_by_role("heading", name="Your gallery is empty")).to_be_visible()
+    expect(page.get_by_role("search")).to_have_count(0)  # nothing to search or filter
+    expect(page.locator(".bulk-bar")).to_be_hidden()
+    expect(page.get_by_role("link", name="Generate your first image")).to_be_in_viewport()
+    assert no_sideways_scroll(page)
+    screen(page, f"first-run-gallery-{name}")
+
+    page.goto("/elements/")
+    expect(page.get_by_text("No elements yet.")).to_be_visible()
+    expect(page.get_by_text("builds one from a front view").first).to_be_visible()
+    assert no_sideways_scroll(page)
+    screen(page, f"first-run-elements-{name}", full=True)
+
+    page.goto("/spend/")
+    expect(page.get_by_role("heading", name="Nothing spent yet")).to_be_visible()
+    expect(page.get_by_label("Month")).to_have_count(0)
+    assert no_sideways_scroll(page)
+    screen(page, f"first-run-spend-{name}")
+
+    page.goto(f"/projects/{harbour.uuid}/")
+    expect(page.get_by_role("heading", name="No images in Harbour yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Search and filter")).to_have_count(0)
+    assert no_sideways_scroll(page)
+    screen(page, f"first-run-project-{name}")
+    page.get_by_role("link", name="Generate in Harbour").click()
+    expect(page.get_by_label("Project")).to_have_value(str(harbour.uuid))

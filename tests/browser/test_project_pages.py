@@ -44,7 +44,7 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
     alice.get_by_role("link", name="Projects").click()
     alice.get_by_label("Project name").fill("Harbour")
     alice.get_by_role("button", name="Create project").click()
-    expect(alice.get_by_role("heading", name="Harbour")).to_be_visible()
+    expect(alice.get_by_role("heading", name="Harbour", exact=True)).to_be_visible()
     alice.get_by_role("link", name="Members and settings").click()
     alice.get_by_label("Role", exact=True).select_option("editor")
     alice.get_by_role("button", name="Create link").click()

@@ -269,6 +269,7 @@ def test_a_project_filter_of_someone_elses_project_tells_nothing(client, outside
 def test_the_author_filter_offers_me_and_people_who_share_a_project(
     client, user, outsider, team
 ) -> None:
+    image(user, at=T0)  # an empty gallery has no filters to offer
     client.force_login(user)
     html = client.get(GALLERY).content.decode()
     options = re.findall(

@@ -1,7 +1,8 @@
 // Reference images in the Generate form: drop or pick files, each posted to the server (which
 // checks and keeps it) and shown as a tile; tiles are removable and reorderable, and each can
 // put its <<<image_N>>> tag into the prompt. Without JavaScript the file input is sent with the
-// form instead, and the server does the same checks.
+// form instead, and the server does the same checks. Reordering works by dragging, and with the
+// keyboard (each tile's ← → buttons, or Alt+Arrow keys).
 (function () {
   "use strict";
 
@@ -141,11 +142,43 @@
         unpick(tile);
         tile.remove();
         renumber();
+      } else if (event.target.closest(".reference-move")) {
+        move(tile, Number(event.target.closest(".reference-move").dataset.move));
       } else if (event.target.closest(".reference-insert")) {
         const prompt = document.getElementById("id_prompt");
         const n = tile.querySelector(".reference-number").textContent;
         if (prompt) window.darkroomPrompt.insertAtCursor(prompt, "<<<image_" + n + ">>>");
       }
+    });
+
+    // Reordering with the keyboard: each tile's ← and → buttons, or Alt+Arrow anywhere in a
+    // tile; the live region says where it went, and the focus stays on what was pressed.
+    const said = box.querySelector("#reference-moved");
+
+    function move(tile, step) {
+      const all = Array.from(tiles.querySelectorAll(".reference-tile:not(.is-error)"));
+      const from = all.indexOf(tile);
+      const to = from + step;
+      if (from < 0 || to < 0 || to >= all.length) return;
+      const focused = document.activeElement;
+      if (step < 0) tiles.insertBefore(tile, all[to]);
+      else tiles.insertBefore(tile, all[to].nextSibling);
+      renumber();
+      if (tile.contains(focused) && !focused.disabled) focused.focus();
+      else tile.querySelector(".reference-move:not([disabled])").focus();
+      if (said) {
+        const name = tile.querySelector(".reference-name").getAttribute("title");
+        said.textContent = "Moved " + name + " to position " + (to + 1) + " of " + all.length + ".";
+      }
+    }
+
+    tiles.addEventListener("keydown", function (event) {
+      if (!event.altKey) return;
+      const step = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 }[event.key];
+      const tile = event.target.closest(".reference-tile");
+      if (!step || !tile || tile.classList.contains("is-error")) return;
+      event.preventDefault();
+      move(tile, step);
     });
 
     // Reordering: drag a tile onto another to put it before that one.
@@ -176,12 +209,16 @@
     renumber: function () {
       const tiles = document.getElementById("reference-tiles");
       if (!tiles) return;
-      let n = 0;
-      tiles.querySelectorAll(".reference-tile:not(.is-error)").forEach(function (tile) {
-        n += 1;
-        tile.querySelector(".reference-number").textContent = String(n);
+      const all = tiles.querySelectorAll(".reference-tile:not(.is-error)");
+      all.forEach(function (tile, i) {
+        tile.querySelector(".reference-number").textContent = String(i + 1);
         tile.querySelectorAll("button[hidden]").forEach(function (button) {
           button.hidden = false;
+        });
+        // The first cannot move earlier, nor the last later.
+        tile.querySelectorAll(".reference-move").forEach(function (button) {
+          const step = Number(button.dataset.move);
+          button.disabled = (step < 0 && i === 0) || (step > 0 && i === all.length - 1);
         });
       });
     },

@@ -34,6 +34,9 @@ class UserAdmin(DjangoUserAdmin):
     its own (AdminUserChangeForm)."""
 
     form = AdminUserChangeForm
+    # Plain multiple selects: Django's two-box widget adds an aria-label to a <span>, which
+    # ARIA does not allow there (axe: aria-prohibited-attr).
+    filter_horizontal = ()
     inlines = [*DjangoUserAdmin.inlines, ProfileInline]
     list_display = (*DjangoUserAdmin.list_display, "display_name", "is_active")
     list_select_related = ("profile",)

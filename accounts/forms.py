@@ -95,6 +95,13 @@ class AdminUserChangeForm(UserChangeForm):
     refuses it too; this says so in the form). Also checked when an account is reactivated.
     A new username must not be someone else's display name."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if password := self.fields.get("password"):
+            # The read-only password has no input, so the admin gives its help text no id while
+            # the widget points aria-describedby at one. Its "Reset password" button says enough.
+            password.help_text = ""
+
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
         if refusal := selectors.username_refusal(username, user_id=self.instance.pk):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 
 from django.contrib import admin
+from django.contrib.admin import widgets
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,7 +32,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class HostileQuerySafeAdmin(admin.ModelAdmin):
-    """Mends the places where Django's admin lets a query string through to a 500."""
+    """Mends the places where Django's admin lets a query string through to a 500, and labels
+    the two inputs of a date and time field (the admin labels neither)."""
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs: object):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        widget = getattr(widget, "widget", widget)  # inside a related-object wrapper
+        if isinstance(widget, widgets.AdminSplitDateTime):
+            name = capfirst(str(db_field.verbose_name))
+            widget.widgets[0].attrs["aria-label"] = f"{name}: date"
+            widget.widgets[1].attrs["aria-label"] = f"{name}: time"
+        return field
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return _with_bounded_lookups(super().get_changelist(request, **kwargs))

@@ -3,7 +3,9 @@ from django.contrib import admin
 from .models import Membership, Project, ProjectInvite
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
+    """Stacked: each member's fields carry their labels (a tabular inline's cells have none)."""
+
     model = Membership
     extra = 0
     raw_id_fields = ("user",)

@@ -74,6 +74,18 @@ NOT_PAGES = {
 }
 
 
+# Pages photographed (full length, at 390 and 1440 px, each scheme) for a person to look at.
+SHOOT = {
+    "generations:generate",
+    "generations:image_detail",
+    "projects:settings",
+    "spend:review",
+    "audit:trail",
+    "admin:audit_entry_changelist",
+    "admin:projects_project_change",
+}
+
+
 @dataclass
 class Page:
     name: str  # the URL's name, or a label for a variant of one
@@ -423,6 +435,10 @@ def test_every_page_fits_has_one_h1_a_skip_link_and_passes_axe(
         clock["visit"] += time.monotonic() - began
         for problem in check(page, axe, clock):
             problems[entry.name].append(problem)
+        if entry.name in SHOOT and width in (390, 1440):
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            name = entry.name.replace(":", "-")
+            page.screenshot(path=str(SHOTS / f"{name}-{width}-{scheme}.png"), full_page=True)
     context.close()
     rules = Counter(
         problem.split()[1] for found in problems.values() for problem in found if "axe " in problem
@@ -442,3 +458,53 @@ def test_every_named_url_is_walked_or_explained(django_user_model) -> None:
     missing = named_urls() - walked - set(NOT_PAGES)
     assert not missing, f"walk these pages too, or say in NOT_PAGES why not: {sorted(missing)}"
     assert not set(NOT_PAGES) - named_urls(), "NOT_PAGES names a URL that no longer exists"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_navigation_folds_into_a_menu_on_a_phone(browser, live_server, staff) -> None:
+    """At 390 px the links hide behind Menu, which opens and closes them (Escape too, giving the
+    focus back); at 1440 px they all show and there is no Menu. Screenshots of both, closed and
+    open, go to tests/output/screens/every-page/."""
+    from playwright.sync_api import expect
+
+    from tests.factories import make_pictured_image
+
+    for n in range(6):
+        make_pictured_image(staff, size=(768, 512) if n % 2 else (512, 768), seed=n)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((390, 844), (1440, 900)):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}
+        )
+        page = context.new_page()
+        log_in(page, staff)
+        page.goto("/gallery/")
+        nav = page.get_by_role("navigation", name="Main")
+        menu = page.get_by_role("button", name="Menu")
+        if width > 900:
+            expect(menu).to_be_hidden()
+            expect(nav.get_by_role("link", name="Cost review")).to_be_visible()
+            page.screenshot(path=str(SHOTS / f"nav-{width}.png"))
+            context.close()
+            continue
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(nav).to_be_hidden()
+        top = page.locator("header.topbar").bounding_box()
+        assert top is not None and top["height"] < 70  # one line: brand and Menu
+        page.screenshot(path=str(SHOTS / f"nav-{width}-closed.png"))
+        menu.click()
+        expect(menu).to_have_attribute("aria-expanded", "true")
+        expect(nav.get_by_role("link", name="Gallery")).to_have_attribute("aria-current", "page")
+        expect(nav.get_by_role("button", name="Log out")).to_be_visible()
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width
+        page.screenshot(path=str(SHOTS / f"nav-{width}-open.png"))
+        page.keyboard.press("Escape")
+        expect(nav).to_be_hidden()
+        expect(menu).to_be_focused()
+        menu.press("Enter")
+        nav.get_by_role("link", name="Projects").click()
+        page.wait_for_url("**/projects/")
+        expect(page.get_by_role("navigation", name="Main")).to_be_hidden()  # closed on arrival
+        context.close()

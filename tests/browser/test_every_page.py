@@ -313,7 +313,8 @@ LANDED = """() => { const t = document.getElementById(location.hash.slice(1));
   return Boolean(t) && (t === document.activeElement || t.contains(document.activeElement)); }"""
 
 # ARIA id references that point at nothing (axe checks only some attributes, and only that one
-# of several ids exists), and live regions inside live regions (announced twice, or not at all).
+# of several ids exists), live regions inside live regions (announced twice, or not at all), and
+# tile checkboxes without their image's name.
 ARIA = """() => {
   const broken = [];
   for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls', 'aria-owns']) {
@@ -327,7 +328,11 @@ ARIA = """() => {
   const nested = [...document.querySelectorAll(live)]
     .filter(el => el.parentElement && el.parentElement.closest(live))
     .map(el => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
-  return {broken, nested};
+  // A tile's checkbox is named after its image: "Select <the start of its prompt>".
+  const unnamed = [...document.querySelectorAll('input[type=checkbox].pick')]
+    .filter(box => !/^Select \\S/.test(box.getAttribute('aria-label') || ''))
+    .map(box => box.value);
+  return {broken, nested, unnamed};
 }"""
 
 
@@ -352,6 +357,8 @@ def check(page, clock: Counter[str] | None = None) -> list[str]:
     aria = page.evaluate(ARIA)
     if aria["broken"]:
         problems.append(f"ids referenced but missing: {aria['broken']}")
+    if aria["unnamed"]:
+        problems.append(f"tile checkboxes not named after their image: {aria['unnamed']}")
     if aria["nested"]:
         problems.append(f"live regions inside live regions: {aria['nested']}")
     clock["checks"] += time.monotonic() - began
@@ -520,8 +527,9 @@ def test_the_navigation_folds_into_a_menu_on_a_phone(browser, live_server, staff
 @pytest.mark.django_db(transaction=True)
 def test_the_checks_catch_what_they_look_for(browser, live_server) -> None:
     """The checks fail a page that breaks each rule: a wide element, a second h1, a skip link
-    that is not first, an id reference to nothing, a live region in a live region, and an
-    image without a text alternative (axe: image-alt, critical)."""
+    that is not first, an id reference to nothing, a live region in a live region, a tile
+    checkbox without its image's name, and an image without a text alternative (axe: image-alt,
+    critical)."""
     from axe_playwright_python.base import AXE_FILE_PATH
 
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
@@ -536,6 +544,7 @@ def test_the_checks_catch_what_they_look_for(browser, live_server) -> None:
           <div id="wide">wide</div>
           <p aria-describedby="nowhere">described</p>
           <div aria-live="polite"><p role="status">twice</p></div>
+          <input type="checkbox" class="pick" value="tile-1" aria-label="Select ">
           <img src="/static/none.png" width="20" height="20">`);
         document.getElementById('wide').style.width = '900px';  // CSSOM: allowed by the CSP
         document.body.insertAdjacentHTML('afterbegin', '<a href="/">first</a>');
@@ -548,6 +557,7 @@ def test_the_checks_catch_what_they_look_for(browser, live_server) -> None:
         "skip link: first focusable",
         "aria-describedby=nowhere",
         "live regions inside live regions",
+        "not named after their image: ['tile-1']",
         "axe image-alt (critical)",
     ):
         assert expected in found, f"{expected!r} not in {found}"

@@ -494,7 +494,7 @@ def test_the_navigation_folds_into_a_menu_on_a_phone(browser, live_server, staff
         log_in(page, staff)
         page.goto("/gallery/")
         nav = page.get_by_role("navigation", name="Main")
-        menu = page.get_by_role("button", name="Menu")
+        menu = page.get_by_role("button", name="Menu", exact=True)
         if width > 900:
             expect(menu).to_be_hidden()
             expect(nav.get_by_role("link", name="Cost review")).to_be_visible()

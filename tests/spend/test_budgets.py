@@ -60,7 +60,7 @@ def test_the_form_shows_the_refusal_and_keeps_the_input(client, user, pipeline) 
     html = response.content.decode()
     # Said once: by the quote beside the button, not again above the form.
     assert html.count("only $0.0500 is left") == 1
-    assert '<p class="error" role="alert" id="quote-refusal">This run costs' in html
+    assert '<p class="error" id="quote-refusal">This run costs' in html
     assert "too big</textarea>" in html
     assert Generation.objects.count() == 0
 

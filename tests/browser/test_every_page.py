@@ -36,6 +36,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "output" / "screens" / "every-page
 # reached through a page that is walked. Admin URLs other than those walked are Django's own.
 NOT_PAGES = {
     "logout": "POST only",
+    "accounts:theme": "POST only: the theme switch without JavaScript",
     "generations:quote": "htmx partial of the Generate form",
     "generations:recent": "htmx partial",
     "generations:generation_move": "POST only",
@@ -91,6 +92,7 @@ class Page:
     name: str  # the URL's name, or a label for a variant of one
     url: str
     signed_in: bool = True
+    status: int | None = None  # an error page's own answer; others answer below 400 or 410
 
 
 def named_urls() -> set[str]:
@@ -220,6 +222,7 @@ def build_world(django_user_model) -> list[Page]:
         ),
         Page("generations:shared_image", f"/s/{live.token}/", signed_in=False),
         Page("generations:shared_image (gone)", f"/s/{revoked.token}/", signed_in=False),
+        Page("404 (signed out)", "/no-such-page/", signed_in=False, status=404),
         Page("projects:join (signed out)", f"/projects/join/{project_invite.token}/", False),
     ]
     pages = [
@@ -251,6 +254,7 @@ def build_world(django_user_model) -> list[Page]:
         Page("spend:review", "/spend/review/"),
         Page("spend:project", f"/spend/projects/{harbour.uuid}/"),
         Page("audit:trail", "/audit/"),
+        Page("404 (signed in)", "/no-such-page/", status=404),
         Page("accounts:profile", "/accounts/profile/"),
         Page("accounts:invite", "/accounts/invite/"),
         Page("accounts:password_change", "/accounts/password/"),
@@ -412,9 +416,17 @@ def visit(page, entry: Page) -> None:
     else:
         response = page.goto(entry.url, wait_until="domcontentloaded")
         assert response is not None
-        assert response.status < 500 and response.status not in (403, 404), (
-            f"{entry.name} answered {response.status}"
-        )
+        if entry.status is not None:
+            assert response.status == entry.status, f"{entry.name} answered {response.status}"
+        else:
+            assert response.status < 500 and response.status not in (403, 404), (
+                f"{entry.name} answered {response.status}"
+            )
+    # DOMContentLoaded can come before the stylesheets of a page without scripts: measure the
+    # page as it is drawn, with every stylesheet applied.
+    page.wait_for_function(
+        "[...document.querySelectorAll('link[rel=stylesheet]')].every((link) => link.sheet)"
+    )
 
 
 @pytest.mark.browser

@@ -25,7 +25,7 @@ from .forms import InvitationForm, ProfileForm, SignupForm
 from .models import InvitationState
 
 # The backend a new account is logged in with (axes' backend only watches attempts).
-LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+LOGIN_BACKEND = "accounts.backends.ModelBackend"
 
 
 @login_required

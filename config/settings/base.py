@@ -142,7 +142,7 @@ LOGOUT_REDIRECT_URL = "login"
 # one; ModelBackend checks the password and refuses inactive (deactivated) people.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ModelBackend",
 ]
 # Lock out a username from one address after this many failures, for this long; a success
 # resets the count.

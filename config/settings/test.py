@@ -13,7 +13,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # through to ModelBackend. Every login through a view is watched as in production.
 AUTHENTICATION_BACKENDS = [
     "tests.accounts.backends.AxesBackendAllowingClientLogin",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ModelBackend",
 ]
 # Always the database cache, whatever REDIS_URL says: each test's counters roll back with its
 # transaction, and clearing a Redis cache would flush the broker's database too.

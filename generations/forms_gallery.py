@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
@@ -49,6 +49,24 @@ CHIP_PREFIX = {
     "from": "From ",
     "to": "Until ",
 }
+
+
+ANYONE = "Anyone"
+
+
+def option_tags(choices: Iterable[tuple[object, str]], current: str) -> SafeString:
+    """`<option>`s, the current one selected (written here, once: a template loop over 40
+    options cost a millisecond)."""
+    return mark_safe(  # values and labels escaped here
+        "".join(
+            OPTION.format(escape(value), " selected" if str(value) == current else "", escape(text))
+            for value, text in choices
+        )
+    )
+
+
+def author_choices(authors: Iterable[Author]) -> list[tuple[str, str]]:
+    return [("", ANYONE), *((a.username, a.name) for a in authors)]
 
 
 @dataclass(frozen=True)
@@ -118,14 +136,17 @@ class GalleryFilterForm(forms.Form):
         ]
         # Read only when needed (a query): to check an `author` given, or to offer them all.
         self._authors = authors
-        self.fields["author"].choices = lambda: [
-            ("", "Anyone"),
-            *((name, a.name) for name, a in self.authors.items()),
-        ]
+        self.fields["author"].choices = lambda: author_choices(self.authors.values())
 
     @cached_property
     def authors(self) -> dict[str, Author]:
         return {a.username: a for a in self._authors()}
+
+    @property
+    def authors_read(self) -> bool:
+        """Whether the people to filter by were read (to check an `author` given, or because
+        they were asked for): otherwise the Filters panel fetches them when it opens."""
+        return "authors" in self.__dict__
 
     def clean_after(self) -> Cursor | None:
         return _cursor(self.cleaned_data["after"])
@@ -172,19 +193,15 @@ class GalleryFilterForm(forms.Form):
         return urlencode(params)
 
     def options(self) -> dict[str, SafeString]:
-        """The `<option>`s of each select, the current one selected: written here, once,
-        because a template loop over 40 options cost a millisecond."""
+        """The `<option>`s of each select, the current one selected."""
         html = {}
         for name in SELECTS:
             current = str(self[name].value() or "")
-            html[name] = mark_safe(  # values and labels escaped above
-                "".join(
-                    OPTION.format(
-                        escape(value), " selected" if str(value) == current else "", escape(text)
-                    )
-                    for value, text in self.fields[name].choices
-                )
-            )
+            if name == "author" and not self.authors_read:
+                # Only "Anyone" (a query saved on every page): `author_options` when it opens.
+                html[name] = option_tags([("", ANYONE)], current)
+                continue
+            html[name] = option_tags(self.fields[name].choices, current)
         return html
 
     def url(self, **changes: str) -> str:

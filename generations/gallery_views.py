@@ -14,7 +14,7 @@ from projects.selectors import memberships_of
 
 from . import selectors
 from .bulk_views import safe_next
-from .forms_gallery import GalleryFilterForm
+from .forms_gallery import GalleryFilterForm, author_choices, option_tags
 from .gallery import PAGE_SIZE, Filters, encode_cursor, gallery_authors, gallery_newer, gallery_page
 from .services.favourites import favourite_set
 
@@ -54,6 +54,9 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
         memberships=memberships,
         authors=lambda: gallery_authors(user=request.user, project_ids=project_ids),
     )
+    all_authors = data.get("authors") == "all"  # the no-script way to choose one: list them
+    if all_authors:
+        form.authors  # noqa: B018 (read now)
     page = None
     newer = None
     next_url = ""
@@ -88,7 +91,18 @@ def gallery_context(request: HttpRequest, data: QueryDict | dict[str, str]) -> d
         # Bulk moves go into projects where the viewer may put images: editor or owner.
         "move_targets": [m.project for m in memberships if m.can_generate],
         "trash_days": settings.DARKROOM_TRASH_DAYS,
+        "all_authors": all_authors,
+        "all_authors_url": form.url(authors="all"),
     }
+
+
+@login_required
+@require_GET
+def gallery_author_options(request: HttpRequest) -> HttpResponse:
+    """The Filters panel's authors, fetched when it opens (the gallery page itself does not read
+    them: a query saved on every page)."""
+    authors = gallery_authors(user=request.user)
+    return HttpResponse(option_tags(author_choices(authors), request.GET.get("author", "")))
 
 
 @login_required

@@ -25,6 +25,7 @@ urlpatterns = [
     path("images/<uuid:uuid>/trash/", studio_views.image_trash, name="image_trash"),
     path("images/<uuid:uuid>/restore/", studio_views.image_restore, name="image_restore"),
     path("gallery/", gallery_views.gallery, name="gallery"),
+    path("gallery/authors/", gallery_views.gallery_author_options, name="gallery_author_options"),
     path("images/<uuid:uuid>/", views.image_detail, name="image_detail"),
     path("images/<uuid:uuid>/move/", views.image_move, name="image_move"),
     path("images/<uuid:uuid>/original/", views.image_original, name="image_original"),

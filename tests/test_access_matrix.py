@@ -113,6 +113,11 @@ READS = {
         (200, 403, 403, 404, LOGIN),
     ),
     "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
+    # Everyone may list the people they share a project with (the outsider: only themself).
+    "gallery author options": (
+        lambda w: reverse("generations:gallery_author_options"),
+        (200, 200, 200, 200, LOGIN),
+    ),
     "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
     # The studio (issue 11): a run's card, and the poll behind the tab title and the toasts.
     "run card partial": (

@@ -141,3 +141,28 @@ def test_an_nsfw_image_stays_blurred_until_clicked(page, user) -> None:
     assert page.url.endswith("/gallery/")
     link.click()
     expect(page.locator("[data-lightbox]")).to_be_visible()
+
+
+def test_the_filters_panel_fetches_the_authors_when_it_opens(page, user, django_user_model) -> None:
+    from playwright.sync_api import expect
+
+    from projects.models import Role
+    from tests.factories import add_member, make_project
+
+    grace = django_user_model.objects.create_user("grace", password="pw-grace-123456")
+    add_member(make_project(user, "Harbour"), grace, Role.EDITOR)
+    make_image(grace, prompt="grace's kite")
+    log_in(page, user)
+    page.goto("/gallery/")
+    author = page.get_by_label("Author")
+    assert author.locator("option").all_text_contents() == ["Anyone"]
+    page.locator(".filters-menu > summary").click()
+    expect(author.locator("option")).to_have_count(3)
+    assert author.locator("option").evaluate_all("os => os.map(o => o.value)") == [
+        "",
+        user.username,
+        "grace",
+    ]
+    author.select_option("grace")
+    expect(page.locator(".filter-chips")).to_contain_text("By grace")
+    assert page.url.endswith("/gallery/?author=grace")

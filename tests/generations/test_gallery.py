@@ -266,16 +266,48 @@ def test_a_project_filter_of_someone_elses_project_tells_nothing(client, outside
     assert "That project is not one of yours." in html and "Harbour" not in html
 
 
+def author_options(html: str) -> list[str]:
+    select = html.split('name="author"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
 def test_the_author_filter_offers_me_and_people_who_share_a_project(
     client, user, outsider, team
 ) -> None:
     image(user, at=T0)  # an empty gallery has no filters to offer
     client.force_login(user)
+    # The page offers "Anyone"; the panel fetches the people when it opens.
     html = client.get(GALLERY).content.decode()
-    options = re.findall(
-        r'<option value="([^"]*)"', html.split('name="author"')[1].split("</select>")[0]
+    assert author_options(html) == [""]
+    fetch = re.search(
+        r'<details class="filters-menu" hx-get="([^"]+)" hx-trigger="toggle once"', html
     )
-    assert options == ["", "ada", "grace"]
+    assert fetch and fetch.group(1) == reverse("generations:gallery_author_options")
+    options = client.get(fetch.group(1), {"author": "grace"}).content.decode()
+    assert re.findall(r'<option value="([^"]*)"( selected)?', options) == [
+        ("", ""),
+        ("ada", ""),
+        ("grace", " selected"),
+    ]
+    # Without JavaScript a link lists them on the page, and the form keeps asking for them.
+    link = re.search(r'<noscript><a href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    listed = client.get(link).content.decode()
+    assert author_options(listed) == ["", "ada", "grace"]
+    assert '<input type="hidden" name="authors" value="all">' in listed
+    # A page filtered by an author has read them to check it: it lists them at once.
+    assert author_options(client.get(GALLERY, {"author": "grace"}).content.decode()) == [
+        "",
+        "ada",
+        "grace",
+    ]
+    client.force_login(outsider)
+    options = client.get(reverse("generations:gallery_author_options")).content.decode()
+    assert re.findall(r'<option value="([^"]*)"', options) == ["", "mallory"]
+
+
+def test_the_author_options_need_a_login(client) -> None:
+    response = client.get(reverse("generations:gallery_author_options"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 # --- search on the configured database ---------------------------------------------------------
@@ -346,9 +378,10 @@ def test_every_gallery_page_costs_the_same_few_queries(client, user, team) -> No
         "search": queries({"q": "kite harbour"}),
         "trash-free favourites": queries({"starred": "1", "nsfw": "hide"}),
     }
-    # session, user, the viewer's profile (top bar), memberships, authors (the Filters panel
-    # offers them), the page (its thumbnails, stars and authors in the same query)
-    assert counts == dict.fromkeys(counts, 6)
+    # session, the viewer with their profile (top bar), memberships, the page (its thumbnails,
+    # stars and authors in the same query); the Filters panel fetches the authors when opened,
+    # unless one is asked for (then they are read to check it).
+    assert counts == {**dict.fromkeys(counts, 4), "filtered": 5}
     # The endless-scroll partial needs no top bar and no list of authors (unless one is asked
     # for: it is checked against them).
     assert queries({"after": deep}, htmx=True) == 4

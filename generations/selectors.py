@@ -179,29 +179,63 @@ def images_for_viewer(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[
     return [found[u] for u in uuids]
 
 
+# The image page counts its place in the gallery exactly up to here, then says "1,000+": a count
+# reads every row it counts, and a gallery may hold 100,000 images.
+COUNT_CAP = 1000
+
+
 @dataclass(frozen=True)
 class Neighbours:
     """An image's place in the person's gallery (newest first, trash left out)."""
 
-    newer: OutputImage | None
-    older: OutputImage | None
-    position: int  # 1 for the newest
-    total: int
+    newer: UUID | None
+    older: UUID | None
+    position: int | None  # 1 for the newest; None when deeper than COUNT_CAP
+    total: int | None  # None when more than COUNT_CAP
+
+    @property
+    def counter(self) -> str:
+        """ "12 / 48", "12 / 1,000+", or "" when the image is deeper than the count goes."""
+        if self.position is None:
+            return ""
+        return (
+            f"{self.position:,} / {self.total:,}"
+            if self.total
+            else f"{self.position:,} / {COUNT_CAP:,}+"
+        )
+
+    @property
+    def counter_label(self) -> str:
+        if self.position is None:
+            return ""
+        total = f"{self.total:,}" if self.total else f"more than {COUNT_CAP:,}"
+        return f"Image {self.position:,} of {total} in your gallery"
 
 
 def image_neighbours(*, user: AbstractBaseUser, image: OutputImage) -> Neighbours | None:
-    """The images either side of `image` in the gallery's order (keyset lookups on its index)
-    and where it stands; None for a trashed image, which has no place there."""
+    """The images either side of `image` in the gallery's order and where it stands; None for a
+    trashed image, which has no place there. At most four queries, each bounded whatever the
+    gallery's size: the two neighbours and the count above are keyset lookups that start at the
+    image on the (created_at, id) index, and both counts stop at COUNT_CAP (at 100,000 images
+    they took 43, 65, 86 and 143 ms as unbounded scans; now under 1 ms each)."""
     if image.deleted_at is not None:
         return None
     gallery = OutputImage.objects.filter(visible_to(user), deleted_at__isnull=True)
-    newer_q = Q(created_at__gt=image.created_at) | Q(created_at=image.created_at, pk__gt=image.pk)
-    older_q = Q(created_at__lt=image.created_at) | Q(created_at=image.created_at, pk__lt=image.pk)
-    newer = gallery.filter(newer_q).order_by("created_at", "id").only("uuid").first()
-    older = gallery.filter(older_q).order_by("-created_at", "-id").only("uuid").first()
-    return Neighbours(
-        newer=newer,
-        older=older,
-        position=gallery.filter(newer_q).count() + 1,
-        total=gallery.count(),
+    at = image.created_at
+    # The plain `created_at` bound beside each row comparison lets PostgreSQL range-scan the
+    # index from the image instead of filtering the whole gallery (docs/measured.md).
+    newer = gallery.filter(created_at__gte=at).filter(
+        Q(created_at__gt=at) | Q(created_at=at, pk__gt=image.pk)
     )
+    older = gallery.filter(created_at__lte=at).filter(
+        Q(created_at__lt=at) | Q(created_at=at, pk__lt=image.pk)
+    )
+    newer_id = newer.order_by("created_at", "id").values_list("uuid", flat=True).first()
+    older_id = older.order_by("-created_at", "-id").values_list("uuid", flat=True).first()
+    above = newer.order_by("created_at", "id").values("pk")[:COUNT_CAP].count()
+    position = above + 1 if above < COUNT_CAP else None
+    total = None
+    if position is not None:  # the newest COUNT_CAP + 1, read from the top of the index
+        counted = gallery.order_by("-created_at", "-id").values("pk")[: COUNT_CAP + 1].count()
+        total = counted if counted <= COUNT_CAP else None
+    return Neighbours(newer=newer_id, older=older_id, position=position, total=total)

@@ -1,5 +1,5 @@
 // The gallery: filters that apply as they change, selection (click, shift-click for a range,
-// select all), NSFW reveal, the lightbox (arrows, Escape, `f` to favourite) and a poll that puts
+// select all), NSFW reveal, opening the lightbox (static/js/lightbox.js) and a poll that puts
 // new images at the top while the tab is visible. Everything is delegated from `document`, so
 // tiles that htmx adds or swaps in work without being wired up again. Without JavaScript the
 // page still works: the filter form submits, links open the image page, checkboxes post with
@@ -97,18 +97,10 @@
     if (event.target.closest(`${TILE} input.pick`)) refreshSelection();
   });
 
-  // --- Lightbox ------------------------------------------------------------------------
-  const dialog = () => document.querySelector("[data-lightbox]");
-  let current = null; // the tile shown
-  let wantNext = false; // → was pressed on the last loaded tile: show the next once it arrives
-
-  function largestThumb(img) {
-    // The last srcset entry is the largest stored thumbnail (512), else the tile's own src.
-    const entries = (img.getAttribute("srcset") || "").split(",").map((s) => s.trim());
-    const last = entries.filter(Boolean).pop();
-    return last ? last.split(/\s+/)[0] : img.currentSrc || img.src;
-  }
-
+  // --- Lightbox: the one of static/js/lightbox.js --------------------------------------
+  // A tile's parts for it: its thumbnail link (the image page), its star, and the original
+  // (the grid's address pattern; a download with ?download=1). The <img>'s alt is the prompt,
+  // unless it was cut ("…"): then there is no "Copy prompt".
   function originalUrl(tile) {
     const grid = tile.closest("[data-gallery]");
     return grid.dataset.originalUrl.replace(
@@ -117,136 +109,32 @@
     );
   }
 
-  function starOf(tile) {
-    return tile.querySelector("button.star");
-  }
+  const PARTS = {
+    link: "a.thumb",
+    star: "button.star",
+    download: (tile) => ({ href: `${originalUrl(tile)}?download=1` }),
+    prompt: (tile) => {
+      const alt = tile.querySelector("a.thumb img")?.alt || "";
+      return alt.endsWith("…") ? "" : alt;
+    },
+  };
 
-  function show(tile) {
-    const box = dialog();
-    current = tile;
-    const img = thumbOf(tile).querySelector("img");
-    const stage = box.querySelector("[data-lightbox-stage]");
-    const preview = box.querySelector("[data-lightbox-preview]");
-    const full = box.querySelector("[data-lightbox-full]");
-    // The 512 thumbnail at once; the original loads over it and replaces it when complete.
-    preview.src = img ? largestThumb(img) : "";
-    preview.alt = img ? img.alt : "";
-    full.hidden = true;
-    full.removeAttribute("src");
-    const wanted = originalUrl(tile);
-    full.onload = () => {
-      if (current === tile) full.hidden = false;
-    };
-    full.src = wanted;
-    full.alt = preview.alt;
-    const link = thumbOf(tile);
-    stage.classList.toggle(
-      "nsfw",
-      link.classList.contains("nsfw") && !link.classList.contains("revealed"),
-    );
-    box.querySelector("[data-lightbox-prompt]").textContent = preview.alt;
-    box.querySelector("[data-lightbox-page]").href = link.href;
-    refreshStar();
-    const all = tiles();
-    const index = all.indexOf(tile);
-    box.querySelector("[data-lightbox-prev]").disabled = index <= 0;
-    box.querySelector("[data-lightbox-next]").disabled =
-      index === all.length - 1 && !document.querySelector(".gallery-more");
-    // Behind the overlay the grid follows, so endless scroll loads more as we go.
-    tile.scrollIntoView({ block: "nearest" });
-    if (index >= all.length - 3) loadMore();
-  }
-
-  function refreshStar() {
-    if (!current) return;
-    const star = starOf(current);
-    const on = star && star.getAttribute("aria-pressed") === "true";
-    const button = dialog().querySelector("[data-lightbox-star]");
-    button.setAttribute("aria-pressed", on ? "true" : "false");
-    button.textContent = on ? "★ Favourite" : "☆ Favourite";
-  }
-
-  function loadMore() {
-    const sentinel = document.querySelector(".gallery-more");
-    if (!sentinel || sentinel.hasAttribute("data-hx-revealed")) return;
-    // What htmx's own `revealed` trigger does, marked so that scrolling cannot fire it again.
-    sentinel.setAttribute("data-hx-revealed", "true");
-    sentinel.dispatchEvent(new Event("revealed"));
-  }
-
-  function step(delta) {
-    if (!current) return;
-    const all = tiles();
-    const next = all[all.indexOf(current) + delta];
-    if (next) {
-      show(next);
-    } else if (delta > 0 && document.querySelector(".gallery-more")) {
-      wantNext = true;
-      loadMore();
-    }
-  }
+  // The next page of tiles, as the sentinel's `revealed` would ask for it (marked, so that
+  // scrolling cannot ask again).
+  const MORE = {
+    has: () => Boolean(document.querySelector(".gallery-more")),
+    load() {
+      const sentinel = document.querySelector(".gallery-more");
+      if (!sentinel || sentinel.hasAttribute("data-hx-revealed")) return;
+      sentinel.setAttribute("data-hx-revealed", "true");
+      sentinel.dispatchEvent(new Event("revealed"));
+    },
+  };
 
   function openLightbox(tile) {
-    const box = dialog();
-    if (!box) return;
-    wantNext = false;
-    show(tile);
-    if (!box.open) box.showModal();
-    box.querySelector("[data-lightbox-close]").focus();
+    if (!window.darkroomLightbox) return;
+    window.darkroomLightbox.open(tiles, tiles().indexOf(tile), PARTS, MORE);
   }
-
-  function toggleFavourite() {
-    const star = current && starOf(current);
-    if (!star) return;
-    // The tile's own form: htmx posts it (with the CSRF header from <body>) and swaps it.
-    star.form.requestSubmit();
-  }
-
-  document.addEventListener("keydown", (event) => {
-    const box = dialog();
-    if (!box || !box.open || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === "ArrowRight") step(1);
-    else if (event.key === "ArrowLeft") step(-1);
-    else if (event.key === "f" || event.key === "F") toggleFavourite();
-    else return;
-    event.preventDefault();
-  });
-
-  document.addEventListener("click", (event) => {
-    const box = dialog();
-    if (!box || !box.open) return;
-    if (event.target.closest("[data-lightbox-prev]")) step(-1);
-    else if (event.target.closest("[data-lightbox-next]")) step(1);
-    else if (event.target.closest("[data-lightbox-star]")) toggleFavourite();
-    else if (event.target.closest("[data-lightbox-close]")) box.close();
-    else if (event.target.closest("[data-lightbox-stage].nsfw")) {
-      event.target.closest("[data-lightbox-stage]").classList.remove("nsfw");
-      thumbOf(current).classList.add("revealed");
-    } else if (event.target === box) box.close(); // a click on the dark surround
-  });
-
-  document.addEventListener(
-    "close",
-    (event) => {
-      if (!event.target.matches || !event.target.matches("[data-lightbox]")) return;
-      const full = event.target.querySelector("[data-lightbox-full]");
-      full.removeAttribute("src"); // stop loading a large original nobody looks at
-      if (current && document.contains(current)) thumbOf(current).focus();
-      current = null;
-      wantNext = false;
-    },
-    true,
-  );
-
-  // htmx swapped something: new tiles arrived, or a star changed.
-  document.addEventListener("htmx:afterSettle", () => {
-    refreshSelection();
-    refreshStar();
-    if (wantNext && current) {
-      wantNext = false;
-      step(1);
-    }
-  });
 
   // --- Filters: applied as they change --------------------------------------------------
   // The results (chips, bulk bar, tiles) are swapped in place and the address follows, so a

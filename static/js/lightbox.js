@@ -6,8 +6,12 @@
 // already has (its star form, its download link, its "use as reference" and delete forms, its
 // run's "Reuse settings"), so what happens is what the tile does, with or without the lightbox.
 // The studio's runs open it (a click on an image); another page opens it with
-// `darkroomLightbox.open(tiles, index, parts)`, `parts` naming its own tiles' controls (see
-// RUN_PARTS). Without JavaScript an image is a link to its page.
+// `darkroomLightbox.open(tiles, index, parts, more)`: `tiles` a list, or a function that lists
+// them (read again after each swap, for a list that grows), `parts` naming its own tiles'
+// controls (see RUN_PARTS), and `more` ({ has(), load() }) for a list that loads more tiles as
+// one steps near its end (the gallery's endless scroll). The one lightbox of every page: the
+// gallery (gallery.js), the studio and a generation's page. Without JavaScript an image is a
+// link to its page.
 (() => {
   "use strict";
 
@@ -25,6 +29,9 @@
 
   let dialog = null;
   let tiles = [];
+  let source = null; // a function that lists the tiles again, when the list grows
+  let more = null; // { has(), load() }: more tiles to load at the end of the list
+  let wantNext = false; // → was pressed on the last tile: step on once more have arrived
   let parts = RUN_PARTS;
   let index = 0;
   let key = null; // the uuid of the image shown: tiles are swapped by htmx (star, delete)
@@ -47,14 +54,17 @@
   function build() {
     dialog = document.createElement("dialog");
     dialog.className = "lb";
+    dialog.dataset.lightbox = "";
     dialog.setAttribute("aria-label", "Image viewer");
     const stage = document.createElement("div");
     stage.className = "lb-stage";
     const preview = document.createElement("img");
     preview.className = "lb-preview";
+    preview.dataset.lightboxPreview = "";
     preview.alt = "";
     const full = document.createElement("img");
     full.className = "lb-full";
+    full.dataset.lightboxFull = "";
     full.alt = "";
     full.hidden = true;
     const reveal = button("Flagged NSFW by WaveSpeed · Show the image", "reveal", "lb-reveal");
@@ -70,6 +80,7 @@
     count.className = "lb-count";
     const prompt = document.createElement("p");
     prompt.className = "lb-prompt";
+    prompt.dataset.lightboxPrompt = "";
     const actions = document.createElement("div");
     actions.className = "lb-actions";
     const download = document.createElement("a");
@@ -86,6 +97,7 @@
     open.dataset.lbAction = "open";
     open.textContent = "Open page";
     const star = button("☆ Star", "star");
+    star.dataset.lightboxStar = "";
     star.setAttribute("aria-pressed", "false");
     actions.append(
       download,
@@ -105,6 +117,7 @@
 
     dialog.addEventListener("click", onClick);
     dialog.addEventListener("close", () => {
+      wantNext = false;
       full.removeAttribute("src"); // stop loading an original nobody looks at
       const tile = current();
       const link = tile && part(tile, "link");
@@ -125,6 +138,21 @@
     return fresh || tile;
   }
 
+  // The largest thumbnail a tile's <img> lists (the last `srcset` entry), else what it shows.
+  function largest(img) {
+    const entries = (img.getAttribute("srcset") || "").split(",").filter((s) => s.trim());
+    const last = entries.pop();
+    return last ? last.trim().split(/\s+/)[0] : img.currentSrc || img.src;
+  }
+
+  // A list that grows (endless scroll): read it again, and find the shown tile in it.
+  function relist() {
+    if (!source) return;
+    tiles = Array.from(source());
+    const at = key ? tiles.findIndex((tile) => uuidOf(tile) === key) : -1;
+    if (at >= 0) index = at;
+  }
+
   function show() {
     const tile = current();
     if (!tile) return;
@@ -135,7 +163,7 @@
     const preview = q(".lb-preview");
     const full = q(".lb-full");
     if (img) {
-      preview.src = img.currentSrc || img.src;
+      preview.src = largest(img);
       preview.alt = img.alt;
     }
     const download = part(tile, "download");
@@ -153,10 +181,14 @@
     const flagged = link && link.classList.contains("nsfw") && !link.classList.contains("revealed");
     q(".lb-stage").classList.toggle("is-nsfw", Boolean(flagged));
     q(".lb-reveal").hidden = !flagged;
-    q(".lb-count").textContent = `${index + 1} / ${tiles.length}`;
+    const growing = Boolean(more && more.has());
+    q(".lb-count").textContent = `${index + 1} / ${tiles.length}${growing ? "+" : ""}`;
     q(".lb-prompt").textContent = part(tile, "prompt") || preview.alt;
     q(".lb-prev").disabled = index === 0;
-    q(".lb-next").disabled = index === tiles.length - 1;
+    q(".lb-next").disabled = index === tiles.length - 1 && !growing;
+    // Behind the overlay the page follows, so an endless list loads more as one steps on.
+    if (tile.scrollIntoView) tile.scrollIntoView({ block: "nearest" });
+    if (growing && index >= tiles.length - 3) more.load();
     const deleted = tile.classList.contains("is-deleted");
     const show = (action, on) => {
       q(`[data-lb-action="${action}"]`).hidden = !on;
@@ -167,7 +199,7 @@
     show("reuse", Boolean(part(tile, "reuse")));
     show("trash", !deleted && Boolean(part(tile, "trash")));
     show("restore", deleted && Boolean(part(tile, "restore")));
-    show("copy", Boolean(navigator.clipboard));
+    show("copy", Boolean(navigator.clipboard) && Boolean(part(tile, "prompt")));
     for (const name of ["open", "share"]) {
       show(name, Boolean(page) && !deleted);
       if (page) q(`[data-lb-action="${name}"]`).href = name === "share" ? `${page}#share-heading` : page;
@@ -181,8 +213,15 @@
   }
 
   function go(delta) {
+    relist();
     const next = index + delta;
+    if (next >= tiles.length && delta > 0 && more && more.has()) {
+      wantNext = true; // shown once the next tiles are in (htmx:afterSettle)
+      more.load();
+      return;
+    }
     if (next < 0 || next >= tiles.length) return;
+    wantNext = false;
     index = next;
     show();
   }
@@ -239,15 +278,21 @@
     event.preventDefault();
   });
 
-  // A star or a delete was swapped in: show the tile as it is now.
+  // A star or a delete was swapped in, or more tiles arrived: show the tile as it is now.
   document.addEventListener("htmx:afterSettle", () => {
-    if (dialog && dialog.open) show();
+    if (!dialog || !dialog.open) return;
+    relist();
+    if (wantNext && index < tiles.length - 1) go(1);
+    else show();
   });
 
-  function open(list, at, names) {
+  function open(list, at, names, growing) {
     if (!dialog) build();
-    tiles = Array.from(list);
+    source = typeof list === "function" ? list : null;
+    tiles = Array.from(source ? source() : list);
     parts = names || RUN_PARTS;
+    more = growing || null;
+    wantNext = false;
     index = Math.max(0, Math.min(at, tiles.length - 1));
     key = null;
     show();

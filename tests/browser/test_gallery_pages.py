@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import datetime, timedelta
 
@@ -166,3 +167,48 @@ def test_the_filters_panel_fetches_the_authors_when_it_opens(page, user, django_
     author.select_option("grace")
     expect(page.locator(".filter-chips")).to_contain_text("By grace")
     assert page.url.endswith("/gallery/?author=grace")
+
+
+def test_the_gallery_lightbox_steps_on_into_the_next_page_with_its_actions(page, user) -> None:
+    """The gallery opens the studio's lightbox (static/js/lightbox.js): → past the last loaded
+    tile loads the next page and goes on; it offers download, copy, share and the page."""
+    from playwright.sync_api import expect
+
+    from tests.browser.test_studio_loop import screen
+
+    newest_first = make_images(user)
+    log_in(page, user)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/gallery/")
+    tiles = page.locator("[data-gallery] [data-tile]")
+    expect(tiles).to_have_count(48)
+    tiles.nth(46).locator("a.thumb").click()
+    lightbox = page.get_by_role("dialog", name="Image viewer")
+    count = lightbox.locator(".lb-count")
+    expect(count).to_have_text(re.compile(r"^47 / (48\+|60)$"))  # the next page may be in
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(lightbox.locator("[data-lightbox-prompt]")).to_have_text(
+        newest_first[48].generation.prompt
+    )
+    expect(count).to_have_text("49 / 60")
+    expect(tiles).to_have_count(60)
+    original = f"/images/{newest_first[48].uuid}/original/"
+    expect(lightbox.get_by_role("link", name="Download")).to_have_attribute(
+        "href", f"{original}?download=1"
+    )
+    expect(lightbox.locator("[data-lightbox-full]")).to_have_attribute("src", re.compile(original))
+    expect(lightbox.get_by_role("link", name="Open page")).to_have_attribute(
+        "href", f"/images/{newest_first[48].uuid}/"
+    )
+    expect(lightbox.get_by_role("link", name="Share")).to_be_visible()
+    expect(lightbox.get_by_role("button", name="Copy prompt")).to_be_visible()
+    for missing in ("Reuse settings", "Use as reference", "Delete"):  # the tiles have none
+        expect(lightbox.get_by_role("button", name=missing)).to_be_hidden()
+    screen(page, "gallery-lightbox-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screen(page, "gallery-lightbox-phone")
+    # One lightbox on the page, the studio's: the gallery's own markup is gone.
+    assert page.locator("dialog").count() == 1
+    page.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()

@@ -95,7 +95,7 @@ def test_a_person_generates_finds_downloads_and_generates_again(
 
     # A click opens the lightbox over the grid; it links to the image's page.
     tiles.first.click()
-    page.locator("[data-lightbox]").get_by_role("link", name="Image page").click()
+    page.locator("[data-lightbox]").get_by_role("link", name="Open page").click()
     image = newest_first[0]
     original = page.locator("img.viewer-image")
     expect(original).to_be_visible()

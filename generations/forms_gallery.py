@@ -8,11 +8,11 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django import forms
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from config.fixed_urls import fixed_reverse
 from config.parsing import BoundedDateField
 from projects.models import Membership
 
@@ -206,7 +206,7 @@ class GalleryFilterForm(forms.Form):
 
     def url(self, **changes: str) -> str:
         """The gallery's address for this view with `changes`."""
-        path, query = reverse("generations:gallery"), self.query(**changes)
+        path, query = fixed_reverse("generations:gallery"), self.query(**changes)
         return f"{path}?{query}" if query else path
 
     @property

@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.theme.theme",
             ],
+            # `{% load fixed_urls %}`: a URL with constant arguments, reversed once.
+            "libraries": {"fixed_urls": "config.fixed_urls"},
         },
     },
 ]

@@ -70,7 +70,9 @@ def test_project_members_share_a_gallery_that_others_cannot_see(
         expect(tiles.nth(0)).to_contain_text("bob")
         expect(tiles.nth(1)).to_contain_text("alice")
         page.locator(".gallery-grid a.thumb").first.click()
-        expect(page.locator("main")).to_contain_text("Bob's tugboat")
+        lightbox = page.get_by_role("dialog", name="Image viewer")
+        expect(lightbox).to_contain_text("Bob's tugboat")
+        page.keyboard.press("Escape")
 
     # Carol, in no project, sees neither: not in her gallery, and not by address.
     log_in(carol, people["carol"])

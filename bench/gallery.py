@@ -8,11 +8,12 @@ seeded projects, so ~72,000 images are visible to them), times the server side o
 (perf_counter around `client.get`: URL resolution, middleware, session, queries, rendering) of:
 the first gallery page, a page 50,000 images deep (a keyset cursor built from the 50,000th
 visible row), a filtered page, a search and its second page, and the open page's poll for newer
-images (nothing new). Prints p50/p95/max (and the p50 of this process's CPU time, which other
-load on the machine inflates less), the SQL query count of each page (it must be the same
-whatever the depth), the page query's own time and the EXPLAIN ANALYZE of the deep page's keyset
-query, and the bytes of the first page: its HTML (raw and gzip) and the thumbnails it
-references. As a WSGI server does (config/wsgi.py), it freezes the start-up heap first
+images (nothing new); then the image page of the 10th and of the 50,000th visible image.
+Prints p50/p95/max (and the p50 of this process's CPU time, which other load on the machine
+inflates less), the SQL query count of each page (it must be the same whatever the depth), the
+page query's own time and the EXPLAIN ANALYZE of the deep page's keyset query, and the bytes
+of the first page: its HTML (raw and gzip) and the thumbnails it references. As a WSGI server
+does (config/wsgi.py), it freezes the start-up heap first
 (`--no-freeze` measures without). Never passes or fails on time. See bench/README.md.
 """
 
@@ -118,6 +119,10 @@ def main() -> int:
         measure(client, case, runs=args.runs, warmup=args.warmup)
     print_timings(cases, runs=args.runs, frozen=not args.no_freeze)
     print_queries(cases)
+    image_pages = build_image_cases(bench)
+    for case in image_pages:
+        measure(client, case, runs=args.runs, warmup=args.warmup)
+    print_image_pages(image_pages)
     print_explain(bench, deep_cursor)
     print_bytes(client, bench)
     return 0
@@ -163,6 +168,17 @@ def build_cases(bench) -> tuple[list[Case], str]:
     poll.db_ms = page_query_ms(bench, poll)
     cases.append(poll)
     return cases, deep_cursor
+
+
+def build_image_cases(bench) -> list[Case]:
+    """The image page ("n / N", previous and next) of the 10th and the 50,000th visible image."""
+    visible = gallery_images(user=bench, filters=Filters()).values_list("uuid", flat=True)
+    cases = []
+    for depth in (10, DEEP):
+        uuid = visible[depth - 1 : depth].first()
+        url = reverse("generations:image_detail", args=[uuid])
+        cases.append(Case(f"image page, {depth:,} deep", url, Filters()))
+    return cases
 
 
 def page_query_ms(bench, case: Case) -> float:
@@ -230,6 +246,19 @@ def print_queries(cases: list[Case]) -> None:
     for case in cases:
         if case.headers:  # a partial: no top bar, no list of authors
             print(f"SQL queries of the {case.name!r} partial: {case.queries}.")
+
+
+def print_image_pages(cases: list[Case]) -> None:
+    print("\nThe image page (its place in the gallery: previous, next and the counter):\n")
+    print("| page                     | status | queries |  p50 ms |  p95 ms | cpu p50 |")
+    print("|--------------------------|--------|---------|---------|---------|---------|")
+    for case in cases:
+        p95 = statistics.quantiles(case.timings_ms, n=20, method="inclusive")[-1]
+        print(
+            f"| {case.name:<24} | {case.status:>6} | {case.queries:>7} "
+            f"| {statistics.median(case.timings_ms):>7.1f} | {p95:>7.1f} "
+            f"| {statistics.median(case.cpu_ms):>7.1f} |"
+        )
 
 
 def print_explain(bench, deep_cursor: str) -> None:

@@ -153,6 +153,7 @@ def test_the_filters_panel_fetches_the_authors_when_it_opens(page, user, django_
     grace = django_user_model.objects.create_user("grace", password="pw-grace-123456")
     add_member(make_project(user, "Harbour"), grace, Role.EDITOR)
     make_image(grace, prompt="grace's kite")
+    make_image(user, prompt="a lamp")  # an empty gallery shows no filters
     log_in(page, user)
     page.goto("/gallery/")
     author = page.get_by_label("Author")

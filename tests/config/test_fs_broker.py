@@ -1,10 +1,14 @@
-"""The embedded broker: messages appear whole, and kombu's consumer still finds them."""
+"""The embedded broker: messages appear whole, kombu's consumer still finds them, and a consumer
+at its prefetch limit is not held up."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from time import monotonic
 
-from kombu import Connection
+from kombu import Connection, Consumer, Exchange, Queue
 
 import config.fs_broker  # noqa: F401 - registers the transport
 
@@ -17,6 +21,7 @@ def connect(folder) -> Connection:
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
             "control_folder": str(folder / "control"),
+            "polling_interval": 0.1,  # as the settings have it
         },
     )
 
@@ -52,3 +57,33 @@ def test_every_message_is_delivered_once(tmp_path) -> None:
 def test_the_transport_behind_filesystem_urls_is_ours(tmp_path) -> None:
     with connect(tmp_path) as conn:
         assert type(conn.transport).__module__ == "config.fs_broker"
+
+
+def test_a_consumer_at_its_prefetch_limit_gets_control_back_to_acknowledge(tmp_path) -> None:
+    """As Celery's worker loop for this broker does: one message at a time (prefetch 1), each
+    acknowledged a moment after delivery (when the pool takes it) but only between two calls of
+    `drain_events(timeout=2.0)`. kombu's own transport waits out the 2 s for every message."""
+    exchange = Exchange("prefetched", type="direct")
+    queue = Queue("prefetched", exchange, routing_key="prefetched")
+    taken: list[int] = []
+    acks: list = []
+
+    def on_message(body, message) -> None:
+        taken.append(body["n"])
+        threading.Timer(0.05, acks.append, args=(message.ack,)).start()
+
+    with connect(tmp_path) as conn:
+        producer = conn.Producer()
+        for n in range(5):
+            producer.publish({"n": n}, exchange=exchange, routing_key="prefetched", declare=[queue])
+        with Consumer(conn.channel(), queues=[queue], callbacks=[on_message], prefetch_count=1):
+            started = monotonic()
+            while len(taken) < 5 and monotonic() - started < 30:
+                while acks:
+                    acks.pop()()
+                with contextlib.suppress(TimeoutError):
+                    conn.drain_events(timeout=2.0)
+            took = monotonic() - started
+
+    assert sorted(taken) == [0, 1, 2, 3, 4]
+    assert took < 3.0, f"{took:.1f} s for 5 messages"  # kombu's transport: 2 s each after the 1st

@@ -4,7 +4,8 @@
         [--broker redis|filesystem] [--database postgres|sqlite]
 
 Starts the WaveSpeed simulator (unlimited concurrency: a high-tier account), a fresh database,
-one `celery worker --beat --concurrency 2` (as in the Procfile), then creates `--count`
+one `celery worker --beat --queues celery,submit --concurrency 2` (the Procfile's worker, also
+taking the submitter's queue), then creates `--count`
 generations at once through `generation_create` (the same path as the web form: the submit
 task is queued on commit through the real broker) and waits until every one is final. Prints
 the wall time, per-generation latencies and their phases, result polls per generation
@@ -319,6 +320,9 @@ def main() -> int:
                 "--beat",
                 "--schedule",
                 str(tmp / "beat-schedule"),
+                # Submits have a queue of their own (CELERY_TASK_ROUTES): this worker takes both.
+                "--queues",
+                "celery,submit",
                 "--concurrency",
                 str(args.concurrency),
                 "--loglevel",

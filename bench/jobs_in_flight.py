@@ -1,15 +1,16 @@
-"""Jobs in flight: many generations submitted at once to one Celery worker with two slots.
+"""Jobs in flight: many generations submitted at once to the Celery processes of one host.
 
     .venv/bin/python bench/jobs_in_flight.py [--count 200] [--latency 10]
-        [--broker redis|filesystem] [--database postgres|sqlite]
+        [--broker redis|filesystem] [--database postgres|sqlite] [--layout procfile|single]
 
 Starts the WaveSpeed simulator (unlimited concurrency: a high-tier account), a fresh database,
-one `celery worker --beat --queues celery,submit --concurrency 2` (the Procfile's worker, also
-taking the submitter's queue), then creates `--count`
-generations at once through `generation_create` (the same path as the web form: the submit
-task is queued on commit through the real broker) and waits until every one is final. Prints
-the wall time, per-generation latencies and their phases, result polls per generation
-(from the database and from the simulator's request log), submits received, and CPU used.
+the Celery workers (`--layout procfile`, the default: one per queue as in the Procfile, the
+scheduler inside the `worker`; `--layout single`: one `celery worker --beat` on every queue),
+then creates `--count` generations at once through `generation_create` (the same path as the
+web form: the submit task is queued on commit through the real broker) and waits until every
+one is final. Prints the wall time, per-generation latencies and their phases, result polls
+per generation (from the database and from the simulator's request log), submits received,
+and CPU used.
 
 Only talks to 127.0.0.1. Everything it starts is stopped, and its database, Redis db 14 and
 temporary files are cleaned up. It never fails on time: exit 0 unless something broke.
@@ -40,6 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 20.0
+# The queue each Procfile worker consumes (config/settings/base.py routes the tasks to them).
+QUEUES = {"worker": "celery", "submitter": "submit"}
 REDIS_URL = "redis://127.0.0.1:6379/14"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # Variables of the calling shell that would point the bench somewhere else.
@@ -86,7 +89,20 @@ def parse_args() -> argparse.Namespace:
         help="default: postgres when 127.0.0.1:5432 answers, else sqlite",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=2, help="worker slots (2: the benchmark's setting)"
+        "--layout",
+        choices=["procfile", "single"],
+        default="procfile",
+        help="procfile: a worker per queue, as `make run` starts them (default); single: one "
+        "worker on every queue",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="slots of the `worker` (queue celery), or of the single worker (2, as the Procfile)",
+    )
+    parser.add_argument(
+        "--submit-concurrency", type=int, default=8, help="threads of the submitter (8)"
     )
     parser.add_argument(
         "--set",
@@ -233,7 +249,8 @@ def main() -> int:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="darkroom-jobs-in-flight-"))
     db_name = f"darkroom_bench_jif_{os.getpid()}"
-    simulator = worker = None
+    simulator = None
+    workers: dict[str, subprocess.Popen] = {}
     created_db = False
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
@@ -309,34 +326,20 @@ def main() -> int:
         if migrate.returncode:
             raise RuntimeError(f"migrate failed:\n{migrate.stderr.decode(errors='replace')}")
 
-        # 3. one worker with two slots, and the beat scheduler (the sweeper) inside it
-        worker_log = tmp / "worker.log"
-        worker = subprocess.Popen(
-            [
-                *venv_bin("celery"),
-                "-A",
-                "config",
-                "worker",
-                "--beat",
-                "--schedule",
-                str(tmp / "beat-schedule"),
-                # Submits have a queue of their own (CELERY_TASK_ROUTES): this worker takes both.
-                "--queues",
-                "celery,submit",
-                "--concurrency",
-                str(args.concurrency),
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"jobs-in-flight-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=open(worker_log, "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for_log(worker, worker_log, r" ready\.", 90)
+        # 3. the Celery workers, with the scheduler (the sweeper) inside the first
+        workers = {}
+        for name, command in worker_commands(args, tmp).items():
+            log = tmp / f"{name}.log"
+            workers[name] = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=open(log, "wb"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        for name, worker in workers.items():
+            wait_for_log(worker, tmp / f"{name}.log", r" ready\.", 90)
 
         # 4. this process: Django with the same environment, to create and watch generations
         os.environ.clear()
@@ -347,15 +350,16 @@ def main() -> int:
         import django
 
         django.setup()
-        result = run(args, sim_url, worker, simulator)
+        result = run(args, sim_url, workers, simulator)
         print_report(args, sim_url, result)
-        return 0 if result["worker_exit"] is None else 1
+        return 0 if not result["worker_exits"] else 1
     finally:
         with contextlib.suppress(Exception):  # Django may never have been set up
             from django.db import connections
 
             connections.close_all()
-        stop(worker)
+        for worker in workers.values():
+            stop(worker)
         stop(simulator, grace=5)
         if created_db:
             try:
@@ -371,8 +375,56 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]:
+    """The Celery workers to start, by name: the Procfile's (without config.keepalive, and
+    with the scheduler inside the `worker` rather than a `beat` process of its own)."""
+    celery = [*venv_bin("celery"), "-A", "config", "worker", "--loglevel", "INFO"]
+    beat = ["--beat", "--schedule", str(tmp / "beat-schedule")]
+    host = f"jobs-in-flight-{os.getpid()}@%h"
+    if args.layout == "single":
+        queues = ",".join(QUEUES.values())
+        return {
+            "worker": [
+                *celery,
+                *beat,
+                "--queues",
+                queues,
+                "--concurrency",
+                str(args.concurrency),
+                "--hostname",
+                f"worker-{host}",
+            ],
+        }
+    return {
+        "worker": [
+            *celery,
+            *beat,
+            "--queues",
+            QUEUES["worker"],
+            "--concurrency",
+            str(args.concurrency),
+            "--hostname",
+            f"worker-{host}",
+        ],
+        "submitter": [
+            *celery,
+            "--queues",
+            QUEUES["submitter"],
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(args.submit_concurrency),
+            "--hostname",
+            f"submitter-{host}",
+        ],
+    }
+
+
 def run(
-    args: argparse.Namespace, sim_url: str, worker: subprocess.Popen, simulator: subprocess.Popen
+    args: argparse.Namespace,
+    sim_url: str,
+    workers: dict[str, subprocess.Popen],
+    simulator: subprocess.Popen,
 ) -> dict:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -384,12 +436,13 @@ def run(
     from generations.services.submission import GenerationParams
 
     user = get_user_model().objects.create(username="bench-jobs-in-flight")
-    cpu_worker0, cpu_sim0 = cpu_seconds(worker.pid), cpu_seconds(simulator.pid)
+    cpu_workers0 = {name: cpu_seconds(w.pid) for name, w in workers.items()}
+    cpu_sim0 = cpu_seconds(simulator.pid)
     cpu_self0 = sum(os.times()[:2])
     busy0, wall0 = machine_busy(), time.monotonic()
 
-    worker_log = Path(os.environ["DARKROOM_VAR_DIR"]).parent / "worker.log"
-    worker_log_offset = worker_log.stat().st_size
+    logs = Path(os.environ["DARKROOM_VAR_DIR"]).parent
+    worker_logs = {logs / f"{name}.log": (logs / f"{name}.log").stat().st_size for name in workers}
     t0 = time.time()
     ids = [
         generation_create(
@@ -427,10 +480,10 @@ def run(
         if time.monotonic() > deadline:
             timed_out = True
             break
-        if worker.poll() is not None:
-            break  # the worker died: nothing will move any more
+        if any(w.poll() is not None for w in workers.values()):
+            break  # a worker died: its queue will not move any more
         time.sleep(0.2)
-    cpu_worker = cpu_seconds(worker.pid) - cpu_worker0
+    cpu_workers = {name: cpu_seconds(w.pid) - cpu_workers0[name] for name, w in workers.items()}
     cpu_sim = cpu_seconds(simulator.pid) - cpu_sim0
     cpu_self = sum(os.times()[:2]) - cpu_self0
     busy, capacity = machine_busy() - busy0, (time.monotonic() - wall0) * (os.cpu_count() or 1)
@@ -462,10 +515,11 @@ def run(
         "create_s": t_created - t0,
         "rows": rows,
         "timed_out": timed_out,
-        "worker_exit": worker.poll(),
+        "worker_exits": {name: w.poll() for name, w in workers.items() if w.poll() is not None},
         "requests": requests,
         "predictions": predictions,
-        "cpu_worker": cpu_worker,
+        "cpu_workers": cpu_workers,
+        "cpu_worker": sum(cpu_workers.values()),
         "cpu_sim": cpu_sim,
         "cpu_self": cpu_self,
         "busy": busy,
@@ -478,9 +532,17 @@ def run(
         ),
         "prefetch": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
         "sweep": (settings.SWEEP_INTERVAL_SECONDS, settings.STALE_AFTER_SECONDS),
-        "worker_log": worker_log,
-        "worker_log_offset": worker_log_offset,
+        "worker_logs": worker_logs,
     }
+
+
+def describe_layout(args: argparse.Namespace) -> str:
+    if args.layout == "single":
+        return f"one worker on every queue --concurrency {args.concurrency} --beat"
+    return (
+        f"worker --concurrency {args.concurrency} --beat, "
+        f"submitter --pool threads --concurrency {args.submit_concurrency}"
+    )
 
 
 def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
@@ -538,9 +600,11 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
         seen[pid] += 1
         at = datetime.fromisoformat(q["at"].replace("Z", "+00:00")).timestamp()
         by_poll.setdefault(seen[pid], []).append(at - sim_created[pid])
-    with open(r["worker_log"], "rb") as log:
-        log.seek(r["worker_log_offset"])  # what the worker wrote during the run only
-        log_text = log.read().decode(errors="replace")
+    log_text = ""
+    for path, offset in r["worker_logs"].items():
+        with open(path, "rb") as log:
+            log.seek(offset)  # what the worker wrote during the run only
+            log_text += log.read().decode(errors="replace")
     problem_lines = [
         line
         for line in log_text.splitlines()
@@ -564,8 +628,7 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
         f"queue delay {args.queue_delay:g} s, concurrency unlimited (a high-tier account)"
     )
     print(
-        f"broker {args.broker}, database {args.database}, one worker --concurrency "
-        f"{args.concurrency} --beat, "
+        f"broker {args.broker}, database {args.database}, {describe_layout(args)}, "
         f"prefetch x{r['prefetch']}, polls {pmin:g} s x{pfactor:g} up to {pmax:g} s (±20 %), "
         f"sweep every {r['sweep'][0]:g} s"
     )
@@ -590,7 +653,9 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
             "status",
             ", ".join(f"{s} {c}" for s, c in sorted(statuses.items()))
             + ("  (TIMED OUT)" if r["timed_out"] else "")
-            + ("" if r["worker_exit"] is None else f"  (THE WORKER EXITED: {r['worker_exit']})"),
+            + "".join(
+                f"  (THE {name.upper()} EXITED: {code})" for name, code in r["worker_exits"].items()
+            ),
         ),
         (
             "result polls / generation (DB)",
@@ -619,8 +684,13 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
             for name, v in sorted(task_times.items())
         ),
         (
-            "worker CPU (+pool, +beat)",
+            "Celery CPU (+pools, +beat)",
             f"{r['cpu_worker']:.2f} s = {1000 * r['cpu_worker'] / n:.1f} ms / generation",
+        ),
+        *(
+            (f"  {name}", f"{cpu:.2f} s = {1000 * cpu / n:.1f} ms / generation")
+            for name, cpu in r["cpu_workers"].items()
+            if len(r["cpu_workers"]) > 1
         ),
         ("simulator CPU / bench CPU", f"{r['cpu_sim']:.2f} s / {r['cpu_self']:.2f} s"),
         *(

@@ -182,15 +182,15 @@ def staff(django_user_model):
 @pytest.fixture
 def start_worker(transactional_db, sim, tmp_path):
     """Start real Celery worker processes (with the scheduler) against the real broker."""
-    from config.celery_app import app
-    from tests.processes import WorkerProcess
+    from tests.processes import WorkerProcess, purge_every_queue
 
-    app.control.purge()
+    purge_every_queue()
     workers: list[WorkerProcess] = []
 
     def start(*, options: dict[str, Any] | None = None, **extra_env: str) -> WorkerProcess:
-        """A worker with the scheduler on both queues; `options` (queues, beat, pool,
-        concurrency) start the production layout's separate submit worker instead."""
+        """A worker with the scheduler on every queue; `options` (queues, beat, pool,
+        concurrency) start one of the Procfile's workers instead (tests.processes.PROCFILE_LAYOUT
+        has them all)."""
         worker = WorkerProcess(
             simulator_url=sim.base_url, log_dir=tmp_path, extra_env=extra_env, **(options or {})
         )

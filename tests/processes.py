@@ -28,8 +28,35 @@ def database_url() -> str:
     return f"postgres://{credentials}{db.get('HOST') or ''}{port}/{db['NAME']}"
 
 
+def every_queue() -> str:
+    """Every queue a task is sent to (config/settings/base.py routes them), comma-separated."""
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return ",".join(sorted({settings.CELERY_TASK_DEFAULT_QUEUE, *routed}))
+
+
+def purge_every_queue() -> None:
+    """Drop the messages earlier tests left on every queue (Celery's `control.purge` empties
+    only the queues this process has already sent to)."""
+    from config.celery_app import app
+
+    with app.connection_for_write() as connection:
+        for queue in every_queue().split(","):
+            connection.default_channel.queue_purge(queue)
+
+
+# The Procfile's Celery workers as `start_worker(options=...)` takes them: one per queue, the
+# scheduler inside the first (the Procfile gives it a process of its own).
+PROCFILE_LAYOUT: dict[str, dict[str, object]] = {
+    "worker": {"queues": "celery"},
+    "submitter": {"queues": "submit", "beat": False, "pool": "threads", "concurrency": 8},
+    "images": {"queues": "images", "beat": False, "concurrency": 2},
+}
+
+
 class WorkerProcess:
-    """`celery worker -B` in its own process group, so a test can SIGKILL all of it."""
+    """`celery worker -B` in its own process group, so a test can SIGKILL all of it. By default
+    it consumes every queue; `queues` (with `beat`, `pool`, `concurrency`) makes it one of the
+    Procfile's workers instead."""
 
     def __init__(
         self,
@@ -37,12 +64,12 @@ class WorkerProcess:
         simulator_url: str,
         log_dir: Path,
         extra_env: dict[str, str],
-        queues: str = "celery,submit",
+        queues: str | None = None,
         beat: bool = True,
         pool: str = "prefork",
         concurrency: int = 2,
     ) -> None:
-        self.queues = queues
+        self.queues = queues or every_queue()
         self.beat = beat
         self.pool = pool
         self.concurrency = concurrency

@@ -426,7 +426,7 @@ PUBLIC_PATHS = (
 def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert "media" in compose["volumes"]
-    for name in ("web", "worker", "submitter"):
+    for name in ("web", "worker", "submitter", "images"):
         assert _media_mounts(services[name]) == [services[name]["environment"]["MEDIA_ROOT"]]
     for name, service in services.items():
         environment = service.get("environment") or {}
@@ -478,33 +478,56 @@ def make_run_processes() -> set[str]:
 
 def test_the_procfile_restarts_celery_processes_that_die() -> None:
     processes = procfile()
-    for name in ("worker", "submitter", "beat"):
+    for name in ("worker", "submitter", "images", "beat"):
         supervisor, celery = processes[name][:4], processes[name][4:]
         assert supervisor == [".venv/bin/python", "-m", "config.keepalive", "--"], name
         assert celery[:3] == [".venv/bin/celery", "-A", "config"], name
-    worker, submitter = processes["worker"][4:], processes["submitter"][4:]
+    worker, submitter, images = (processes[name][4:] for name in ("worker", "submitter", "images"))
     assert consumed_queues(worker) == {"celery"}
     assert consumed_queues(submitter) == {"submit"}
     assert option(submitter, "--pool") == "threads"
     assert option(submitter, "--hostname") == "submitter@%h"  # not the worker's celery@%h
-    assert consumed_queues(worker) | consumed_queues(submitter) == celery_queues()
-    assert make_run_processes() == {"web", "worker", "submitter", "beat"}
+    assert_images_worker(images, concurrency="${IMAGE_CONCURRENCY:-2}")
+    assert set.union(*map(consumed_queues, (worker, submitter, images))) == celery_queues()
+    assert make_run_processes() == {"web", "worker", "submitter", "images", "beat"}
     assert set(processes) == make_run_processes() | {"simulator"}
 
 
-def test_compose_runs_a_submitter_on_the_submit_queue(compose: dict[str, Any]) -> None:
+def assert_images_worker(command: list[str], *, concurrency: str) -> None:
+    """Saving outputs is CPU-bound: processes of their own (prefork, Celery's default pool), as
+    many as IMAGE_CONCURRENCY says, under a name of their own."""
+    assert command[:4] == [command[0], "-A", "config", "worker"]
+    assert consumed_queues(command) == {"images"}
+    assert "--pool" not in command or option(command, "--pool") == "prefork"
+    assert option(command, "--concurrency") == concurrency
+    assert option(command, "--hostname") == "images@%h"
+
+
+def test_saves_go_to_the_images_queue_and_nothing_else_does() -> None:
+    from django.conf import settings
+
+    routed_to_images = [
+        task for task, route in settings.CELERY_TASK_ROUTES.items() if route["queue"] == "images"
+    ]
+    assert routed_to_images == ["generations.tasks.save_generation_outputs"]
+
+
+def test_compose_runs_a_submitter_and_an_images_worker(compose: dict[str, Any]) -> None:
     services = compose["services"]
     worker, submitter = services["worker"]["command"], services["submitter"]["command"]
+    images = services["images"]["command"]
     assert submitter[:4] == ["celery", "-A", "config", "worker"]
     assert consumed_queues(worker) == {"celery"}
     assert consumed_queues(submitter) == {"submit"}
     assert option(submitter, "--pool") == "threads"
     assert option(submitter, "--hostname") == "submitter@%h"
-    assert consumed_queues(worker) | consumed_queues(submitter) == celery_queues()
-    # Its health check pings it by the name it runs with ($$: compose's escape for $).
+    assert_images_worker(images, concurrency="${IMAGE_CONCURRENCY:-2}")
+    assert set.union(*map(consumed_queues, (worker, submitter, images))) == celery_queues()
+    # Health checks ping each by the name it runs with ($$: compose's escape for $).
     assert "--destination submitter@$$HOSTNAME" in services["submitter"]["healthcheck"]["test"][1]
+    assert "--destination images@$$HOSTNAME" in services["images"]["healthcheck"]["test"][1]
     # compose starts a process that died again, as config.keepalive does under honcho.
-    for name in ("worker", "submitter", "scheduler"):
+    for name in ("worker", "submitter", "images", "scheduler"):
         assert services[name]["restart"] == "unless-stopped", name
 
 

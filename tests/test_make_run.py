@@ -369,13 +369,13 @@ def test_finding5_the_start_up_line_names_the_url_the_app_talks_to(settings) -> 
     assert provider.description == (
         "the WaveSpeed simulator at http://127.0.0.1:8765 (no WAVESPEED_API_KEY set)"
     )
-    assert run_processes(provider) == ["web", "worker", "submitter", "beat", "simulator"]
+    assert run_processes(provider) == ["web", "worker", "submitter", "images", "beat", "simulator"]
 
     settings.WAVESPEED_USES_SIMULATOR = False
     settings.WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
     provider = current_provider()
     assert provider.description == "the real WaveSpeed API at https://api.wavespeed.ai"
-    assert run_processes(provider) == ["web", "worker", "submitter", "beat"]
+    assert run_processes(provider) == ["web", "worker", "submitter", "images", "beat"]
 
     # A key, and WAVESPEED_BASE_URL elsewhere: that URL, never "the real WaveSpeed API".
     settings.WAVESPEED_BASE_URL = "https://staging.example.test/wavespeed"
@@ -451,9 +451,21 @@ def test_finding5_make_run_serves_with_the_simulator_where_the_url_says(make_run
         except httpx.HTTPError:
             return False
 
-    # A fresh start (migrations, then five processes) takes about 7 s on a 2-core machine.
+    # A fresh start (migrations, then six processes) takes about 7 s on a 2-core machine.
     wait_for(lambda: up(f"http://127.0.0.1:{port}/login/"), timeout=90, what="the web process")
     wait_for(lambda: up(f"{simulator_url}/_sim/requests"), timeout=30, what="the simulator")
     text = log.read_text()
     assert f"Darkroom: http://127.0.0.1:{port}/, talking to the WaveSpeed simulator at " in text
     assert simulator_url in text
+    # Each Celery worker comes up on its own queue (saves on `images`, apart from the polls).
+    for name, queue in (("worker", "celery"), ("submitter", "submit"), ("images", "images")):
+        wait_for(
+            lambda name=name: re.search(
+                rf"^\S+ {name}\.1 +\| .*@\S+ ready\.$", log.read_text(), re.MULTILINE
+            ),
+            timeout=60,
+            what=f"the {name} process",
+        )
+        assert re.search(
+            rf"^\S+ {name}\.1 +\| .*\.> {queue} +exchange={queue}", log.read_text(), re.MULTILINE
+        ), name

@@ -330,14 +330,21 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Submits (and uploads before them) wait on WaveSpeed for up to WAVESPEED_SUBMIT_TIMEOUT: they
 # have a queue and a worker of their own (`--queues submit --pool threads`), so slow submits
-# never hold the slots that follow, save and sweep need. Everything else uses the default queue.
+# never hold the slots that follow and sweep need. Saving outputs (download, verify,
+# thumbnails, placeholder) is CPU-bound, a few hundred ms for a 4k image: it has a queue and
+# processes of their own too (`--queues images`, IMAGE_CONCURRENCY), so a burst of saves never
+# delays a submit or a poll. Everything else uses the default queue. Every worker command (the
+# Procfile, docker-compose.yml) names its queues: a worker started without --queues takes only
+# the default one.
 SUBMIT_QUEUE = "submit"
+IMAGES_QUEUE = "images"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "generations.tasks.submit_generation": {"queue": SUBMIT_QUEUE},
     "generations.tasks.reconcile_submit": {"queue": SUBMIT_QUEUE},
     "generations.tasks.submit_enhancement": {"queue": SUBMIT_QUEUE},
     "elements.tasks.submit_kling_element": {"queue": SUBMIT_QUEUE},
+    "generations.tasks.save_generation_outputs": {"queue": IMAGES_QUEUE},
 }
 # Publishing from a web request must not hang on a broker that is down: a few quick tries,
 # then the step is left to the sweeper (its `next_step_at` is already recorded).

@@ -15,7 +15,7 @@ from generations.models import Generation, Status
 from spend.models import LedgerEntry
 from tests.conftest import REQUIRE_SERVICES
 from tests.netfault import ToggleProxy
-from tests.processes import wait_for
+from tests.processes import PROCFILE_LAYOUT, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -106,9 +106,9 @@ def test_wavespeed_unreachable_for_90_s_while_submitting_and_saving_fails_nothin
 
 def test_slow_submits_do_not_hold_up_other_peoples_runs(client, user, sim, start_worker) -> None:
     sim.configure(latency=1.0)
-    # The production layout: follow/save/sweep on one worker, submits on their own.
-    start_worker(options={"queues": "celery"})
-    start_worker(options={"queues": "submit", "beat": False, "pool": "threads", "concurrency": 8})
+    # The production layout: follow and sweep on one worker, submits and saves on their own.
+    for options in PROCFILE_LAYOUT.values():
+        start_worker(options=options)
     client.force_login(user)
     sim.fault("slow", endpoint="submit", seconds=25, count=4)
     slow = [generate(client, f"slow {i}") for i in range(4)]

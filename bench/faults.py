@@ -8,16 +8,18 @@ workers' WAVESPEED_BASE_URL points at the proxy; the simulator builds output URL
 header, so downloads go through it too), a redis-server of its own on a free port, a fresh
 PostgreSQL database, and the production processes, each in its own process group: a worker
 (`--queues celery --concurrency 2`), a submitter (`--queues submit --pool threads
---concurrency 8`) and `celery beat`. DARKROOM_SWEEP_INTERVAL and DARKROOM_STALE_AFTER keep their
-defaults (30 s, 60 s) unless a flag (or the calling shell) sets them; the report says which.
+--concurrency 8`), an images worker (`--queues images --concurrency 2`) and `celery beat`.
+DARKROOM_SWEEP_INTERVAL and DARKROOM_STALE_AFTER keep their defaults (30 s, 60 s) unless a flag
+(or the calling shell) sets them; the report says which.
 
 It creates `--count` generations (1k, 1-4 images, every prompt unique) through
 `generation_create`, as the web form does, in five waves of a fifth each. Each wave carries one
 fault, injected at a chosen moment, then the run waits until everything created so far is final
 (at most `--heal-timeout`), and stays calm for `--calm` seconds before the next:
 
-1. worker killed while saving: `kill -9` of the worker's process group as soon as a save is
-   storing files (a row with `pending_files`, or one partly saved); a new worker is started;
+1. images worker killed while saving: `kill -9` of the images worker's process group as soon as
+   a save is storing files (a row with `pending_files`, or one partly saved); a new one is
+   started;
 2. submitter killed while submitting: the simulator holds each submit's answer for
    `--slow-submit` seconds after creating the prediction (a timed "slow" fault), and the
    submitter's group is killed once several submits are claimed and unanswered; a new one is
@@ -30,7 +32,8 @@ fault, injected at a chosen moment, then the run waits until everything created 
 5. provider outage: once a run of the wave is saving, the proxy goes down for `--outage` s
    (refused connections, open ones cut) while the rest of the wave is created.
 
-Healing, per fault. The fault ENDS when the replacement worker or submitter logs " ready.",
+Healing, per fault. The fault ENDS when the replacement worker, submitter or images worker logs
+" ready.",
 when the new redis-server answers PING, or when the proxy accepts connections again. The
 generations IN FLIGHT are those not final (done/failed) at that moment; for each, its marker is
 (status, poll_seq, submit_attempts, save_attempts, images saved), which moves whenever a task
@@ -106,6 +109,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--queue-delay", type=float, default=0.3, help="simulator 'created' s")
     parser.add_argument("--concurrency", type=int, default=2, help="worker slots (2)")
     parser.add_argument("--submit-concurrency", type=int, default=8, help="submitter threads")
+    parser.add_argument(
+        "--image-concurrency", type=int, default=2, help="processes of the images worker"
+    )
     parser.add_argument("--sweep-interval", type=float, help="DARKROOM_SWEEP_INTERVAL (30)")
     parser.add_argument("--stale-after", type=float, help="DARKROOM_STALE_AFTER (60)")
     parser.add_argument("--outage", type=float, default=60.0, help="provider outage s (60)")
@@ -527,7 +533,7 @@ class Bench:
         return None
 
     def kill_worker_while_saving(self, n: int) -> None:
-        self.phase = "1 worker kill while saving"
+        self.phase = "1 images worker kill while saving"
         self.schedule_wave(n, over=3.0)
         found = None
 
@@ -543,14 +549,14 @@ class Bench:
             pk__in=self.ids, status=Status.SAVING, save_claimed_at__isnull=False
         ).count()
         what = (
-            f"kill -9 of the worker's group; generation {found[1]}: {found[0]}; "
+            f"kill -9 of the images worker's group; generation {found[1]}: {found[0]}; "
             f"{claimed} save(s) claimed"
             if found
-            else "kill -9 of the worker's group; NO save caught in progress"
+            else "kill -9 of the images worker's group; NO save caught in progress"
         )
-        fault = self.begin("worker kill -9 while saving", what)
-        self.procs["worker"].kill()
-        self.procs["worker"].start()
+        fault = self.begin("images worker kill -9 while saving", what)
+        self.procs["images"].kill()
+        self.procs["images"].start()
         self.end(fault)
         self.heal(fault)
 
@@ -832,7 +838,8 @@ def report(bench: Bench, result: dict, final_ok: bool, final_wait: float, swept:
     )
     print(
         f"worker --queues celery --concurrency {args.concurrency}, submitter --queues submit "
-        f"--pool threads --concurrency {args.submit_concurrency}, celery beat; Redis "
+        f"--pool threads --concurrency {args.submit_concurrency}, images --queues images "
+        f"--concurrency {args.image_concurrency}, celery beat; Redis "
         f"127.0.0.1:{bench.redis.port} (own, no persistence), PostgreSQL"
     )
     print(
@@ -1055,6 +1062,24 @@ def main() -> int:
                 "INFO",
                 "--hostname",
                 f"{tag}-submitter@%h",
+            ],
+            env,
+            logs,
+            " ready.",
+        )
+        procs["images"] = Managed(
+            "images",
+            [
+                *celery,
+                "worker",
+                "--queues",
+                "images",
+                "--concurrency",
+                str(args.image_concurrency),
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"{tag}-images@%h",
             ],
             env,
             logs,

@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 20.0
 # The queue each Procfile worker consumes (config/settings/base.py routes the tasks to them).
-QUEUES = {"worker": "celery", "submitter": "submit"}
+QUEUES = {"worker": "celery", "submitter": "submit", "images": "images"}
 REDIS_URL = "redis://127.0.0.1:6379/14"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # Variables of the calling shell that would point the bench somewhere else.
@@ -103,6 +103,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--submit-concurrency", type=int, default=8, help="threads of the submitter (8)"
+    )
+    parser.add_argument(
+        "--image-concurrency", type=int, default=2, help="processes of the images worker (2)"
     )
     parser.add_argument(
         "--set",
@@ -417,6 +420,15 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
             "--hostname",
             f"submitter-{host}",
         ],
+        "images": [
+            *celery,
+            "--queues",
+            QUEUES["images"],
+            "--concurrency",
+            str(args.image_concurrency),
+            "--hostname",
+            f"images-{host}",
+        ],
     }
 
 
@@ -541,7 +553,8 @@ def describe_layout(args: argparse.Namespace) -> str:
         return f"one worker on every queue --concurrency {args.concurrency} --beat"
     return (
         f"worker --concurrency {args.concurrency} --beat, "
-        f"submitter --pool threads --concurrency {args.submit_concurrency}"
+        f"submitter --pool threads --concurrency {args.submit_concurrency}, "
+        f"images --concurrency {args.image_concurrency}"
     )
 
 

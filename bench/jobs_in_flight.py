@@ -559,7 +559,7 @@ def describe_layout(args: argparse.Namespace) -> str:
 
 
 def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
-    from generations.wavespeed import KLING_IMAGE_O3
+    from wavespeed.specs import KLING_IMAGE_O3
 
     rows, t0, n = r["rows"], r["t0"], len(r["rows"])
 

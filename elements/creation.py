@@ -38,12 +38,12 @@ from audit.models import Action
 from audit.services import record
 from generations import pricing, scheduling
 from generations.models import ReferenceImage
-from generations.references import NormalisedImage, reference_store
-from generations.services.uploading import reference_provider_url
-from generations.wavespeed import KLING_ELEMENTS, RateLimitError, WaveSpeedError, get_client
+from generations.references import NormalisedImage, reference_provider_url, reference_store
 from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
+from wavespeed.client import RateLimitError, WaveSpeedError, get_client
+from wavespeed.specs import KLING_ELEMENTS
 
 from . import services
 from .models import Creation, Element

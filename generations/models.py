@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .wavespeed import KLING_IMAGE_O3
+from wavespeed.specs import KLING_IMAGE_O3
 
 
 class AspectRatio(models.TextChoices):
@@ -511,19 +511,6 @@ class ReferenceImage(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"Reference {self.uuid}"
-
-
-class ProviderUpload(models.Model):
-    """Bytes already uploaded to WaveSpeed, by content hash, so they are not sent again while
-    the provider still keeps them (it deletes uploads after 7 days)."""
-
-    sha256 = models.CharField(max_length=64, unique=True)
-    download_url = models.URLField(max_length=1000)
-    bytes = models.PositiveBigIntegerField()
-    uploaded_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.sha256[:12]} → {self.download_url}"
 
 
 class GenerationReference(models.Model):

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from spend import money
 from spend.services import price_for
-
-from .wavespeed import KLING_IMAGE_O3
+from wavespeed.specs import KLING_IMAGE_O3
 
 # [inferred] How many images a series may deliver: WaveSpeed does not say, so a series holds
 # the most a run can make (9) and is charged for what it delivers.

@@ -27,6 +27,8 @@ from django.shortcuts import get_object_or_404
 from PIL import Image, ImageCms, ImageOps
 from pillow_heif import register_heif_opener
 
+from wavespeed.uploads import provider_url_for
+
 from .images import DECODE_ERRORS, ImageTooLarge, NotAnImage, grey_to_eight_bit, open_image
 from .models import Generation, GenerationReference, OutputImage, ReferenceImage
 from .selectors import visible_to
@@ -285,3 +287,21 @@ def references_visible_to(user: AbstractBaseUser) -> QuerySet[ReferenceImage]:
 def reference_for_viewer(*, user: AbstractBaseUser, uuid: str) -> ReferenceImage:
     """A reference its owner may see, and anyone who may see a generation that uses it; else 404."""
     return get_object_or_404(references_visible_to(user), uuid=uuid)
+
+
+def reference_provider_url(*, reference: ReferenceImage) -> str:
+    """The provider's URL for `reference`'s bytes, through the upload cache (uploaded only
+    when no fresh upload of the same bytes is known).
+
+    Raises `WaveSpeedError` (with `permanent`) when the upload fails, and `OSError` when the
+    stored file cannot be read.
+    """
+
+    def read() -> bytes:
+        with default_storage.open(reference.file.name, "rb") as fp:
+            return fp.read()
+
+    extension = "jpg" if reference.format == "JPEG" else reference.format.lower()
+    return provider_url_for(
+        sha256=reference.sha256, extension=extension, content_type=reference.content_type, read=read
+    )

@@ -469,8 +469,8 @@ def procfile() -> dict[str, list[str]]:
 
 def make_run_processes() -> set[str]:
     """The Procfile entries `make run` always starts: it asks `manage.py describe_provider
-    --processes` (generations/provider.py), which adds the simulator when the app talks to it."""
-    from generations.provider import RUN_PROCESSES
+    --processes` (wavespeed/provider.py), which adds the simulator when the app talks to it."""
+    from wavespeed.provider import RUN_PROCESSES
 
     assert "manage.py describe_provider --processes" in MAKEFILE.read_text()
     return set(RUN_PROCESSES)

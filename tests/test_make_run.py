@@ -30,8 +30,8 @@ from django.core.management import call_command
 from honcho.environ import parse as parse_env_file
 
 from generations.management.commands.prepare_run import check_address, is_loopback
-from generations.provider import current_provider, run_processes
 from tests.processes import wait_for
+from wavespeed.provider import current_provider, run_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = Path(sys.prefix)

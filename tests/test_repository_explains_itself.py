@@ -6,13 +6,14 @@ repository; docs/wavespeed.md must exist and name every WaveSpeed model the code
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from generations.wavespeed import KLING_ELEMENTS, KLING_IMAGE_O3, PROMPT_OPTIMIZER
+from wavespeed.specs import KLING_ELEMENTS, KLING_IMAGE_O3, PROMPT_OPTIMIZER
 
 ROOT = Path(__file__).resolve().parent.parent
 THIS_FILE = Path(__file__).resolve().relative_to(ROOT).as_posix()
@@ -81,3 +82,20 @@ def test_docs_wavespeed_names_every_model_the_code_calls() -> None:
 def test_docs_measured_and_the_index_exist() -> None:
     for name in ("measured.md", "README.md"):
         assert (ROOT / "docs" / name).is_file(), f"docs/{name} is missing"
+
+
+# A file of the repository as the docs write it: `wavespeed/client.py`.
+CITED_PATH = re.compile(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|md|html|js|css|txt|in|toml|yml|conf))`")
+
+
+def test_paths_the_docs_and_readme_name_exist() -> None:
+    """The provider notes and the README's code map point at the code as it is: a module that
+    moves takes its mentions with it."""
+    named = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = []
+    for doc in named:
+        for number, line in enumerate(doc.read_text(encoding="utf-8").splitlines(), start=1):
+            for path in CITED_PATH.findall(line):
+                if not (ROOT / path).exists():
+                    missing.append(f"{doc.relative_to(ROOT)}:{number}: {path}")
+    assert not missing, "These mentions name paths that do not exist:\n" + "\n".join(missing)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "generations",
     "spend",
     "elements",
+    "wavespeed",
     "audit",
 ]
 

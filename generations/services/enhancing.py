@@ -27,11 +27,7 @@ from audit.services import record
 from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
-
-from .. import pricing, scheduling
-from ..models import EnhancementStatus, PromptEnhancement
-from ..wavespeed import (
-    PROMPT_OPTIMIZER,
+from wavespeed.client import (
     AuthError,
     NetworkError,
     NoBalanceError,
@@ -40,6 +36,10 @@ from ..wavespeed import (
     WaveSpeedError,
     get_client,
 )
+from wavespeed.specs import PROMPT_OPTIMIZER
+
+from .. import pricing, scheduling
+from ..models import EnhancementStatus, PromptEnhancement
 
 logger = logging.getLogger(__name__)
 

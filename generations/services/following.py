@@ -17,10 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from spend import services as spend
+from wavespeed.client import NotFoundError, Prediction, RateLimitError, WaveSpeedError, get_client
 
 from .. import scheduling, state
 from ..models import ErrorKind, Generation, Status
-from ..wavespeed import NotFoundError, Prediction, RateLimitError, WaveSpeedError, get_client
 
 logger = logging.getLogger(__name__)
 

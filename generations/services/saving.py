@@ -33,8 +33,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from wavespeed.downloads import DownloadError, download_to_tempfile
+
 from .. import scheduling, state
-from ..downloads import DownloadError, download_to_tempfile
 from ..images import NotAnImage, process_image
 from ..models import ErrorKind, Generation, OutputImage, Status, Thumbnail
 

@@ -19,21 +19,13 @@ from audit.services import record
 from elements.models import Element, GenerationElement
 from projects.models import Project
 from spend import services as spend
+from wavespeed.client import NetworkError, Prediction, RateLimitError, WaveSpeedError, get_client
+from wavespeed.history import HistoryVerdict, search_history
+from wavespeed.specs import KLING_IMAGE_O3
 
 from .. import pricing, scheduling, state
 from ..models import ErrorKind, Generation, GenerationReference, ResultType, Status
-from ..references import references_visible_to
-from ..wavespeed import (
-    KLING_IMAGE_O3,
-    MODEL_PARAMETERS,
-    NetworkError,
-    Prediction,
-    RateLimitError,
-    WaveSpeedError,
-    get_client,
-    normalised_input,
-)
-from .uploading import reference_provider_url
+from ..references import reference_provider_url, references_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +35,6 @@ RECONCILE_DELAY_SECONDS = 3.0
 RECONCILE_RETRY_CAP_SECONDS = 60.0
 # A prediction in the history may carry a time up to this much before our claim (clocks differ).
 HISTORY_SKEW = timedelta(minutes=2)
-HISTORY_MAX_PAGES = 10
 # Recording an accepted submit: tries on a fresh database connection before handing the
 # prediction id to a task (which carries it through the broker).
 RECORD_TRIES = 5
@@ -413,91 +404,24 @@ def generation_reconcile(*, generation_id: int) -> None:
         _needs_attention(generation, verdict.why)
 
 
-@dataclass(frozen=True)
-class HistoryVerdict:
-    """What the prediction history says of a submit whose answer was lost: `found` it, it is
-    certainly `absent`, or neither (`why`)."""
-
-    found: Prediction | None = None
-    absent: bool = False
-    why: str = ""
-
-
 def _search_history(generation: Generation) -> HistoryVerdict:
-    """Look for our request among the predictions WaveSpeed created since just before the claim.
+    """Look for our request among the predictions WaveSpeed created since just before the
+    claim, skipping those that other generations own."""
 
-    A match is a prediction whose input, normalised (fields at the model's defaults and empty
-    ones left out, fields we do not send ignored), equals ours. Anything short of a clear match
-    or a clear absence is not settled here: an item without an input, one with our prompt but
-    other settings, or more history than we read."""
-    client = get_client()
-    since = (generation.submit_claimed_at or generation.created_at) - HISTORY_SKEW
-    ours = _identity(generation.model, generation.request_payload)
-    matches: list[Prediction] = []
-    similar: list[Prediction] = []
-    without_input = 0
-    page, seen, complete = 1, 0, False
-    while True:
-        history = client.history(
-            page=page, page_size=100, model=generation.model, created_after=since
+    def taken(prediction_ids: list[str]) -> set[str]:
+        return set(
+            Generation.objects.filter(provider_id__in=prediction_ids)
+            .exclude(pk=generation.pk)
+            .values_list("provider_id", flat=True)
         )
-        for item in history.items:
-            if item.created_at is not None and item.created_at < since:
-                continue
-            if item.input is None:
-                without_input += 1
-                continue
-            theirs = _identity(generation.model, item.input, like=ours)
-            if theirs == ours:
-                matches.append(item)
-            elif theirs.get("prompt") == ours.get("prompt"):
-                similar.append(item)
-        seen += len(history.items)
-        if not history.items or seen >= history.total:
-            complete = True
-            break
-        if page >= HISTORY_MAX_PAGES:
-            break
-        page += 1
-    # Two identical requests close together: skip the predictions other generations own.
-    owned = set(
-        Generation.objects.filter(provider_id__in=[c.id for c in matches + similar])
-        .exclude(pk=generation.pk)
-        .values_list("provider_id", flat=True)
+
+    return search_history(
+        get_client(),
+        model=generation.model,
+        payload=generation.request_payload,
+        since=(generation.submit_claimed_at or generation.created_at) - HISTORY_SKEW,
+        taken=taken,
     )
-    matches = [c for c in matches if c.id not in owned]
-    similar = [c for c in similar if c.id not in owned]
-    if matches:
-        oldest_first = sorted(matches, key=lambda c: c.created_at or generation.created_at)
-        return HistoryVerdict(found=oldest_first[0])
-    if similar:
-        return HistoryVerdict(
-            why=f"WaveSpeed's history shows {len(similar)} prediction(s) with this prompt but "
-            "other settings, which may or may not be this request"
-        )
-    if without_input:
-        return HistoryVerdict(
-            why=f"WaveSpeed's history does not show the inputs of {without_input} of its "
-            "predictions, so it cannot tell whether this request arrived"
-        )
-    if not complete:
-        return HistoryVerdict(
-            why=f"WaveSpeed's history holds more predictions from that time than the "
-            f"{HISTORY_MAX_PAGES} pages read"
-        )
-    return HistoryVerdict(absent=True)
-
-
-def _identity(
-    model: str, payload: dict[str, Any], *, like: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What identifies a request: its normalised input. With `like`, only the fields a request
-    of ours can carry are kept (a provider may echo extra fields of its own)."""
-    normalised = normalised_input(model, payload)
-    if like is None:
-        return normalised
-    ours = set(like) | MODEL_PARAMETERS.get(model, frozenset())
-    return {key: value for key, value in normalised.items() if key in ours}
 
 
 def _needs_attention(generation: Generation, why: str) -> None:

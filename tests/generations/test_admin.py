@@ -38,7 +38,8 @@ def test_the_admin_list_shows_why_a_generation_failed(client, staff, user) -> No
 def test_entering_the_prediction_id_of_a_lost_submit_resumes_it(
     client, staff, user, sim, pipeline
 ) -> None:
-    from generations.wavespeed import KLING_IMAGE_O3, WaveSpeedClient
+    from wavespeed.client import WaveSpeedClient
+    from wavespeed.specs import KLING_IMAGE_O3
 
     prediction = WaveSpeedClient(base_url=sim.base_url, api_key="k").submit(
         KLING_IMAGE_O3, {"prompt": "a tower"}

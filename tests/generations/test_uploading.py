@@ -11,13 +11,13 @@ from generations import services
 from generations.models import (
     Generation,
     GenerationReference,
-    ProviderUpload,
     ReferenceImage,
     Status,
 )
 from generations.references import reference_create
 from generations.services.submission import GenerationParams
 from spend.models import LedgerEntry
+from wavespeed.models import ProviderUpload
 
 from .reference_images import encoded, gradient, png
 

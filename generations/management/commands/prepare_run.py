@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from generations.provider import current_provider
+from wavespeed.provider import current_provider
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = "8000"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from generations.downloads import (
+from wavespeed.downloads import (
     MAX_REDIRECTS,
     DownloadError,
     download_to_tempfile,

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from generations.wavespeed import (
-    KLING_IMAGE_O3,
+from wavespeed.client import (
     AuthError,
     InvalidRequestError,
     NetworkError,
@@ -19,6 +18,7 @@ from generations.wavespeed import (
     Timeouts,
     WaveSpeedClient,
 )
+from wavespeed.specs import KLING_IMAGE_O3
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from generations.provider import current_provider, run_processes
+from wavespeed.provider import current_provider, run_processes
 
 
 class Command(BaseCommand):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WavespeedConfig(AppConfig):
+    name = "wavespeed"
+    verbose_name = "WaveSpeed"

@@ -20,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.addresses import client_ip
+
 from . import selectors, services, theme, throttling
 from .forms import InvitationForm, ProfileForm, SignupForm
 from .models import InvitationState
@@ -154,7 +156,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         allowed = throttling.password_reset_allowed(
-            address=throttling.client_ip(self.request), email=form.cleaned_data["email"]
+            address=client_ip(self.request), email=form.cleaned_data["email"]
         )
         if allowed:
             return super().form_valid(form)

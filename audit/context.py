@@ -11,7 +11,7 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
-from accounts.throttling import client_ip
+from config.addresses import client_ip
 
 _address: ContextVar[str] = ContextVar("audit_address", default="")
 
@@ -21,7 +21,7 @@ def current_address() -> str:
 
 
 class RequestAddressMiddleware:
-    """Keeps the address as accounts/throttling.py computes it (the one django-axes counts by:
+    """Keeps the address as config/addresses.py computes it (the one django-axes counts by:
     REMOTE_ADDR, or the trusted proxy's entry in X-Forwarded-For)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

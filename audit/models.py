@@ -103,7 +103,7 @@ class Entry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
-    # The request's client address (accounts/throttling.py); empty for worker actions.
+    # The request's client address (config/addresses.py); empty for worker actions.
     address = models.CharField(max_length=45, blank=True)
 
     objects = EntryQuerySet.as_manager()

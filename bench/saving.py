@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
-from generations.images import (
+from imaging.images import (
     THUMBNAIL_SIZES,
     WEBP_METHOD,
     WEBP_QUALITY,

@@ -8,7 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("projects/", include("projects.urls")),
-    path("spend/", include("spend.urls")),
+    path("spend/", include("reports.urls")),
     path("elements/", include("elements.urls")),
     path("audit/", include("audit.urls")),
     path("", include("generations.urls")),

@@ -1,7 +1,7 @@
 """“Create on Kling”: make an element with WaveSpeed's `kwaivgi/kling-elements` model.
 
 The person gives a name, a description, a front view and more views. The pictures are kept as
-references (decoded, upright, metadata gone: generations/references.py) and uploaded through the
+references (decoded, upright, metadata gone: references/cleaning.py) and uploaded through the
 same cache as a generation's references. A task submits `{name, description, image,
 element_refer_list}` [inferred shape, docs/wavespeed.md]; short countdown tasks follow the
 prediction, and its `outputs[0].element_id` becomes the element's Kling id.
@@ -36,12 +36,14 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import record
-from generations import pricing, scheduling
-from generations.models import ReferenceImage
-from generations.references import NormalisedImage, reference_provider_url, reference_store
 from projects.models import Project
+from references.cleaning import NormalisedImage
+from references.models import ReferenceImage
+from references.services import reference_provider_url, reference_store
+from spend import money
 from spend import services as spend
 from spend.published import PER_USE
+from wavespeed import timing
 from wavespeed.client import RateLimitError, WaveSpeedError, get_client
 from wavespeed.specs import KLING_ELEMENTS
 
@@ -76,7 +78,7 @@ class CreationQuote:
 
     @property
     def price_text(self) -> str:
-        return pricing.format_usd(self.price) if self.price is not None else ""
+        return money.exact(self.price) if self.price is not None else ""
 
 
 def creation_quote(*, person: AbstractBaseUser, project: Project | None) -> CreationQuote:
@@ -233,7 +235,7 @@ def kling_element_submit(*, element_id: int) -> None:
         return
     with transaction.atomic():
         Element.objects.filter(pk=element_id).update(provider_id=prediction.id)
-        _schedule("follow_kling_element", scheduling.poll_delay(1), element_id, 0, 0)
+        _schedule("follow_kling_element", timing.poll_delay(1), element_id, 0, 0)
 
 
 def _body(element: Element) -> dict[str, Any]:
@@ -257,7 +259,7 @@ def _submit_failed(element: Element, exc: WaveSpeedError) -> None:
         _fail(element.pk, f"WaveSpeed did not create it: {exc.message}.{sent}")
         return
     retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = scheduling.backoff(
+    delay = timing.backoff(
         element.creation_attempts,
         base=SUBMIT_RETRY_BASE_SECONDS,
         cap=SUBMIT_RETRY_CAP_SECONDS,
@@ -288,7 +290,7 @@ def kling_element_follow(*, element_id: int, seq: int, errors: int = 0) -> None:
             _fail(element_id, f"WaveSpeed could not say how the creation went: {exc.message}")
             return
         retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-        delay = scheduling.backoff(errors, base=1.0, cap=15.0, retry_after=retry_after)
+        delay = timing.backoff(errors, base=1.0, cap=15.0, retry_after=retry_after)
         _schedule("follow_kling_element", delay, element_id, seq + 1, errors)
         return
     if prediction.is_completed:
@@ -300,7 +302,7 @@ def kling_element_follow(*, element_id: int, seq: int, errors: int = 0) -> None:
     elif _too_old(element):
         _fail(element_id, _GAVE_UP_MESSAGE)
     else:
-        delay = scheduling.poll_delay(seq + 2)
+        delay = timing.poll_delay(seq + 2)
         _schedule("follow_kling_element", delay, element_id, seq + 1, 0)
 
 
@@ -383,6 +385,6 @@ def _schedule(task_name: str, countdown: float, element_id: int, *args: int) -> 
     """Queue a creation task and record when it is due, for the sweeper."""
     from . import tasks
 
-    Element.objects.filter(pk=element_id).update(next_step_at=scheduling.due_at(countdown))
-    # Through the generations' scheduler: queued after commit, countdown capped.
-    scheduling.after_commit(getattr(tasks, task_name), countdown, element_id, *args)
+    Element.objects.filter(pk=element_id).update(next_step_at=timing.due_at(countdown))
+    # Queued after commit, countdown capped, like every provider job's step.
+    timing.after_commit(getattr(tasks, task_name), countdown, element_id, *args)

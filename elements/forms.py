@@ -4,9 +4,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
 
-from generations.forms import MultipleFileInput
-from generations.images import NotAnImage
-from generations.references import ACCEPT_TYPES, ReferenceRejected, normalise
+from imaging.images import NotAnImage
+from references.cleaning import ACCEPT_TYPES, ReferenceRejected, normalise
+from references.forms import MultipleFileInput
 
 from .creation import DESCRIPTION_MAX_LENGTH, MAX_EXTRA_VIEWS, Picture
 from .models import NAME_MAX_LENGTH
@@ -142,7 +142,7 @@ class KlingElementForm(forms.Form):
 
 
 def _picture(upload: UploadedFile) -> Picture:
-    """The picture normalised as a reference (generations/references.py), decoded once here and
+    """The picture normalised as a reference (references/cleaning.py), decoded once here and
     kept for creation; or the reason it cannot be one."""
     name = (upload.name or "unnamed file")[:100]
     try:

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from projects.models import Membership, Project
 from projects.selectors import member_project_ids, memberships_of, project_for_member
 
-from .models import Element, GenerationElement
+from .models import Element
 
 
 @dataclass
@@ -79,22 +78,6 @@ def project_for_editor(*, user: AbstractBaseUser, uuid: str) -> Project:
     """A project whose elements the person may manage: 404 for a stranger, 403 otherwise."""
     project, _ = project_for_member(user, uuid, generate=True)
     return project
-
-
-def element_used_by(*, user: AbstractBaseUser, uuid: str, generation_uuid: str) -> Element:
-    """An element as used by a generation the viewer may see, even when the element's own
-    library is not theirs (someone's personal element used in a shared project)."""
-    from generations.selectors import generation_for_viewer
-
-    generation = generation_for_viewer(user=user, uuid=generation_uuid)
-    link = (
-        GenerationElement.objects.filter(generation=generation, element__uuid=uuid)
-        .select_related("element")
-        .first()
-    )
-    if link is None:
-        raise Http404("No such element.")
-    return link.element
 
 
 def elements_for_picker(*, user: AbstractBaseUser, projects: Iterable[Project]) -> list[Element]:

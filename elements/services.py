@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from generations.images import process_image
+from imaging.images import process_image
 from projects.models import Project
 
 from .models import Creation, Element
@@ -29,7 +29,7 @@ class ElementNameTaken(ValueError):
 def preview_from_upload(fp: BinaryIO) -> bytes:
     """A ≤512 px WebP of the uploaded picture, upright, with no metadata (no EXIF, no GPS).
 
-    Raises generations.images.NotAnImage (with a message for the person) for anything that is
+    Raises imaging.images.NotAnImage (with a message for the person) for anything that is
     not a complete PNG, JPEG or WebP, or is too large to decode."""
     processed = process_image(fp, max_pixels=PREVIEW_MAX_PIXELS)
     return next(t.data for t in processed.thumbnails if t.size == PREVIEW_SIZE)

@@ -8,8 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from config.parsing import parse_uuid
-from generations import media
+from config import media
 
 from . import creation, selectors, services
 from .forms import ElementForm, KlingElementForm
@@ -137,15 +136,9 @@ def element_archive(request: HttpRequest, uuid: str) -> HttpResponse:
 @login_required
 @require_GET
 def element_preview(request: HttpRequest, uuid: str) -> HttpResponseBase:
-    if via := request.GET.get("via"):
-        # Shown on a generation's page: the generation's rights apply, not the library's.
-        if (generation_uuid := parse_uuid(via)) is None:
-            raise Http404("No such generation.")
-        element = selectors.element_used_by(
-            user=request.user, uuid=uuid, generation_uuid=generation_uuid
-        )
-    else:
-        element = selectors.element_for_viewer(user=request.user, uuid=uuid)
+    # On a generation's page the generation's rights apply instead:
+    # generations:generation_element_preview.
+    element = selectors.element_for_viewer(user=request.user, uuid=uuid)
     if not element.preview:
         raise Http404("This element has no preview.")
     return media.file_response(element.preview.name, "image/webp")

@@ -6,14 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from config.parsing import parse_uuid
 from elements.models import Element
 from projects.models import Project
+from references.cleaning import ACCEPT_TYPES, MAX_REFERENCES, MAX_REFERENCES_PLUS_ELEMENTS
+from references.forms import MultipleFileInput
+from references.models import ReferenceImage
 
-from .models import AspectRatio, Generation, ReferenceImage, Resolution, ResultType
-from .references import (
-    ACCEPT_TYPES,
-    MAX_REFERENCES,
-    MAX_REFERENCES_PLUS_ELEMENTS,
-    references_visible_to,
-)
+from .models import AspectRatio, Generation, Resolution, ResultType
+from .references import references_visible_to
 from .services.submission import GenerationParams
 
 PROMPT_MAX_LENGTH = 2500
@@ -32,10 +30,6 @@ class ReferenceListField(forms.Field):
         if isinstance(value, str):
             return [value]
         return [str(item) for item in value]  # type: ignore[union-attr]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
 
 
 class GenerateForm(forms.Form):

@@ -33,10 +33,10 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from imaging.images import THUMBNAIL_SIZES
 from projects.models import Membership, Project
 from projects.selectors import member_project_ids
 
-from .images import THUMBNAIL_SIZES
 from .models import Favourite, Generation, OutputImage, Thumbnail
 from .selectors import visible_to
 

@@ -13,15 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Qu
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import media, selectors
+from config import media
+from references.cleaning import MAX_REFERENCES, ReferenceRejected
+
+from . import selectors
 from .models import OutputImage
-from .references import (
-    MAX_REFERENCES,
-    ReferenceRejected,
-    reference_create,
-    reference_for_viewer,
-    references_from_uploads,
-)
+from .references import reference_create, reference_for_viewer, references_from_uploads
 
 # The references picked with "use as reference", waiting for the next generation (uuids).
 PENDING_SESSION_KEY = "pending_references"

@@ -1,106 +1,39 @@
-"""Queueing the next step of a generation: always after the surrounding transaction commits.
+"""Queueing the next step of a generation: always after the surrounding transaction commits
+(through `wavespeed.timing.after_commit`, which holds the schedule every provider job shares).
 
 Tasks are imported lazily: services schedule tasks and tasks call services.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-
-logger = logging.getLogger(__name__)
-
-MAX_COUNTDOWN_SECONDS = 600.0
-
-
-def jittered(seconds: float, spread: float = 0.2) -> float:
-    return max(0.0, seconds * random.uniform(1 - spread, 1 + spread))
-
-
-def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
-    """Capped exponential backoff with jitter; a provider's Retry-After is a floor."""
-    delay = jittered(min(cap, base * (2 ** max(0, attempt - 1))))
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, max(cap, retry_after or 0))
-
-
-def poll_delay(poll_number: int) -> float:
-    """Wait before poll number `poll_number` (1 = the first look after the submit)."""
-    raw = settings.POLL_MIN_SECONDS * settings.POLL_FACTOR ** max(0, poll_number - 1)
-    return jittered(min(settings.POLL_MAX_SECONDS, raw))
-
-
-def processing_poll_cap(seconds_processing: float) -> float:
-    """The longest wait while the provider is working: a fifth of the time it has worked so far,
-    at least POLL_PROCESSING_MIN_SECONDS. A finished prediction is noticed within ~20 % of its
-    run time, while one waiting in `created` keeps the slow schedule."""
-    fraction = settings.POLL_PROCESSING_FRACTION * seconds_processing
-    return jittered(
-        min(settings.POLL_MAX_SECONDS, max(settings.POLL_PROCESSING_MIN_SECONDS, fraction))
-    )
-
-
-def due_at(countdown: float) -> datetime:
-    return timezone.now() + timedelta(seconds=countdown)
+from wavespeed import timing
 
 
 def schedule_submit(generation_id: int, countdown: float = 0) -> None:
     from .tasks import submit_generation
 
-    after_commit(submit_generation, countdown, generation_id)
+    timing.after_commit(submit_generation, countdown, generation_id)
 
 
 def schedule_reconcile(generation_id: int, countdown: float = 0) -> None:
     from .tasks import reconcile_submit
 
-    after_commit(reconcile_submit, countdown, generation_id)
+    timing.after_commit(reconcile_submit, countdown, generation_id)
 
 
 def schedule_record(generation_id: int, prediction_id: str, countdown: float) -> None:
     from .tasks import record_submitted_prediction
 
-    after_commit(record_submitted_prediction, countdown, generation_id, prediction_id)
+    timing.after_commit(record_submitted_prediction, countdown, generation_id, prediction_id)
 
 
 def schedule_follow(generation_id: int, seq: int, countdown: float) -> None:
     from .tasks import follow_generation
 
-    after_commit(follow_generation, countdown, generation_id, seq)
+    timing.after_commit(follow_generation, countdown, generation_id, seq)
 
 
 def schedule_save(generation_id: int, countdown: float = 0) -> None:
     from .tasks import save_generation_outputs
 
-    after_commit(save_generation_outputs, countdown, generation_id)
-
-
-def after_commit(task, countdown: float, *args: int | str) -> None:
-    """Queue `task` once the surrounding transaction commits.
-
-    Countdowns stay far below the broker's visibility timeout (30 min), so a waiting task is
-    never handed out twice by Redis. A broker that is down must not turn a committed step into
-    an error (a web request would answer 500 for a generation and a hold that exist): the
-    failure is logged, and the sweeper queues the step from its `next_step_at`.
-    """
-    countdown = min(countdown, MAX_COUNTDOWN_SECONDS)
-    options = {"countdown": countdown} if countdown > 0 else {}
-
-    def publish() -> None:
-        try:
-            task.apply_async(args=args, **options)
-        except Exception:
-            logger.warning(
-                "Could not queue %s%r (the broker is unreachable); the sweeper will queue it "
-                "when it is back",
-                task.name,
-                args,
-                exc_info=True,
-            )
-
-    transaction.on_commit(publish)
+    timing.after_commit(save_generation_outputs, countdown, generation_id)

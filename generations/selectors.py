@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from elements.models import GenerationElement
+from elements.models import Element, GenerationElement
 from projects.models import Project, ProjectInvite
 from projects.selectors import member_project_ids
 
@@ -129,6 +129,22 @@ def default_project_key(*, user: AbstractBaseUser, projects: Sequence[Project]) 
     if joined and (latest is None or joined[1] > latest[1]):
         return str(joined[0])
     return str(latest[0]) if latest and latest[0] else ""
+
+
+def element_of_generation(
+    *, user: AbstractBaseUser, generation_uuid: str, element_uuid: str
+) -> Element:
+    """An element as used by a generation the viewer may see, even when the element's own
+    library is not theirs (someone's personal element used in a shared project); else 404."""
+    generation = generation_for_viewer(user=user, uuid=generation_uuid)
+    link = (
+        GenerationElement.objects.filter(generation=generation, element__uuid=element_uuid)
+        .select_related("element")
+        .first()
+    )
+    if link is None:
+        raise Http404("No such element.")
+    return link.element
 
 
 def generation_for_viewer(*, user: AbstractBaseUser, uuid: str) -> Generation:

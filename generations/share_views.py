@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config import media
 from projects.models import Membership
 
-from . import media, selectors
+from . import selectors
 from .metadata import NotStrippable
 from .models import OutputImage
 from .services import renditions, sharing

@@ -18,6 +18,11 @@ urlpatterns = [
     path("generations/recent/", views.recent, name="recent"),
     path("generations/<uuid:uuid>/", views.generation_detail, name="generation_detail"),
     path("generations/<uuid:uuid>/move/", views.generation_move, name="generation_move"),
+    path(
+        "generations/<uuid:uuid>/elements/<uuid:element>/preview/",
+        views.generation_element_preview,
+        name="generation_element_preview",
+    ),
     # --- the studio: runs as cards, run again, the poll behind titles and toasts (issue 11) ---
     path("generations/active/", studio_views.runs_active, name="runs_active"),
     path("generations/<uuid:uuid>/run/", studio_views.run, name="run"),

@@ -9,16 +9,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, reswap, retarget
 
+from config import media
 from config.parsing import parse_uuid
 from elements.selectors import elements_for_picker
+from imaging.images import THUMBNAIL_SIZES
 from projects.models import Membership, Project
 from projects.selectors import memberships_of, projects_for_generating
 from spend import services as spend
 
-from . import examples, media, pricing, reference_views, selectors
+from . import examples, pricing, reference_views, selectors
 from . import studio_views as studio
 from .forms import GenerateForm, QuoteForm
-from .images import THUMBNAIL_SIZES
 from .models import ResultType
 from .rights import may_edit_image
 from .services.moving import MoveRefused, check_move, project_for_moving
@@ -194,6 +195,19 @@ def generation_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     if request.htmx and not generation.is_active:
         return HttpResponseStopPolling(response.content)
     return response
+
+
+@login_required
+@require_GET
+def generation_element_preview(request: HttpRequest, uuid: str, element: str) -> HttpResponseBase:
+    """An element's preview on a generation's page: the generation's rights apply, not those of
+    the element's library."""
+    used = selectors.element_of_generation(
+        user=request.user, generation_uuid=uuid, element_uuid=element
+    )
+    if not used.preview:
+        raise Http404("This element has no preview.")
+    return media.file_response(used.preview.name, "image/webp")
 
 
 @login_required

@@ -12,7 +12,7 @@ from accounts.services import AccountDetailsTaken
 from accounts.views import LOGIN_BACKEND
 from audit.selectors import TrailFilters, trail_page
 from generations.gallery import InvalidCursor, decode_cursor
-from generations.gallery_views import gallery_context
+from generations.grid import gallery_grid
 from generations.services import moving as move_services
 from generations.services.moving import move_batch_of, moves_out_of
 
@@ -43,7 +43,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     project, membership = selectors.project_for_member(request.user, uuid)
     # The project's page shows the gallery filtered to it; scrolling on continues in the gallery.
-    context = gallery_context(request, {"project": str(project.uuid)})
+    context = gallery_grid(user=request.user, data={"project": str(project.uuid)})
     return render(
         request,
         "projects/project_detail.html",

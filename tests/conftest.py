@@ -150,14 +150,14 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(monkeypatch) -> Pipeline:
-    from generations import scheduling
+    from wavespeed import timing
 
     recorder = Pipeline()
 
     def record(task, countdown: float, *args: int) -> None:
         recorder.queued.append(QueuedTask(task, args, countdown))
 
-    monkeypatch.setattr(scheduling, "after_commit", record)
+    monkeypatch.setattr(timing, "after_commit", record)
     return recorder
 
 

@@ -12,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from generations.images import THUMBNAIL_SIZES, fit_within
 from generations.models import Generation, OutputImage, Status, Thumbnail
+from imaging.images import THUMBNAIL_SIZES, fit_within
 from projects.models import Membership, Project, Role
 
 
@@ -118,7 +118,7 @@ def make_pictured_image(
 ) -> OutputImage:
     """`make_image`, then a real picture of `size` as its original and real WebP thumbnails
     (and BlurHash) made from it as the pipeline makes them: for pages a browser shows."""
-    from generations.images import process_image
+    from imaging.images import process_image
 
     image = make_image(owner, size=size, **fields)
     data = picture(*size, seed)
@@ -172,7 +172,7 @@ def make_picture(
     """`make_image` with real files: an original of `size` (a two-colour gradient, so its shape
     shows) and the thumbnails and placeholder the pipeline would make of it, for browser tests
     that look at pictures."""
-    from generations.images import process_image
+    from imaging.images import process_image
 
     image = make_image(owner, size=size, **fields)
     picture = Image.linear_gradient("L").resize(size)

@@ -311,8 +311,9 @@ def test_revoking_a_share_link(client, world: World, who: str) -> None:
 
 @pytest.fixture
 def elements(world: World) -> dict:
-    """bob's element in the project's library, alice's personal one (both with a preview)."""
-    return {
+    """bob's element in the project's library, alice's personal one (both with a preview),
+    which the project's image was generated with."""
+    made = {
         "project": make_element(
             world.users["bob"],
             project=world.project,
@@ -324,6 +325,8 @@ def elements(world: World) -> dict:
             world.users["alice"], name="Alice Own", kling_element_id="1002", preview=True
         ),
     }
+    world.project_image.generation.element_links.create(element=made["personal"], position=0)
+    return made
 
 
 ELEMENT_READS = {
@@ -351,6 +354,14 @@ ELEMENT_READS = {
     "personal element edit page": (
         lambda w, e: reverse("elements:edit", args=[e["personal"].uuid]),
         (200, 404, 404, 404, LOGIN),
+    ),
+    # On the page of a generation that used it, the generation's rights apply.
+    "personal element preview on a project generation": (
+        lambda w, e: reverse(
+            "generations:generation_element_preview",
+            args=[w.project_image.generation.uuid, e["personal"].uuid],
+        ),
+        (200, 200, 200, 404, LOGIN),
     ),
 }
 

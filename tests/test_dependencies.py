@@ -238,7 +238,7 @@ def test_finding7_make_lock_writes_every_lock_with_hashes() -> None:
 
 def test_finding7_private_apis_have_an_upper_bound() -> None:
     specifiers = {r.name: r.specifier for r in declared(PYPROJECT["dependencies"])}
-    # config/fs_broker.py (kombu's filesystem Channel._put); generations/media.py
+    # config/fs_broker.py (kombu's filesystem Channel._put); config/media.py
     # (S3Storage._normalize_name); the Makefile and tests rely on honcho 2's .env handling.
     for name in ("kombu", "django-storages", "honcho", "Pillow", "blurhash-python"):
         assert any(spec.operator in {"<", "==", "~="} for spec in specifiers[name]), name

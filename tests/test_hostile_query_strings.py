@@ -153,6 +153,7 @@ def world(django_user_model, user, staff) -> World:
         "member": membership.uuid,
         "project": project.uuid,
         "batch": uuid_module.uuid4(),  # a batch of moves out that does not exist: 404
+        "element": element.uuid,
         "token": link.token,
         "size": 256,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
@@ -431,6 +432,7 @@ def test_no_get_route_answers_500_to_the_owner(world: World, fuzzer, settings) -
         "generations:image_original",
         "generations:reference_file",
         "elements:preview",
+        "generations:generation_element_preview",
         "spend:mine",
         "spend:project",
         "projects:detail",

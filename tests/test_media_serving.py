@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import reverse
 
-from generations import media
+from config import media
 from generations.models import Generation, Status
 
 PREFIX = "/_protected_media/"

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "generations",
     "spend",
     "elements",
+    "references",
+    "reports",
     "wavespeed",
     "audit",
 ]
@@ -171,8 +173,8 @@ DARKROOM_PASSWORD_RESETS_PER_ADDRESS = int(
 DARKROOM_PASSWORD_RESETS_PER_ACCOUNT = int(
     os.environ.get("DARKROOM_PASSWORD_RESETS_PER_ACCOUNT") or 3
 )
-# Behind reverse proxies, the client address is read from X-Forwarded-For (accounts/throttling.py).
-AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Behind reverse proxies, the client address is read from X-Forwarded-For (config/addresses.py).
+AXES_CLIENT_IP_CALLABLE = "config.addresses.client_ip"
 DARKROOM_TRUSTED_PROXY_COUNT = int(os.environ.get("DARKROOM_TRUSTED_PROXY_COUNT") or 0)
 # New people join by an invitation link (staff create them); open sign-up is off by default.
 DARKROOM_OPEN_SIGNUP = env_bool("DARKROOM_OPEN_SIGNUP", False)

@@ -51,7 +51,7 @@ STORAGES = {
 
 # --- Media ------------------------------------------------------------------------------------
 # Behind nginx (docker-compose.yml), local media leaves through X-Accel-Redirect to this
-# `internal` location once the view has checked the viewer's rights (generations/media.py).
+# `internal` location once the view has checked the viewer's rights (config/media.py).
 # Empty: Django streams the files itself. Ignored when media is in S3.
 MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("DARKROOM_MEDIA_ACCEL_PREFIX", "").strip()
 if MEDIA_ACCEL_REDIRECT_PREFIX and not (

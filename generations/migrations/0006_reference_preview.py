@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import generations.models
+import references.models
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 max_length=200,
                 null=True,
-                upload_to=generations.models.reference_upload_to,
+                upload_to=references.models.reference_upload_to,
             ),
         ),
     ]

@@ -17,9 +17,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from accounts.selectors import display_name_of
 from audit.models import Action
 from audit.services import entry, record_all
+from config import media
 from config.csv_writer import csv_bytes
 
-from .. import media
 from ..models import OutputImage
 
 CHUNK_BYTES = 256 * 1024

@@ -27,6 +27,7 @@ from audit.services import record
 from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
+from wavespeed import timing
 from wavespeed.client import (
     AuthError,
     NetworkError,
@@ -38,7 +39,7 @@ from wavespeed.client import (
 )
 from wavespeed.specs import PROMPT_OPTIMIZER
 
-from .. import pricing, scheduling
+from .. import pricing
 from ..models import EnhancementStatus, PromptEnhancement
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def enhancement_submit(*, enhancement_id: int, attempt: int = 1) -> None:
         pk=enhancement_id, status=EnhancementStatus.QUEUED, provider_id__isnull=True
     ).update(
         status=EnhancementStatus.RUNNING,
-        next_step_at=scheduling.due_at(settings.WAVESPEED_SUBMIT_TIMEOUT),
+        next_step_at=timing.due_at(settings.WAVESPEED_SUBMIT_TIMEOUT),
     )
     if not claimed:
         return
@@ -146,7 +147,7 @@ def _submit_failed(enhancement: PromptEnhancement, exc: WaveSpeedError, attempt:
         return
     # Refused before anything was created (429, no connection): sending again is safe.
     retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = scheduling.backoff(
+    delay = timing.backoff(
         attempt,
         base=SUBMIT_RETRY_BASE_SECONDS,
         cap=SUBMIT_RETRY_CAP_SECONDS,
@@ -188,7 +189,7 @@ def enhancement_follow(*, enhancement_id: int, seq: int, errors: int = 0) -> Non
         _fail(enhancement.pk, _gave_up_message())
     else:
         delay = min(POLL_CAP_SECONDS, POLL_FIRST_SECONDS * POLL_FACTOR**enhancement.poll_count)
-        _schedule("follow_enhancement", scheduling.jittered(delay), enhancement.pk, seq + 1, 0)
+        _schedule("follow_enhancement", timing.jittered(delay), enhancement.pk, seq + 1, 0)
 
 
 def _completed(enhancement: PromptEnhancement, prediction: Prediction) -> None:
@@ -216,7 +217,7 @@ def _poll_failed(enhancement: PromptEnhancement, exc: WaveSpeedError, errors: in
         _fail(enhancement.pk, _explain(exc, sent=False))
         return
     retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = scheduling.backoff(
+    delay = timing.backoff(
         errors, base=POLL_ERROR_BASE_SECONDS, cap=POLL_ERROR_CAP_SECONDS, retry_after=retry_after
     )
     logger.info("Enhancement %s poll %s failed: %s", enhancement.pk, errors, exc)
@@ -314,6 +315,6 @@ def _schedule(task_name: str, countdown: float, enhancement_id: int, *args: int)
     from .. import tasks
 
     PromptEnhancement.objects.filter(pk=enhancement_id).update(
-        next_step_at=scheduling.due_at(countdown)
+        next_step_at=timing.due_at(countdown)
     )
-    scheduling.after_commit(getattr(tasks, task_name), countdown, enhancement_id, *args)
+    timing.after_commit(getattr(tasks, task_name), countdown, enhancement_id, *args)

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from spend import services as spend
+from wavespeed import timing
 from wavespeed.client import NotFoundError, Prediction, RateLimitError, WaveSpeedError, get_client
 
 from .. import scheduling, state
@@ -112,15 +113,15 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
             f"'{prediction.status}'); gave up following it.",
         )
         return
-    delay = scheduling.poll_delay(generation.poll_count + 1)
+    delay = timing.poll_delay(generation.poll_count + 1)
     if prediction.status == "processing":
         working = (now - (generation.processing_at or now)).total_seconds()
-        delay = min(delay, scheduling.processing_poll_cap(working))
+        delay = min(delay, timing.processing_poll_cap(working))
     with transaction.atomic():
         if prediction.status == "processing" and generation.status == Status.SUBMITTED:
             state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
         Generation.objects.filter(pk=generation.pk).update(
-            next_step_at=scheduling.due_at(delay), poll_errors=0, error_kind="", error_message=""
+            next_step_at=timing.due_at(delay), poll_errors=0, error_kind="", error_message=""
         )
         scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
 
@@ -134,7 +135,7 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
             Generation.objects.filter(pk=generation.pk).update(
                 poll_errors=errors,
                 error_kind=ErrorKind.NOT_FOUND,
-                next_step_at=scheduling.due_at(NOT_FOUND_CONFIRM_SECONDS),
+                next_step_at=timing.due_at(NOT_FOUND_CONFIRM_SECONDS),
             )
             scheduling.schedule_follow(
                 generation.pk, generation.poll_seq, NOT_FOUND_CONFIRM_SECONDS
@@ -148,12 +149,12 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
         )
         return
     retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = scheduling.backoff(
+    delay = timing.backoff(
         errors, base=POLL_ERROR_BASE_SECONDS, cap=POLL_ERROR_CAP_SECONDS, retry_after=retry_after
     )
     logger.warning("Poll %s of generation %s failed: %s", errors, generation.pk, exc)
     with transaction.atomic():
         Generation.objects.filter(pk=generation.pk).update(
-            poll_errors=errors, error_kind="", next_step_at=scheduling.due_at(delay)
+            poll_errors=errors, error_kind="", next_step_at=timing.due_at(delay)
         )
         scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)

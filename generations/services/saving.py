@@ -33,10 +33,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from imaging.images import NotAnImage, process_image
+from wavespeed import timing
 from wavespeed.downloads import DownloadError, download_to_tempfile
 
 from .. import scheduling, state
-from ..images import NotAnImage, process_image
 from ..models import ErrorKind, Generation, OutputImage, Status, Thumbnail
 
 logger = logging.getLogger(__name__)
@@ -250,10 +251,10 @@ def _save_failed(
         )
         return
     if gone:
-        delay = scheduling.jittered(SAVE_RETRY_BASE_SECONDS * 2)
+        delay = timing.jittered(SAVE_RETRY_BASE_SECONDS * 2)
         message = f"Saving: WaveSpeed says {what} is gone ({exc}); checking once more."
     else:
-        delay = scheduling.backoff(
+        delay = timing.backoff(
             attempts, base=SAVE_RETRY_BASE_SECONDS, cap=settings.SAVE_RETRY_CAP_SECONDS
         )
         message = (
@@ -267,11 +268,11 @@ def _save_failed(
         Generation.objects.filter(pk=generation.pk, status=Status.SAVING).update(
             save_claimed_at=None,
             save_gone=gone_answers,
-            next_step_at=scheduling.due_at(delay),
+            next_step_at=timing.due_at(delay),
             error_kind=ErrorKind.DOWNLOAD,
             error_message=message,
         )
-        if delay <= scheduling.MAX_COUNTDOWN_SECONDS:
+        if delay <= timing.MAX_COUNTDOWN_SECONDS:
             scheduling.schedule_save(generation.pk, delay)
         # Longer waits queue nothing: the sweeper resumes the save once it is due.
 

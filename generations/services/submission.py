@@ -18,14 +18,16 @@ from audit.models import Action
 from audit.services import record
 from elements.models import Element, GenerationElement
 from projects.models import Project
+from references.services import reference_provider_url
 from spend import services as spend
+from wavespeed import timing
 from wavespeed.client import NetworkError, Prediction, RateLimitError, WaveSpeedError, get_client
 from wavespeed.history import HistoryVerdict, search_history
 from wavespeed.specs import KLING_IMAGE_O3
 
 from .. import pricing, scheduling, state
 from ..models import ErrorKind, Generation, GenerationReference, ResultType, Status
-from ..references import reference_provider_url, references_visible_to
+from ..references import references_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +230,7 @@ def _submit_failed(generation: Generation, exc: WaveSpeedError) -> None:
         logger.warning("Submit of generation %s has an unknown fate: %s", generation.pk, exc)
         with transaction.atomic():
             Generation.objects.filter(pk=generation.pk).update(
-                next_step_at=scheduling.due_at(RECONCILE_DELAY_SECONDS),
+                next_step_at=timing.due_at(RECONCILE_DELAY_SECONDS),
                 submit_retry_since=generation.submit_retry_since or timezone.now(),
                 error_message=f"Checking whether WaveSpeed received the request ({exc.message}).",
             )
@@ -263,7 +265,7 @@ def _retry_submit_later(
             f"Last answer: {exc.message}",
         )
         return
-    delay = scheduling.backoff(
+    delay = timing.backoff(
         generation.submit_attempts,
         base=SUBMIT_RETRY_BASE_SECONDS,
         cap=settings.SUBMIT_RETRY_CAP_SECONDS,
@@ -273,7 +275,7 @@ def _retry_submit_later(
         Generation.objects.filter(pk=generation.pk, status=Status.QUEUED).update(
             submit_claimed_at=None,
             submit_retry_since=since,
-            next_step_at=scheduling.due_at(delay),
+            next_step_at=timing.due_at(delay),
             error_kind=exc.kind,
             error_message=f"Waiting for WaveSpeed, which is not taking requests right now "
             f"({exc.message}). Trying again in {delay:.0f} s; your budget hold is kept.",
@@ -337,11 +339,11 @@ def generation_record_prediction(*, generation_id: int, prediction_id: str) -> b
             submit_retry_since=None,
             error_kind="",
             error_message="",
-            next_step_at=scheduling.due_at(scheduling.poll_delay(1)),
+            next_step_at=timing.due_at(timing.poll_delay(1)),
         )
         if moved:
             seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation_id)
-            scheduling.schedule_follow(generation_id, seq, scheduling.poll_delay(1))
+            scheduling.schedule_follow(generation_id, seq, timing.poll_delay(1))
             return True
     holder = Generation.objects.filter(pk=generation_id).values_list("provider_id", flat=True)
     if holder.first() != prediction_id:
@@ -374,14 +376,14 @@ def generation_reconcile(*, generation_id: int) -> None:
             _needs_attention(generation, f"the prediction history could not be read ({exc})")
             return
         Generation.objects.filter(pk=generation.pk).update(submit_attempts=F("submit_attempts") + 1)
-        delay = scheduling.backoff(
+        delay = timing.backoff(
             generation.submit_attempts + 1,
             base=RECONCILE_DELAY_SECONDS,
             cap=RECONCILE_RETRY_CAP_SECONDS,
         )
         with transaction.atomic():
             Generation.objects.filter(pk=generation.pk, submit_claimed_at=claimed_at).update(
-                next_step_at=scheduling.due_at(delay),
+                next_step_at=timing.due_at(delay),
                 error_message="Waiting for WaveSpeed: checking whether it received the request "
                 f"({exc.message}).",
             )

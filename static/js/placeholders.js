@@ -2,7 +2,7 @@
  * (decoded here at most 32 px, drawn as its CSS background, cover) until the image has loaded.
  * Runs on page load and on content htmx swaps in. Our own small decoder of the public BlurHash
  * algorithm (https://github.com/woltapp/blurhash/blob/master/Algorithm.md); the hashes are made
- * on the server when an image is saved (generations/placeholders.py). */
+ * on the server when an image is saved (imaging/placeholders.py). */
 (function () {
   "use strict";
 

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.throttling import client_ip
+from config.addresses import client_ip
 
 pytestmark = pytest.mark.django_db
 

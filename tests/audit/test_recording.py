@@ -43,7 +43,7 @@ def test_an_entry_says_who_what_which_when_and_from_where(client, user, settings
         "Harbour",
     )
     assert entry.project_name == "Harbour" and entry.at >= before
-    # The address accounts/throttling.py counts logins by: the trusted proxy's entry.
+    # The address logins are counted by (config/addresses.py): the trusted proxy's entry.
     assert entry.address == "203.0.113.5"
 
 

@@ -8,8 +8,8 @@ import re
 import blurhash
 import pytest
 
-from generations.images import process_image
 from generations.models import OutputImage
+from imaging.images import process_image
 from tests.conftest import log_in
 from tests.factories import image_bytes, make_image
 

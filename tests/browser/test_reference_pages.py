@@ -11,7 +11,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from generations.models import Generation, GenerationReference, OutputImage, ReferenceImage, Status
+from generations.models import Generation, GenerationReference, OutputImage, Status
+from references.models import ReferenceImage
 from tests.conftest import log_in
 from tests.factories import make_element, make_image
 from tests.generations.reference_images import encoded, gradient, photo_with_gps_and_orientation

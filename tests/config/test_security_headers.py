@@ -223,6 +223,7 @@ def world(django_user_model, settings) -> World:
         "elements:edit": by_element,
         "elements:archive": by_element,
         "elements:preview": by_element,
+        "generations:generation_element_preview": {**by_generation, "element": element.uuid},
     }
     extra_urls = [
         reverse("generations:generate") + f"?again={generation.uuid}",
@@ -294,7 +295,7 @@ def test_the_policy_allows_only_our_own_origin() -> None:
     ],
 )
 def test_img_src_allows_the_origin_s3_media_redirects_to(endpoint_url, region) -> None:
-    """The media views redirect to the storage's signed URLs (generations/media.py): whatever
+    """The media views redirect to the storage's signed URLs (config/media.py): whatever
     django-storages signs must be an origin that base.py puts in img-src."""
     from storages.backends.s3 import S3Storage
 

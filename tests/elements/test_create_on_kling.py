@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from elements.models import Creation, Element
-from generations.models import ReferenceImage
 from projects.models import Role
+from references.models import ReferenceImage
 from tests.factories import add_member, image_bytes, make_project
 
 pytestmark = pytest.mark.django_db
@@ -142,7 +142,7 @@ def test_bad_inputs_are_refused_with_a_message(client, user, overrides, message)
 
 
 def test_a_taken_name_is_refused_before_anything_is_stored(client, user, make_element) -> None:
-    from generations.models import ReferenceImage
+    from references.models import ReferenceImage
 
     make_element(user, name="Captain Mira")
     client.force_login(user)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from elements.models import Creation, Element
-from generations.models import ReferenceImage
+from references.models import ReferenceImage
 from spend.models import Budget, EntryKind, LedgerEntry, Price
 from spend.published import KLING_ELEMENTS
 from tests.elements.test_create_on_kling import create_on_kling, run_element_tasks

@@ -175,7 +175,7 @@ def test_the_generation_page_shows_its_elements_even_once_archived(
     html = client.get(reverse("generations:generation_detail", args=[generation.uuid])).content
     html = html.decode()
     assert "Mira" in html and "archived" in html and element.kling_element_id in html
-    via = reverse("elements:preview", args=[element.uuid]) + f"?via={generation.uuid}"
+    via = reverse("generations:generation_element_preview", args=[generation.uuid, element.uuid])
     assert via in html
     assert client.get(via).status_code == 200
     assert client.get(reverse("elements:preview", args=[element.uuid])).status_code == 404
@@ -189,8 +189,13 @@ def test_a_preview_through_a_generation_needs_that_generation(
     post_generate(client, prompt="Mira", elements=[element])
     post_generate(client, prompt="no elements here")
     with_it, without_it = Generation.objects.order_by("created_at", "id")
-    preview = reverse("elements:preview", args=[element.uuid])
-    assert client.get(f"{preview}?via={without_it.uuid}").status_code == 404
-    assert client.get(f"{preview}?via=not-a-uuid").status_code == 404
+
+    def preview(generation: Generation) -> str:
+        return reverse(
+            "generations:generation_element_preview", args=[generation.uuid, element.uuid]
+        )
+
+    assert client.get(preview(with_it)).status_code == 200
+    assert client.get(preview(without_it)).status_code == 404
     client.force_login(outsider)
-    assert client.get(f"{preview}?via={with_it.uuid}").status_code == 404
+    assert client.get(preview(with_it)).status_code == 404

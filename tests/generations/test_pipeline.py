@@ -292,7 +292,7 @@ def test_a_generation_waiting_behind_the_accounts_limit_is_followed_to_the_end(
 
 
 def test_the_poll_schedule_backs_off_up_to_its_cap(settings) -> None:
-    from generations.scheduling import poll_delay
+    from wavespeed.timing import poll_delay
 
     settings.POLL_MIN_SECONDS, settings.POLL_FACTOR, settings.POLL_MAX_SECONDS = 1, 1.5, 15
     delays = [poll_delay(n) for n in range(1, 12)]
@@ -321,7 +321,7 @@ def test_a_prediction_that_disappears_fails_clearly(user, sim, pipeline) -> None
 
 
 def test_polls_come_closer_while_the_provider_is_working(settings) -> None:
-    from generations.scheduling import processing_poll_cap
+    from wavespeed.timing import processing_poll_cap
 
     settings.POLL_MAX_SECONDS, settings.POLL_PROCESSING_MIN_SECONDS = 15, 2
     assert processing_poll_cap(0) <= 2 * 1.2

@@ -15,10 +15,12 @@ from django.urls import reverse
 from PIL import Image
 
 from elements.services import element_create
-from generations.models import Generation, ReferenceImage
+from generations.models import Generation
 from generations.reference_views import PENDING_SESSION_KEY
-from generations.references import PREVIEW_SIZE, reference_create
+from generations.references import reference_create
 from projects.models import Role
+from references.cleaning import PREVIEW_SIZE
+from references.models import ReferenceImage
 from tests.factories import add_member, make_project
 
 from .reference_images import png

@@ -8,15 +8,15 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from generations.models import ReferenceImage
-from generations.references import (
+from generations.references import reference_create
+from references.cleaning import (
     MAX_PIXELS,
     MAX_REFERENCE_BYTES,
     MAX_UPLOAD_BYTES,
     ReferenceRejected,
     normalise,
-    reference_create,
 )
+from references.models import ReferenceImage
 
 from .reference_images import (
     GPS_IFD,

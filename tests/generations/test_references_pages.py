@@ -10,12 +10,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from generations.models import Generation, GenerationReference, OutputImage, ReferenceImage
+from generations.models import Generation, GenerationReference, OutputImage
 from generations.reference_views import PENDING_SESSION_KEY
 from generations.references import reference_create
 from generations.services import generation_create
 from generations.services.submission import GenerationParams
 from projects.models import Role
+from references.models import ReferenceImage
 from tests.factories import add_member, make_image, make_project
 
 from .reference_images import encoded, gradient, photo_with_gps_and_orientation, png

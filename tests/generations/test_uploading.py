@@ -8,14 +8,10 @@ import pytest
 from django.utils import timezone
 
 from generations import services
-from generations.models import (
-    Generation,
-    GenerationReference,
-    ReferenceImage,
-    Status,
-)
+from generations.models import Generation, GenerationReference, Status
 from generations.references import reference_create
 from generations.services.submission import GenerationParams
+from references.models import ReferenceImage
 from spend.models import LedgerEntry
 from wavespeed.models import ProviderUpload
 

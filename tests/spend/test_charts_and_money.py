@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
+from reports.charts import axis_ticks, bucket_size, buckets, spend_chart, tick_label
 from spend import money
-from spend.charts import axis_ticks, bucket_size, buckets, spend_chart, tick_label
 
 BAR = re.compile(r'<rect class="bar"[^>]*><title>([^<]*)</title></rect>')
 Y_LABEL = re.compile(r'<text class="tick" x="58" y="[\d.]+" text-anchor="end">([^<]*)</text>')

@@ -16,7 +16,7 @@ from generations import services
 from generations.models import Generation, Status
 from generations.services.submission import GenerationParams
 from projects.models import Role
-from spend.charts import daily_bars
+from reports.charts import daily_bars
 from spend.models import Budget, EntryKind, LedgerEntry
 from spend.services import month_of
 from tests.factories import add_member, make_image, make_project

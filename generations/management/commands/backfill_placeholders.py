@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Prefetch
 
-from generations.images import THUMBNAIL_SIZES
 from generations.models import OutputImage, Thumbnail
-from generations.placeholders import placeholder_from_file
+from imaging.images import THUMBNAIL_SIZES
+from imaging.placeholders import placeholder_from_file
 
 SOURCE_SIZE = min(THUMBNAIL_SIZES)
 

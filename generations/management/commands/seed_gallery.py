@@ -35,13 +35,11 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter
 
 from accounts.models import Profile
-from generations.images import THUMBNAIL_SIZES, fit_within, process_image
 from generations.models import (
     Favourite,
     Generation,
     GenerationReference,
     OutputImage,
-    ReferenceImage,
     SharedRendition,
     ShareLink,
     Status,
@@ -50,7 +48,9 @@ from generations.models import (
     TrashRecord,
 )
 from generations.services.trash import PROMPT_START, delete_files
+from imaging.images import THUMBNAIL_SIZES, fit_within, process_image
 from projects.models import Membership, Project, Role
+from references.models import ReferenceImage
 from simulator.spec import PIXEL_SIZES as SIMULATED_PIXEL_SIZES
 
 SEED_PREFIX = "seed-"

@@ -12,14 +12,14 @@ from django.core.management import call_command
 from PIL import Image, ImageStat
 
 from generations import services
-from generations.images import process_image
 from generations.models import Generation, OutputImage
-from generations.placeholders import (
+from generations.services.submission import GenerationParams
+from imaging.images import process_image
+from imaging.placeholders import (
     components_for,
     placeholder_from_file,
     placeholder_from_image,
 )
-from generations.services.submission import GenerationParams
 from tests.factories import make_image
 
 RED = (220, 20, 20)

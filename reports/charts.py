@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from . import money
+from spend import money
 
 WIDTH = 720
 HEIGHT = 220

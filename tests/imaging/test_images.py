@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from generations.images import (
+from imaging.images import (
     THUMBNAIL_SIZES,
     ImageTooLarge,
     NotAnImage,

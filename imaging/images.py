@@ -23,7 +23,7 @@ Decisions, with the figures from docs/measured.md behind them:
   more bytes on our outputs (bench/saving.py prints both). At 200 generations on one
   two-slot worker that is ~1 s of wall time (bench/jobs_in_flight.py), which decided it.
 - The BlurHash placeholder comes from a 32 px copy of the upright 256 px thumbnail (about a
-  millisecond; generations/placeholders.py), not from another decode.
+  millisecond; imaging/placeholders.py), not from another decode.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class ProcessedImage:
     width: int  # as stored in the file (before EXIF orientation)
     height: int
     thumbnails: tuple[Thumbnail, ...]  # in THUMBNAIL_SIZES order
-    placeholder: str = ""  # a BlurHash of the upright image (generations/placeholders.py)
+    placeholder: str = ""  # a BlurHash of the upright image (imaging/placeholders.py)
 
 
 def sha256_file(fp: BinaryIO) -> str:

@@ -35,9 +35,8 @@ from config.parsing import date_in_range
 from elements.models import Element
 from generations.models import Generation, OutputImage, PromptEnhancement, Status, Thumbnail
 from projects.models import Project
-
-from .models import Budget, EntryKind, LedgerEntry
-from .services import SIGNED, WARN_AT, Standing, month_of, personal_budget, spent_in
+from spend.models import Budget, EntryKind, LedgerEntry
+from spend.services import SIGNED, WARN_AT, Standing, month_of, personal_budget, spent_in
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=6)

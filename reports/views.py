@@ -12,17 +12,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config import media
 from config.csv_writer import csv_response
 from config.parsing import EARLIEST_DATE, LATEST_DATE
-from generations import media
 from generations.models import Thumbnail
 from projects.selectors import project_for_member
+from spend import money
+from spend.models import Budget
+from spend.services import BudgetSetByStaff, month_of, project_budget_set
 
-from . import money, selectors
+from . import selectors
 from .charts import spend_chart
 from .forms import DateRangeForm, ProjectBudgetForm
-from .models import Budget
-from .services import BudgetSetByStaff, month_of, project_budget_set
 
 MONTH_UNREADABLE = (
     "The link does not name a month that can be shown (YYYY-MM, from "

@@ -55,9 +55,11 @@ createsuperuser: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# mypy checks the packages [tool.mypy] lists in pyproject.toml, strictly.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
@@ -94,4 +96,4 @@ bench-gallery-weight: install
 	$(BIN)/python bench/gallery_weight.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .ruff_cache .mypy_cache

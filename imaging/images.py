@@ -90,7 +90,8 @@ class ProcessedImage:
 def sha256_file(fp: BinaryIO) -> str:
     """Hex SHA-256 of the whole file, read in chunks from the start."""
     fp.seek(0)
-    return hashlib.file_digest(fp, "sha256").hexdigest()
+    # typeshed asks for readinto(), which the file objects passed here (Django's files) have.
+    return hashlib.file_digest(fp, "sha256").hexdigest()  # type: ignore[arg-type]
 
 
 def fit_within(width: int, height: int, size: int) -> tuple[int, int]:
@@ -111,6 +112,8 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
     fp.seek(0)
     with open_image(fp, max_pixels=max_pixels) as im:
         image_format = im.format
+        if image_format is None:  # open_image opens only the formats it names
+            raise NotAnImage(_not_an_image_message())
         width, height = im.size
         largest = max(THUMBNAIL_SIZES)
         target = fit_within(width, height, largest)

@@ -39,7 +39,7 @@ def placeholder_from_image(im: Image.Image) -> str:
         tiny = Image.new("RGB", rgba.size, "white")
         tiny.paste(rgba, mask=rgba)
     # The encoder closes the image it is given: it gets our own tiny one.
-    return blurhash.encode(tiny, *components_for(*tiny.size))
+    return str(blurhash.encode(tiny, *components_for(*tiny.size)))
 
 
 def placeholder_from_file(fp: BinaryIO) -> str:

@@ -174,13 +174,14 @@ def _to_srgb(im: Image.Image) -> Image.Image:
         return im
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-        return ImageCms.profileToProfile(im, source, _SRGB, outputMode=im.mode)
+        converted = ImageCms.profileToProfile(im, source, _SRGB, outputMode=im.mode)
     except (ImageCms.PyCMSError, OSError, ValueError):
         return im  # a broken profile: the pixels as they are
+    return converted or im  # None only when converting in place, which this does not ask
 
 
 def _uses_transparency(im: Image.Image) -> bool:
     if im.mode not in ("RGBA", "LA"):
         return False
-    low, _high = im.getchannel("A").getextrema()
-    return low < 255
+    low, _high = im.getchannel("A").getextrema()  # one band: (lowest, highest)
+    return isinstance(low, int | float) and low < 255

@@ -22,11 +22,11 @@ def reference_store(
 ) -> ReferenceImage:
     """Keep an image `normalise` already made as `owner`'s reference (or return the same
     picture kept before). `source_image_id`: the gallery image it was taken from, if any."""
-    existing = ReferenceImage.objects.filter(owner=owner, sha256=image.sha256).first()
+    existing = ReferenceImage.objects.filter(owner_id=owner.pk, sha256=image.sha256).first()
     if existing is not None:
         return existing
     reference = ReferenceImage(
-        owner=owner,
+        owner_id=owner.pk,
         source_image_id=source_image_id,
         original_name=name[:200],
         width=image.width,
@@ -47,7 +47,7 @@ def reference_store(
         default_storage.delete(reference.file.name)
         if reference.preview:
             default_storage.delete(reference.preview.name)
-        return ReferenceImage.objects.get(owner=owner, sha256=image.sha256)
+        return ReferenceImage.objects.get(owner_id=owner.pk, sha256=image.sha256)
     return reference
 
 
@@ -61,7 +61,8 @@ def reference_provider_url(*, reference: ReferenceImage) -> str:
 
     def read() -> bytes:
         with default_storage.open(reference.file.name, "rb") as fp:
-            return fp.read()
+            content: bytes = fp.read()
+        return content
 
     extension = "jpg" if reference.format == "JPEG" else reference.format.lower()
     return provider_url_for(

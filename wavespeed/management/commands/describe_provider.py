@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from wavespeed.provider import current_provider, run_processes
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         "--processes, print the Procfile entries `make run` starts for it."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--processes",
             action="store_true",

@@ -72,7 +72,10 @@ def test_the_quote_warns_before_a_run_would_cross_a_cap(client, user, pipeline) 
     Budget.objects.create(person=user, monthly_limit=Decimal("0.10"))
     client.force_login(user)
     html = _quote(client)
-    assert '<p class="error" id="quote-refusal">This run costs $0.1120, but only $0.1000 is left' in html
+    assert (
+        '<p class="error" id="quote-refusal">This run costs $0.1120, '
+        "but only $0.1000 is left" in html
+    )
     assert "Ask an admin" in html
     assert 'class="error"' not in _quote(client, num_images=3)  # $0.0840 fits
 

@@ -27,7 +27,7 @@ def test_the_nav_links_the_cost_review_for_staff_only(client, staff, user) -> No
     assert link not in client.get(reverse("spend:mine")).content.decode()
     client.force_login(staff)
     html = client.get(reverse("spend:mine")).content.decode()
-    nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    nav = html.split('<nav id="main-nav" aria-label="Main">', 1)[1].split("</nav>", 1)[0]
     assert f"{link}>Cost review</a>" in nav
     review = client.get(reverse("spend:review")).content.decode()
     assert f'{link} aria-current="page">Cost review</a>' in review

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from generations.models import Generation, ReferenceImage
+from generations.models import Generation
+from references.models import ReferenceImage
 from spend.models import Budget
 from tests.browser.test_reference_pages import DROP_FILES, b64
 from tests.browser.test_studio_loop import screen

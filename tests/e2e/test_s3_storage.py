@@ -22,10 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from config import media
 from config.settings.base import s3_media_storage
-from generations import media
-from generations.models import Generation, OutputImage, ReferenceImage, Status, Thumbnail
+from generations.models import Generation, OutputImage, Status, Thumbnail
 from generations.tasks import purge_trash
+from references.models import ReferenceImage
 from tests.conftest import free_port
 from tests.factories import image_bytes, make_image
 from tests.generations.reference_images import encoded, gradient

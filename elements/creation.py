@@ -78,7 +78,7 @@ class CreationQuote:
 
     @property
     def price_text(self) -> str:
-        return money.exact(self.price) if self.price is not None else ""
+        return money.prose(self.price) if self.price is not None else ""
 
 
 def creation_quote(*, person: AbstractBaseUser, project: Project | None) -> CreationQuote:

@@ -79,7 +79,7 @@ def project_budget(request: HttpRequest, uuid: str) -> HttpResponse:
             request,
             "Project budget removed."
             if limit is None
-            else f"Project budget set to {money.rounded(limit)} a month.",
+            else f"Project budget set to {money.prose(limit)} a month.",
         )
     return redirect("projects:settings", uuid=project.uuid)
 

@@ -5,8 +5,12 @@ Two forms, and only two:
 - `exact`: the amount as the ledger holds it, for tables and CSV files. Four decimals
   ($0.0280, $0.1120), because every price is a whole number of tenths of a cent; an amount
   with more (a price staff set to six places) keeps its six, so nothing is ever rounded away.
-- `rounded`: the amount in a sentence (totals, budgets, the quote's "left"), to the cent:
-  $0.76, $12.00. Half a cent rounds up.
+- `prose`: the amount in a sentence (totals, budgets, the quote's "left", refusals, banners,
+  notices, mails), to the cent: $0.76, $12.00. Half a cent rounds up; an amount that is not
+  zero but would read $0.00 reads "less than $0.01" (a $0.0010 use of the prompt enhancer is
+  not free). Every sentence uses it, so two amounts side by side are rounded alike.
+- `rounded` is `prose` without that one exception, for a chart's value labels, where a label
+  must stay short.
 
 `exact_number` is `exact` without the dollar sign, for a CSV cell a spreadsheet adds up.
 """
@@ -47,6 +51,14 @@ def exact(value: object) -> str:
 
 
 def rounded(value: object) -> str:
-    """`$0.76`, for prose."""
+    """`$0.76`, to the cent, for a chart's labels."""
     amount = _decimal(value).quantize(CENT, rounding=ROUND_HALF_UP) + 0
     return _signed(f"{amount:,f}")
+
+
+def prose(value: object) -> str:
+    """`$0.76`, or "less than $0.01", for a sentence."""
+    amount = _decimal(value)
+    if amount and abs(amount) < CENT / 2:
+        return "less than $0.01"
+    return rounded(amount)

@@ -46,13 +46,20 @@ class BudgetExceeded(Exception):
     otherwise: str = ", or generate fewer or smaller images"
 
     def __str__(self) -> str:
+        # Shown to the person whose run it is, so their own budget is "your monthly budget".
+        # Every amount is in the prose format, like the quote's "left" just above it.
         who = "an admin or a project owner" if self.budget.project_id else "an admin"
+        name = "your monthly budget" if self.budget.person_id else self.budget.scope_label
+        needed, left = money.prose(self.needed), money.prose(max(self.left, ZERO))
+        if left == money.prose(ZERO):
+            short = f"but nothing is left of {name}"
+        elif left == needed:  # under a cent apart: both round alike
+            short = f"just over what is left of {name}"
+        else:
+            short = f"but only {left} is left of {name}"
         return (
-            # The two amounts compared are exact (rounded, $0.028 and $0.025 would both read
-            # $0.03); the cap is a sum in a sentence.
-            f"{self.what} costs {money.exact(self.needed)}, but only "
-            f"{money.exact(max(self.left, ZERO))} is left of {self.budget.scope_label} "
-            f"({money.rounded(self.budget.monthly_limit)}). "
+            f"{self.what} costs {needed}, {short} "
+            f"({money.prose(self.budget.monthly_limit)} a month). "
             f"Ask {who} to raise it{self.otherwise}."
         )
 

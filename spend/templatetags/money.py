@@ -12,7 +12,7 @@ register = template.Library()
 
 @register.filter
 def money(value: object) -> str:
-    return formats.rounded(value)
+    return formats.prose(value)
 
 
 @register.filter

@@ -43,11 +43,11 @@ def test_generate_is_off_while_the_quote_refuses_the_run(page, user, pipeline) -
     page.get_by_label("Number of images").fill("4")  # $0.112
     expect(button).to_be_disabled()
     refusal = page.locator("#quote-refusal")
-    expect(refusal).to_contain_text("This run costs $0.1120, but only $0.1000 is left")
+    expect(refusal).to_contain_text("This run costs $0.11, but only $0.10 is left")
     assert button.get_attribute("aria-describedby") == "quote-refusal"
     screen(page, "first-run-refused")
     # Said once, beside the button.
-    expect(page.get_by_text("but only $0.1000 is left")).to_have_count(1)
+    expect(page.get_by_text("but only $0.10 is left")).to_have_count(1)
     page.get_by_label("Prompt").press("Control+Enter")  # the shortcut is off too
     page.wait_for_timeout(300)
     assert Generation.objects.count() == 0
@@ -65,7 +65,7 @@ def test_generate_is_off_while_the_quote_refuses_the_run(page, user, pipeline) -
     # A run holds $0.084 of the $0.10: the quote follows, and the same run again is refused.
     button.click()
     expect(page.locator("#run-list .run")).to_have_count(1)
-    expect(refusal).to_contain_text("only $0.0160 is left")
+    expect(refusal).to_contain_text("only $0.02 is left")
     expect(button).to_be_disabled()
     assert Generation.objects.count() == 1
 

@@ -36,7 +36,7 @@ def test_creating_an_element_on_kling_is_quoted_held_and_charged(
 ) -> None:
     client.force_login(user)
     form = client.get(reverse("elements:create_on_kling")).content.decode()
-    assert "Creating it costs <strong>$0.0500</strong>" in form
+    assert "Creating it costs <strong>$0.05</strong>" in form
 
     create_on_kling(client)
     element = Element.objects.get()
@@ -84,8 +84,8 @@ def test_over_the_persons_budget_it_is_refused_like_a_run(client, user, sim, pip
     Budget.objects.create(person=user, monthly_limit=Decimal("0.03"))
     client.force_login(user)
     refusal = escape(
-        "Creating an element on Kling costs $0.0500, but only $0.0300 is left of ada's monthly "
-        "budget ($0.03). Ask an admin to raise it."
+        "Creating an element on Kling costs $0.05, but only $0.03 is left of your monthly "
+        "budget ($0.03 a month). Ask an admin to raise it."
     )
     form = client.get(reverse("elements:create_on_kling")).content.decode()
     assert refusal in form and "disabled>Create on Kling" in form
@@ -110,7 +110,7 @@ def test_the_projects_budget_applies_to_its_elements(client, user, sim, pipeline
         client, reverse("elements:create_on_kling_in_project", args=[project.uuid])
     )
     html = response.content.decode()
-    assert "only $0.0100 is left of the monthly budget of Harbour" in html
+    assert "only $0.01 is left of the monthly budget of Harbour" in html
     assert "Ask an admin or a project owner to raise it." in html
     assert not Element.objects.exists()
 

@@ -25,8 +25,8 @@ def test_a_submit_over_the_persons_cap_is_refused_with_what_is_left(user, pipeli
     with pytest.raises(BudgetExceeded) as caught:
         services.generation_create(owner=user, params=GenerationParams(prompt="b", num_images=1))
     message = str(caught.value)
-    assert "$0.0280" in message and "$0.0160 is left" in message
-    assert "ada's monthly budget" in message and "Ask an admin" in message
+    assert "costs $0.03" in message and "$0.02 is left" in message
+    assert "your monthly budget" in message and "Ask an admin" in message
     assert Generation.objects.count() == 1  # nothing reached the provider or the database
     assert pipeline.names() == ["submit_generation"]
 
@@ -59,7 +59,7 @@ def test_the_form_shows_the_refusal_and_keeps_the_input(client, user, pipeline) 
     )
     html = response.content.decode()
     # Said once: by the quote beside the button, not again above the form.
-    assert html.count("only $0.0500 is left") == 1
+    assert html.count("only $0.05 is left") == 1
     assert '<p class="error" id="quote-refusal">This run costs' in html
     assert "too big</textarea>" in html
     assert Generation.objects.count() == 0

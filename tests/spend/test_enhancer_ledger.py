@@ -91,7 +91,7 @@ def test_a_budget_with_too_little_left_refuses_the_enhancer(client, user, sim, p
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "The prompt enhancer costs $0.0010, but only $0.0000 is left" in html
+    assert "The prompt enhancer costs less than $0.01, but nothing is left" in html
     assert "Ask an admin to raise it." in html
     assert not PromptEnhancement.objects.exists()
     assert not LedgerEntry.objects.filter(enhancement__isnull=False).exists()

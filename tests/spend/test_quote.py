@@ -73,8 +73,7 @@ def test_the_quote_warns_before_a_run_would_cross_a_cap(client, user, pipeline) 
     client.force_login(user)
     html = _quote(client)
     assert (
-        '<p class="error" id="quote-refusal">This run costs $0.1120, '
-        "but only $0.1000 is left" in html
+        '<p class="error" id="quote-refusal">This run costs $0.11, but only $0.10 is left' in html
     )
     assert "Ask an admin" in html
     assert 'class="error"' not in _quote(client, num_images=3)  # $0.0840 fits
@@ -84,7 +83,7 @@ def test_a_series_is_checked_against_what_it_holds(client, user) -> None:
     Budget.objects.create(person=user, monthly_limit=Decimal("0.20"))
     client.force_login(user)
     html = _quote(client, result_type="series", num_images=1)
-    assert "This run costs $0.2520" in html  # nine images held
+    assert "This run costs $0.25" in html  # nine images held
 
 
 def test_the_generate_page_quotes_for_the_remembered_project(client, user, pipeline) -> None:

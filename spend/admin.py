@@ -62,7 +62,8 @@ class BudgetAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_organisation", "is_personal_default", "set_by_staff")
     search_fields = ("person__username", "project__name")
-    autocomplete_fields = ("person",)
+    # A plain <select> for the person, not select2's autocomplete: its combobox has no
+    # accessible name (axe: aria-input-field-name), and a studio's people fit in one list.
     list_select_related = ("person", "project", "set_by")
     readonly_fields = ("set_by", "set_by_staff", "updated_at")
 

@@ -126,6 +126,8 @@ def build_world(django_user_model) -> list[Page]:
     from projects.models import Role
     from projects.services import invite_create, member_set_role
     from spend.models import Budget
+    from spend.money import CENT
+    from spend.services import month_of, spent
     from tests.factories import add_member, make_element, make_pictured_image, make_project
     from tests.spend.test_views import spend_run
 
@@ -185,7 +187,10 @@ def build_world(django_user_model) -> list[Page]:
             at=now - timedelta(days=n * 3),
             prompt=f"a lighthouse in a storm, take {n}",
         )
-    Budget.objects.create(person=staff, monthly_limit=Decimal("3"))
+    # The staff person is at 85 % of their own budget, so the budget banner shows wherever it
+    # can (the Generate page above all) and is checked with everything else.
+    used = spent(period=month_of(now), person_id=staff.pk)
+    Budget.objects.create(person=staff, monthly_limit=(used / Decimal("0.85")).quantize(CENT))
     Budget.objects.create(project=harbour, monthly_limit=Decimal("20"))
 
     live = share_create(user=staff, image=images[0], expires_in_days=None, show_prompt=True)
@@ -263,6 +268,7 @@ def build_world(django_user_model) -> list[Page]:
         Page("admin:generations_generation_changelist", "/admin/generations/generation/"),
         Page("admin:generations_outputimage_changelist", "/admin/generations/outputimage/"),
         Page("admin:spend_ledgerentry_changelist", "/admin/spend/ledgerentry/"),
+        Page("admin:spend_budget_add", "/admin/spend/budget/add/"),
         Page("admin:audit_entry_changelist", "/admin/audit/entry/"),
         Page("admin:auth_user_changelist", "/admin/auth/user/"),
         Page("admin:projects_project_changelist", "/admin/projects/project/"),
@@ -460,6 +466,8 @@ def test_every_page_fits_has_one_h1_a_skip_link_and_passes_axe(
         clock["visit"] += time.monotonic() - began
         for problem in check(page, clock):
             problems[entry.name].append(problem)
+        if entry.name == "generations:generate" and not page.locator(".budget-banner li").count():
+            problems[entry.name].append("no budget banner: the data puts staff at 85 % of a cap")
         if entry.name in SHOOT and width in (390, 1440):
             SHOTS.mkdir(parents=True, exist_ok=True)
             name = entry.name.replace(":", "-")

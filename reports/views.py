@@ -22,7 +22,7 @@ from spend.models import Budget
 from spend.services import BudgetSetByStaff, month_of, project_budget_set
 
 from . import selectors
-from .charts import spend_chart
+from .charts import spend_chart, track, track_chart
 from .forms import DateRangeForm, ProjectBudgetForm
 
 MONTH_UNREADABLE = (
@@ -39,7 +39,7 @@ def my_spend(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "spend/my_spend.html",
-        {"month": month, "chart": _month_chart(month, "Your spend")},
+        {"month": month, "chart": _month_chart(month, "Your spend"), **_track(month, "Your")},
     )
 
 
@@ -56,6 +56,7 @@ def project_spend(request: HttpRequest, uuid: str) -> HttpResponse:
             "project": project,
             "month": month,
             "chart": _month_chart(month, f"Spend in {project.name}"),
+            **_track(month, f"{project.name}'s"),
         },
     )
 
@@ -147,6 +148,23 @@ def _month_chart(month: selectors.PersonMonth | selectors.ProjectMonth, label: s
     if month.budget is not None:
         pace = Decimal(month.budget.limit) / ((end - month.period).days + 1)
     return spend_chart(month.per_day, start=month.period, end=end, label=label, budget_per_day=pace)
+
+
+def _track(month: selectors.PersonMonth | selectors.ProjectMonth, whose: str) -> dict:
+    """ "Are we on track?": the month so far against its cap, projected to its end."""
+    found = track(
+        month.per_day,
+        start=month.period,
+        end=selectors.month_end(month.period),
+        today=timezone.localdate(),
+        cap=month.budget.limit if month.budget is not None else None,
+    )
+    if found is None:
+        return {"track": None, "track_chart": ""}
+    label = f"{whose} spend added up over the month" + (
+        ", against the monthly cap" if found.cap is not None else ""
+    )
+    return {"track": found, "track_chart": track_chart(month.per_day, found, label=label)}
 
 
 _money = money.exact_number

@@ -9,7 +9,16 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from reports.charts import axis_ticks, bucket_size, buckets, spend_chart, tick_label
+from reports.charts import (
+    HEIGHT,
+    axis_ticks,
+    bucket_size,
+    buckets,
+    spend_chart,
+    tick_label,
+    track,
+    track_chart,
+)
 from spend import money
 
 BAR = re.compile(r'<rect class="bar"[^>]*><title>([^<]*)</title></rect>')
@@ -117,8 +126,9 @@ def test_the_chart_has_a_y_axis_gridlines_and_value_labels() -> None:
     )
     assert Y_LABEL.findall(svg) == ["$0.00", "$0.05", "$0.10"]
     assert svg.count('class="gridline"') == 3
-    # 30 bars are too narrow for labels: the exact amount is in each bar's <title>.
-    assert 'class="value"' not in svg
+    # 30 bars are too narrow for level labels: each bar's value stands upright over it.
+    assert re.findall(r'class="value upright"[^>]*>([^<]*)<', svg) == ["$0.03", "$0.10"]
+    assert 'transform="rotate(-90 ' in svg
     week = spend_chart(
         {date(2026, 11, 2): Decimal("0.028")},
         start=date(2026, 11, 1),
@@ -142,6 +152,72 @@ def test_the_budget_line_shows_the_budgets_pace() -> None:
     assert Y_LABEL.findall(svg)[-1] == "$0.10"
     assert "budget-line" not in spend_chart(
         {}, start=date(2026, 11, 1), end=date(2026, 11, 30), label="Spend"
+    )
+
+
+X_LABEL = re.compile(r'class="tick" x="[^"]*" y="[^"]*" text-anchor="middle">([^<]*)<')
+
+
+@pytest.mark.parametrize(("last", "labels"), [(30, "1 3 6 9 12 15 18 21 24 27 30"), (28, None)])
+def test_a_months_days_are_labelled_from_the_first_to_the_last(last: int, labels) -> None:
+    svg = spend_chart(
+        {},
+        start=date(2026, 2 if last == 28 else 11, 1),
+        end=date(2026, 2 if last == 28 else 11, last),
+        label="S",
+    )
+    found = X_LABEL.findall(svg)
+    assert found[0] == "1" and found[-1] == str(last)  # 30 Nov had no label: ticks ended at 28
+    assert labels is None or " ".join(found) == labels
+
+
+def test_the_budget_pace_is_named_under_the_axis_clear_of_the_bars() -> None:
+    svg = spend_chart(
+        {date(2026, 11, 30): Decimal("0.5")},
+        start=date(2026, 11, 1),
+        end=date(2026, 11, 30),
+        label="Spend",
+        budget_per_day=Decimal("0.1"),
+    )
+    label_y = float(re.search(r'class="budget-label" x="[^"]*" y="([^"]*)"', svg)[1])
+    assert label_y > HEIGHT  # under the x-axis labels, in the legend row
+    assert 'viewBox="0 0 720 250"' in svg
+
+
+def test_the_track_projects_the_month_end_from_the_pace_so_far() -> None:
+    per_day = {date(2026, 11, d): Decimal("0.1") for d in range(1, 11)}
+    month = track(
+        per_day,
+        start=date(2026, 11, 1),
+        end=date(2026, 11, 30),
+        today=date(2026, 11, 10),
+        cap=Decimal("2"),
+    )
+    assert month.so_far == Decimal("1.0") and month.projected == Decimal("3.0")
+    assert month.over and not month.finished
+    svg = track_chart(per_day, month, label="Your spend")
+    assert "projected $3.00" in svg and "cap $2.00" in svg
+    assert svg.count('<polyline class="track-line"') == 1
+    assert 'class="track-projection"' in svg
+    # A month that is over: what it came to, no projection.
+    done = track(
+        per_day,
+        start=date(2026, 11, 1),
+        end=date(2026, 11, 30),
+        today=date(2026, 12, 3),
+        cap=None,
+    )
+    assert done.finished and done.projected == Decimal("1.0") and not done.over
+    assert "spent $1.00" in track_chart(per_day, done, label="S")
+    assert (
+        track(
+            per_day,
+            start=date(2026, 12, 1),
+            end=date(2026, 12, 31),
+            today=date(2026, 11, 3),
+            cap=None,
+        )
+        is None
     )
 
 

@@ -40,6 +40,8 @@ NOT_PAGES = {
     "generations:quote": "htmx partial of the Generate form",
     "generations:recent": "htmx partial",
     "generations:generation_move": "POST only",
+    "generations:gallery_author_options": "htmx partial: the Filters panel's authors",
+    "generations:generation_element_preview": "an image file",
     "generations:runs_active": "JSON poll",
     "generations:run": "htmx partial of a run card",
     "generations:generation_again": "POST only",

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from elements.models import Element, GenerationElement
-from projects.models import Project, ProjectInvite
+from projects.models import Membership, Project
 from projects.selectors import member_project_ids
 
 from .models import (
@@ -112,8 +112,9 @@ def first_thumbnails(*, generations: Sequence[Generation], size: int) -> dict[in
 
 def default_project_key(*, user: AbstractBaseUser, projects: Sequence[Project]) -> str:
     """Where the Generate form starts ("" for personal): the project of the person's latest
-    generation, unless they have since accepted an invitation to a project they may generate
-    in; then that project, until they generate somewhere else."""
+    generation, unless they have since joined someone else's project they may generate in
+    (through a link, or added by an owner or by staff); then the one joined last, until they
+    generate elsewhere. A project they made themselves is not a place they were invited to."""
     latest = (
         Generation.objects.filter(owner=user)
         .order_by("-created_at", "-id")
@@ -121,9 +122,10 @@ def default_project_key(*, user: AbstractBaseUser, projects: Sequence[Project]) 
         .first()
     )
     joined = (
-        ProjectInvite.objects.filter(used_by=user, project__in=projects)
-        .order_by("-used_at", "-id")
-        .values_list("project__uuid", "used_at")
+        Membership.objects.filter(user=user, project__in=projects)
+        .exclude(project__created_by=user)
+        .order_by("-created_at", "-id")
+        .values_list("project__uuid", "created_at")
         .first()
     )
     if joined and (latest is None or joined[1] > latest[1]):

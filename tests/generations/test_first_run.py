@@ -88,6 +88,22 @@ def test_an_invited_person_starts_in_the_project_they_joined_until_they_generate
     assert selected_project(generate_page(client)) == ""
 
 
+def test_a_person_added_to_a_project_without_a_link_starts_there_too(
+    client, user, outsider, pipeline
+) -> None:
+    """An owner or staff adding someone directly (no invitation link) counts as joining."""
+    harbour = make_project(user, "Harbour")
+    client.force_login(outsider)
+    client.post(reverse("generations:generate"), {**FORM, "project": ""})
+    assert '<select name="project"' not in generate_page(client)  # no project yet
+
+    add_member(harbour, outsider, Role.EDITOR)
+    assert selected_project(generate_page(client)) == str(harbour.uuid)
+
+    client.post(reverse("generations:generate"), {**FORM, "project": ""})
+    assert selected_project(generate_page(client)) == ""
+
+
 def test_a_viewer_invitation_does_not_change_where_runs_go(client, user, outsider) -> None:
     harbour = make_project(user, "Harbour")
     invite = invite_create(project=harbour, role=Role.VIEWER, created_by=user)

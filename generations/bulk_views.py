@@ -75,7 +75,7 @@ def bulk_trash(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             f"Moved {_images(count)} to the trash: restorable from the trash for "
-            f"{settings.DARKROOM_TRASH_DAYS} days.",
+            f"{settings.DARKROOM_TRASH_DAYS} days.{trash.trashed_links_note(images=images)}",
         )
     else:
         messages.info(request, "Already in the trash.")

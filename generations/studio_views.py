@@ -134,11 +134,17 @@ def image_trash(request: HttpRequest, uuid: str) -> HttpResponse:
     """Delete one image of a run; htmx gets its tile back as "Deleted" with Undo."""
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
     _act(request, trash.images_trash, image)
+    links_note = trash.trashed_links_note(images=[image])
     if request.htmx:
-        return render(request, "generations/_run_tile_deleted.html", {"image": image})
+        return render(
+            request,
+            "generations/_run_tile_deleted.html",
+            {"image": image, "links_note": links_note},
+        )
     messages.success(
         request,
-        f"Moved to the trash: restorable from the trash for {settings.DARKROOM_TRASH_DAYS} days.",
+        f"Moved to the trash: restorable from the trash for {settings.DARKROOM_TRASH_DAYS} days."
+        + links_note,
     )
     return redirect(safe_next(request) or reverse("generations:generate"))
 
@@ -149,10 +155,13 @@ def image_restore(request: HttpRequest, uuid: str) -> HttpResponse:
     """Undo: the image comes back from the trash; htmx gets its tile back."""
     image = selectors.image_for_viewer(user=request.user, uuid=uuid)
     _act(request, trash.images_restore, image)
+    links_note = trash.restored_links_note(images=[image])
     if request.htmx:
         starred = image.favourites.filter(user=request.user).exists()
-        return render(request, "generations/_run_tile.html", {"image": image, "starred": starred})
-    messages.success(request, "Restored from the trash.")
+        notices = [links_note.strip()] if links_note else None
+        context = {"image": image, "starred": starred, "notices": notices}
+        return render(request, "generations/_run_tile_restored.html", context)
+    messages.success(request, "Restored from the trash." + links_note)
     return redirect(safe_next(request) or reverse("generations:generate"))
 
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Action
@@ -85,12 +86,44 @@ def images_restore(*, user: AbstractBaseUser, images: Sequence[OutputImage]) -> 
     return len(claimed)
 
 
+def trashed_links_note(*, images: Sequence[OutputImage]) -> str:
+    """What the person who just trashed `images` is told about the share links that trashing
+    revoked ("" when none were live): whoever holds one now finds the image gone."""
+    count = (
+        _revoked_by_trash(images)
+        # This trashing, not an earlier one (those links were revoked before `deleted_at`),
+        # and links still live then, not ones already past their expiry.
+        .filter(image__deleted_at__isnull=False, revoked_at__gte=F("image__deleted_at"))
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=F("revoked_at")))
+        .count()
+    )
+    if not count:
+        return ""
+    if len(images) == 1:
+        return f" Its share link{_s(count)} stopped working."
+    return f" {count} share link{_s(count)} to {'it' if count == 1 else 'them'} stopped working."
+
+
 def restored_links_note(*, images: Sequence[OutputImage]) -> str:
-    """What the person who restored `images` is told about the links trashing revoked."""
-    revoked = ShareLink.objects.filter(
+    """What the person who restored `images` is told about the links trashing revoked: they
+    stay revoked (a restore must not quietly republish an image)."""
+    count = _revoked_by_trash(images).count()
+    if not count:
+        return ""
+    return (
+        f" {count} share link{_s(count)} revoked when it went to the trash "
+        f"{'stays' if count == 1 else 'stay'} revoked: share it again for a new link."
+    )
+
+
+def _revoked_by_trash(images: Sequence[OutputImage]) -> QuerySet[ShareLink]:
+    return ShareLink.objects.filter(
         image_id__in=[i.pk for i in images], revoked_reason=RevokeReason.TRASHED
-    ).exists()
-    return " Share links revoked when it went to the trash stay revoked." if revoked else ""
+    )
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _claim(images: Sequence[OutputImage], *, trashed: bool) -> list[OutputImage]:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from generations.models import ErrorKind, Generation, Status
 from generations.runs import run_of
+from generations.services.sharing import share_create
 from generations.services.trash import images_trash
 from spend.models import Budget
 from tests.factories import add_member, make_image, make_project
@@ -223,6 +224,22 @@ def test_deleting_a_runs_image_offers_undo(client, user) -> None:
     image.refresh_from_db()
     assert image.deleted_at is None
     assert 'class="run-tile"' in response.content.decode()
+
+
+def test_deleting_a_shared_image_says_its_link_stopped_and_undo_says_it_stays_off(
+    client, user
+) -> None:
+    image = make_image(user)
+    share_create(user=user, image=image, expires_in_days=None, show_prompt=False)
+    client.force_login(user)
+    response = client.post(reverse("generations:image_trash", args=[image.uuid]), headers=HTMX)
+    assert "Its share link stopped working." in response.content.decode()
+
+    response = client.post(reverse("generations:image_restore", args=[image.uuid]), headers=HTMX)
+    html = response.content.decode()
+    assert 'class="run-tile"' in html
+    assert 'id="studio-notice"' in html and 'hx-swap-oob="true"' in html
+    assert "1 share link revoked when it went to the trash stays revoked" in html
 
 
 def test_deleting_without_javascript_goes_back(client, user) -> None:

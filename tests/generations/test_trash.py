@@ -245,7 +245,7 @@ def test_finding_4_restoring_from_the_trash_does_not_revive_share_links(client, 
     client.force_login(user)
     response = post(client, RESTORE_URL, [image])
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert "Share links revoked when it went to the trash stay revoked." in message
+    assert "1 share link revoked when it went to the trash stays revoked" in message
     client.logout()
     assert client.get(page).status_code == 410
     assert client.get(file).status_code == 410
@@ -255,6 +255,40 @@ def test_finding_4_restoring_from_the_trash_does_not_revive_share_links(client, 
         .values_list("action", flat=True)
     )
     assert actions == ["share.created", "image.trashed", "share.revoked", "image.restored"]
+
+
+def test_trashing_says_how_many_share_links_stopped_working(client, user) -> None:
+    """Trashing an image with live links says so (the recipients now find it gone); links that
+    had already expired or were revoked by an earlier trashing are not counted again."""
+    shared, expired, plain = make_image(user), make_image(user), make_image(user)
+    for _ in range(2):
+        share_create(user=user, image=shared, expires_in_days=None, show_prompt=False)
+    old = share_create(user=user, image=expired, expires_in_days=1, show_prompt=False)
+    old.expires_at = timezone.now() - timedelta(hours=1)
+    old.save(update_fields=["expires_at"])
+    client.force_login(user)
+
+    response = post(client, TRASH_URL, [shared, expired, plain])
+    message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert message.endswith("2 share links to them stopped working."), message
+
+    response = post(client, RESTORE_URL, [shared])
+    message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert "2 share links revoked when it went to the trash stay revoked" in message
+
+    # Trashed again: its links were already off, so nothing more stopped working.
+    response = post(client, TRASH_URL, [shared])
+    message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert "share link" not in message
+
+    one = make_image(user)
+    share_create(user=user, image=one, expires_in_days=None, show_prompt=False)
+    response = client.post(reverse("generations:image_trash", args=[one.uuid]))
+    message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert message.endswith("Its share link stopped working."), message
+    response = client.post(reverse("generations:image_restore", args=[one.uuid]))
+    message = [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert "1 share link revoked when it went to the trash stays revoked" in message
 
 
 def test_a_trashed_image_cannot_be_shared_until_restored(client, user) -> None:

@@ -72,10 +72,13 @@ class GenerateForm(forms.Form):
         help_text="A series is a set of related images; the number of images is then the "
         "model's choice, and each image delivered is billed.",
     )
+    # Not required: a series has no count to give (the Generate page disables the field then);
+    # clean() asks for one for single images.
     num_images = forms.IntegerField(
         min_value=1,
         max_value=9,
         initial=1,
+        required=False,
         label="Number of images",
         widget=forms.NumberInput(attrs={"min": 1, "max": 9}),
         error_messages={
@@ -174,6 +177,13 @@ class GenerateForm(forms.Form):
         cleaned = super().clean()
         for message in self.reference_file_errors:
             self.add_error("reference_files", message)
+        if cleaned.get("result_type") == ResultType.SERIES:
+            # The model chooses 2–9 and each image delivered is billed (the quote holds 9):
+            # whatever count was left in the form means nothing, even an out-of-range one.
+            self.errors.pop("num_images", None)
+            cleaned["num_images"] = 1
+        elif cleaned.get("num_images") is None and "num_images" not in self.errors:
+            self.add_error("num_images", "Say how many images to make, from 1 to 9.")
         references = len(cleaned.get("references") or [])
         elements = len(cleaned.get("elements") or [])
         if references and elements and references + elements > MAX_REFERENCES_PLUS_ELEMENTS:

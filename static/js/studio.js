@@ -112,6 +112,7 @@
     set("resolution", example.resolution);
     set("result_type", example.resultType);
     set("num_images", example.numImages);
+    followResultType();
     set("prompt_original", ""); // an enhanced prompt's original no longer applies
     const prompt = current.querySelector("#id_prompt");
     window.darkroomPrompt.setValue(prompt, example.prompt); // input + change: the quote follows
@@ -137,6 +138,42 @@
     if (box.top < 0 || box.top > window.innerHeight) focusPrompt();
     event.detail.elt.classList.add("is-refilled");
     setTimeout(() => event.detail.elt.classList.remove("is-refilled"), 1200);
+  });
+
+  // --- A series has no count: the model chooses (up to 9) ----------------------------------
+  // The count is disabled (so neither the run nor the quote sends it) and emptied while Result
+  // type is a series; switching back puts the person's number back.
+  function followResultType() {
+    const current = form();
+    const count = current?.querySelector("#id_num_images");
+    const type = current?.elements.namedItem("result_type");
+    if (!count || !type) return;
+    const series = type.value === "series";
+    const note = current.querySelector("[data-series-note]");
+    if (series && !count.disabled) {
+      count.dataset.kept = count.value;
+      count.value = "";
+      count.placeholder = "Up to 9";
+      count.disabled = true;
+      count.setAttribute("aria-describedby", note ? note.id : "");
+    } else if (!series && count.disabled) {
+      count.disabled = false;
+      if (!count.value) count.value = count.dataset.kept || "1";
+      count.placeholder = "";
+      count.removeAttribute("aria-describedby");
+    }
+    if (note) note.hidden = !series;
+  }
+  // Captured, so the count is settled before htmx (listening on the form) asks for a quote.
+  document.addEventListener(
+    "change",
+    (event) => {
+      if (event.target.name === "result_type" && event.target.form === form()) followResultType();
+    },
+    true,
+  );
+  document.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt.id === "generate-form") followResultType();
   });
 
   // --- Generate is off while the quote refuses the run, the reason beside it ----------------
@@ -219,5 +256,6 @@
 
   showShortcut();
   followQuote();
+  followResultType();
   tick();
 })();

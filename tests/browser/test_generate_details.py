@@ -147,3 +147,37 @@ def test_the_eleventh_reference_is_refused_as_it_is_chosen_or_dropped(page, user
     page.evaluate(DROP_FILES, [[["late.png", "image/png", b64(picture(20))]], "#reference-drop"])
     expect(tiles).to_have_count(10)
     expect(tiles.last).to_contain_text("late.png")
+
+
+def test_a_series_has_no_count_to_give_and_switching_back_restores_it(page, user, pipeline) -> None:
+    """Result type = series disables and empties "Number of images" with a note (the model
+    chooses, up to 9); the quote holds 9 and the run sends no count; single gives it back."""
+    log_in(page, user)
+    page.goto("/")
+    page.get_by_label("Prompt").fill("A kite over the dunes")
+    count = page.get_by_label("Number of images")
+    count.fill("4")
+    note = page.locator("#series-note")
+    expect(note).to_be_hidden()
+
+    page.get_by_label("Result type").select_option("series")
+    expect(count).to_be_disabled()
+    expect(count).to_have_value("")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("up to 9")
+    assert count.get_attribute("aria-describedby") == "series-note"
+    expect(page.locator("#quote")).to_contain_text("per image delivered")
+    screen(page, "series-count-disabled")
+
+    page.get_by_label("Result type").select_option("single")
+    expect(count).to_be_enabled()
+    expect(count).to_have_value("4")
+    expect(note).to_be_hidden()
+    expect(page.locator("#quote")).to_contain_text("4 ×")
+
+    page.get_by_label("Result type").select_option("series")
+    page.get_by_role("button", name=re.compile("^Generate")).click()
+    expect(page.locator("#run-list .run")).to_have_count(1)
+    generation = Generation.objects.get()
+    assert generation.result_type == "series"
+    assert "num_images" not in generation.request_payload

@@ -120,3 +120,24 @@ def test_a_project_named_in_the_address_is_preselected_if_the_person_may_generat
     client.force_login(user)
     assert selected_project(generate_page(client, project=str(harbour.uuid))) == str(harbour.uuid)
     assert selected_project(generate_page(client, project=str(theirs.uuid))) == ""
+
+
+def test_a_series_needs_no_count_and_a_stale_one_is_ignored(client, user, pipeline) -> None:
+    """The page disables the count for a series (so none is posted); one left over, even out of
+    range, is ignored; single images still need one."""
+    from generations.models import Generation
+
+    client.force_login(user)
+    series = {**FORM, "result_type": "series"}
+    del series["num_images"]
+    client.post(reverse("generations:generate"), series)
+    client.post(reverse("generations:generate"), {**series, "num_images": 12})
+    runs = list(Generation.objects.order_by("id"))
+    assert [(g.result_type, g.num_images) for g in runs] == [("series", 1), ("series", 1)]
+    assert all("num_images" not in g.request_payload for g in runs)
+
+    single = dict(FORM)
+    del single["num_images"]
+    html = client.post(reverse("generations:generate"), single).content.decode()
+    assert "Say how many images to make, from 1 to 9." in html
+    assert Generation.objects.count() == 2

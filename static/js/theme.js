@@ -48,13 +48,39 @@
     if (THEMES.includes(theme) && theme !== fromCookie()) remember(theme);
   }).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
 
+  // On a narrow phone the switch is one button, the current theme's (darkroom.css): a tap moves
+  // to the next theme, and its name says which that is.
+  const compact = window.matchMedia("(max-width: 480px)");
+  const next = (theme) => THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  const LABELS = { auto: "System", light: "Light", dark: "Dark" };
+  const nameButtons = () => {
+    for (const button of document.querySelectorAll(".theme-switch button[name=theme]")) {
+      if (compact.matches) {
+        button.setAttribute(
+          "aria-label",
+          `Theme: ${LABELS[button.value]}. Switch to ${LABELS[next(button.value)]}`,
+        );
+      } else {
+        button.removeAttribute("aria-label");
+      }
+    }
+  };
+  nameButtons();
+  compact.addEventListener("change", nameButtons);
+
   // Darkroom's switch: applied here and now, no page load.
   document.addEventListener("click", (event) => {
     const button = event.target.closest(".theme-switch button[name=theme]");
     if (!button || !THEMES.includes(button.value)) return;
     event.preventDefault();
-    root.dataset.theme = button.value;
-    remember(button.value);
-    showPressed(button.value);
+    const pressed = button.getAttribute("aria-pressed") === "true";
+    const theme = compact.matches && pressed ? next(button.value) : button.value;
+    root.dataset.theme = theme;
+    remember(theme);
+    showPressed(theme);
+    if (compact.matches) {
+      // The tapped button hides: the focus moves to the one that shows now.
+      button.closest(".theme-switch").querySelector(`button[value="${theme}"]`)?.focus();
+    }
   });
 })();

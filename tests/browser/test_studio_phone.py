@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import log_in
+from tests.factories import make_pictured_image
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,3 +71,50 @@ def test_the_header_is_one_row_at_360_with_every_control_reachable(
     expect(nav.get_by_role("link", name="Gallery")).to_be_visible()
     expect(nav.get_by_role("button", name="Log out")).to_be_visible()
     context.close()
+
+
+@pytest.mark.parametrize("width", [360, 390, 1440])
+def test_the_form_labels_and_the_status_dots_line_up(browser, live_server, user, width) -> None:
+    for n in range(2):
+        make_pictured_image(user, size=(768, 512), seed=n)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        height = 844 if width < 900 else 900
+        context, page = open_at(browser, live_server, user, width, height, theme)
+        ratio = box(page, "label[for=id_aspect_ratio]")
+        count = box(page, "label[for=id_num_images]")
+        assert abs(ratio["y"] - count["y"]) <= 1, (ratio, count)  # level
+        assert abs(ratio["height"] - count["height"]) <= 1, (ratio, count)  # one line each
+        first = box(page, "#id_aspect_ratio")
+        second = box(page, "#id_num_images")
+        assert abs(first["y"] - second["y"]) <= 1 and abs(first["height"] - second["height"]) <= 1
+        overflowing = page.evaluate(
+            "[...document.querySelectorAll('.generate-form .row label')]"
+            ".filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent)"
+        )
+        assert overflowing == []
+
+        # The status dot's centre is level with the middle of its line's lower-case letters.
+        offsets = page.evaluate(
+            """() => [...document.querySelectorAll('.run-phase')].map((line) => {
+                const dot = line.querySelector('.status').getBoundingClientRect();
+                const text = line.querySelector('.run-phase-text');
+                const probe = document.createElement('span');
+                probe.textContent = 'x';
+                text.prepend(probe);
+                const x = probe.getBoundingClientRect();
+                const style = getComputedStyle(text);
+                probe.remove();
+                // x's box spans the font's ascent and descent; its lower-case middle sits
+                // about a quarter em above the baseline, near the box's middle plus a little.
+                const fontSize = parseFloat(style.fontSize);
+                const baseline = x.top + (x.height + fontSize * 0.75) / 2;
+                const xMiddle = baseline - fontSize * 0.26;
+                return (dot.top + dot.height / 2) - xMiddle;
+            })"""
+        )
+        assert offsets, "no run on the page"
+        assert all(abs(offset) <= 2 for offset in offsets), offsets
+        page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}.png"))
+        page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}-full.png"), full_page=True)
+        context.close()

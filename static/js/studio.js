@@ -201,14 +201,20 @@
     }
   }
 
+  // Run again and Use as reference are submit buttons of the page's one form (base.html), which
+  // posts without JavaScript; here they act in place.
   document.addEventListener("submit", (event) => {
-    const again = event.target.closest("form[data-run-again]");
+    const again = event.submitter?.closest("[data-run-again]");
     if (again && runList()) {
       event.preventDefault();
-      window.htmx.ajax("POST", again.action, { source: again, target: "#run-list", swap: "afterbegin" });
+      window.htmx.ajax("POST", again.formAction, {
+        source: again,
+        target: "#run-list",
+        swap: "afterbegin",
+      });
       return;
     }
-    const pick = event.target.closest("form[data-use-as-reference]");
+    const pick = event.submitter?.closest("[data-use-as-reference]");
     const tiles = document.getElementById("reference-tiles");
     if (pick && tiles) {
       event.preventDefault();
@@ -216,13 +222,11 @@
     }
   });
 
-  async function useAsReference(pick, tiles) {
-    const button = pick.querySelector("button");
+  async function useAsReference(button, tiles) {
     button.disabled = true;
     try {
-      const response = await fetch(pick.action, {
+      const response = await fetch(button.formAction, {
         method: "POST",
-        body: new FormData(pick),
         credentials: "same-origin",
         headers: { "HX-Request": "true", "X-CSRFToken": csrf() },
       });

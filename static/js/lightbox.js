@@ -20,9 +20,10 @@
     link: ".run-image", // holds the preview <img>; its href (if any) is the image page
     download: "a[download]",
     star: "button.star",
-    reference: "form[data-use-as-reference]",
-    trash: "form[action$='/trash/']",
-    restore: "form[action$='/restore/']",
+    // Submit buttons of the page's one form (form="page-post" formaction=...).
+    reference: "[data-use-as-reference]",
+    trash: "button[formaction$='/trash/']",
+    restore: "button[formaction$='/restore/']",
     prompt: (tile) => tile.closest(".run")?.querySelector(".run-prompt")?.textContent.trim(),
     reuse: (tile) => tile.closest(".run")?.querySelector("a[data-reuse]"),
   };
@@ -226,8 +227,11 @@
     show();
   }
 
-  function submit(form) {
-    if (form) form.requestSubmit();
+  // A form is submitted; a button is clicked, as a person would: htmx (hx-post on it) or
+  // studio.js (its form's submit event) acts, else its form posts.
+  function submit(control) {
+    if (control instanceof HTMLFormElement) control.requestSubmit();
+    else if (control) control.click();
   }
 
   async function onClick(event) {

@@ -114,6 +114,12 @@ def test_the_form_labels_and_the_status_dots_line_up(browser, live_server, user,
             })"""
         )
         assert offsets, "no run on the page"
+        # The tiles' icons are drawn from the page's sprite (a <use> that found its symbol).
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('.run-tile .icon use')]"
+            ".filter((u) => u.closest('.tool').offsetParent).map((u) => u.getBBox().width)"
+        )
+        assert drawn and all(width > 0 for width in drawn), drawn
         assert all(abs(offset) <= 2 for offset in offsets), offsets
         page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}.png"))
         page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}-full.png"), full_page=True)

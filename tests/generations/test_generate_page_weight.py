@@ -57,5 +57,8 @@ def test_the_token_is_on_the_page_once_and_every_tile_button_posts_through_it(cl
         assert f'form="page-post" formaction="{url}"' in html, name
     runs = html.count('<article class="run')
     assert html.count('form="page-post"') == runs * IMAGES * 2 + runs  # + Run again
-    # Before: 159,769 bytes for the ten runs the page shows; the tokens alone were ~12.6 KB.
-    assert len(html.encode()) < 150_000
+    # Before: 159,769 bytes for the ten runs the page shows: ~12.6 KB of tokens, ~50 KB of
+    # inline icon paths (now one sprite and a <use> per icon).
+    assert len(html.encode()) < 125_000
+    used = set(re.findall(r'<use href="#(i-[a-z]+)"', html))
+    assert used and all(html.count(f'<symbol id="{name}"') == 1 for name in used)

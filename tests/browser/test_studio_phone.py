@@ -124,3 +124,26 @@ def test_the_form_labels_and_the_status_dots_line_up(browser, live_server, user,
         page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}.png"))
         page.screenshot(path=str(SHOTS / f"generate-{width}-{theme}-full.png"), full_page=True)
         context.close()
+
+
+def test_the_tiles_buttons_post_without_javascript(browser, live_server, user) -> None:
+    """The tile's buttons hold no token of their own: without JavaScript they submit the page's
+    one form, which does."""
+    from generations.models import OutputImage
+    from references.models import ReferenceImage
+
+    image = make_pictured_image(user, size=(768, 512), seed=3)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = context.new_page()
+    log_in(page, user)
+    page.goto("/")
+    page.get_by_role("button", name="Use as reference").click()
+    page.wait_for_load_state()
+    assert ReferenceImage.objects.filter(owner=user).count() == 1
+    page.goto("/")
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator(".messages")).to_contain_text("Moved to the trash")
+    assert OutputImage.objects.get(pk=image.pk).deleted_at is not None
+    context.close()

@@ -22,7 +22,8 @@ from simulator import spec
 # faults that change how one HTTP request is answered
 REQUEST_KINDS = ("http", "slow", "drop_connection")
 # faults that change the next submitted prediction(s)
-PREDICTION_KINDS = ("fail_prediction", "nsfw", "expire_outputs")
+# lose_webhook: the prediction runs as usual, but its webhook is never sent
+PREDICTION_KINDS = ("fail_prediction", "nsfw", "expire_outputs", "lose_webhook")
 KINDS = REQUEST_KINDS + PREDICTION_KINDS
 
 # Request classes a request fault can target. "submit" is any model submit; "upload" covers

@@ -56,6 +56,7 @@ class Prediction:
     expired: bool = False
     deleted: bool = False
     webhook_id: str = ""
+    webhook_lost: bool = False  # the lose_webhook fault: finishes without a delivery
     webhook_attempts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -128,6 +129,7 @@ class Prediction:
                 "expired": self.expired,
                 "deleted": self.deleted,
                 "webhook_url": self.webhook_url,
+                "webhook_lost": self.webhook_lost,
                 "webhook_attempts": list(self.webhook_attempts),
             },
         }
@@ -281,6 +283,10 @@ class State:
             prediction.nsfw = True
         if self.faults.take_prediction_fault("expire_outputs", prediction.model):
             prediction.expired = True
+        if prediction.webhook_url and self.faults.take_prediction_fault(
+            "lose_webhook", prediction.model
+        ):
+            prediction.webhook_lost = True
 
     def _check_image_rate(self, count: int, now: float) -> None:
         """HTTP 429 with Retry-After when this submit would exceed the images-per-minute."""
@@ -340,7 +346,7 @@ class State:
             prediction.outputs = self._make_outputs(prediction)
             # failed tasks are refunded, so only completed ones cost anything [doc]
             self.config.balance = round(self.config.balance - prediction.plan.cost, 6)
-        if prediction.webhook_url:
+        if prediction.webhook_url and not prediction.webhook_lost:
             self._webhook_outbox.append(prediction.id)
 
     def _make_outputs(self, prediction: Prediction) -> list[Any]:

@@ -260,6 +260,15 @@ class WaveSpeedClient:
         data = self._call("GET", "/api/v3/balance")
         return Decimal(str(data.get("balance")))
 
+    def webhook_secret(self) -> str:
+        """The account's webhook signing secret. The answer's shape is not documented; the
+        secret is read from `data.secret`, as third parties do (docs/wavespeed.md)."""
+        data = self._call("GET", "/api/v3/webhook/secret")
+        secret = data.get("secret") if isinstance(data, dict) else None
+        if not isinstance(secret, str) or not secret:
+            raise ProviderError("WaveSpeed sent no webhook secret")
+        return secret
+
     # Media
     def upload_binary(self, filename: str, content: bytes, content_type: str) -> UploadedMedia:
         data = self._call(

@@ -18,3 +18,17 @@ class ProviderUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sha256[:12]} → {self.download_url}"
+
+
+class WebhookReceipt(models.Model):
+    """A webhook delivery we accepted, by its `webhook-id`, so a replay of it is refused. Kept
+    only as long as such a delivery's timestamp would still be accepted
+    (`webhooks.forget_old_receipts`)."""
+
+    ID_MAX_LENGTH = 200
+
+    webhook_id = models.CharField(max_length=ID_MAX_LENGTH, unique=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.webhook_id

@@ -47,6 +47,27 @@ def poll_delay(poll_number: int) -> float:
     return jittered(min(settings.POLL_MAX_SECONDS, raw))
 
 
+def first_poll_delay() -> float:
+    """Wait before the first poll after a submit. With webhooks on, polling is the fallback:
+    it waits until the run should be over (EXPECTED_RUN_SECONDS) plus WEBHOOK_GRACE_SECONDS,
+    so a webhook that arrives makes the poll unneeded."""
+    from .webhooks import webhooks_enabled
+
+    if webhooks_enabled():
+        expected: float = settings.EXPECTED_RUN_SECONDS
+        grace: float = settings.WEBHOOK_GRACE_SECONDS
+        return expected + grace
+    return poll_delay(1)
+
+
+def fallback_poll_floor() -> float:
+    """The shortest wait between polls: WEBHOOK_GRACE_SECONDS with webhooks on, else 0."""
+    from .webhooks import webhooks_enabled
+
+    grace: float = settings.WEBHOOK_GRACE_SECONDS
+    return grace if webhooks_enabled() else 0.0
+
+
 def processing_poll_cap(seconds_processing: float) -> float:
     """The longest wait while the provider is working: a fifth of the time it has worked so far,
     at least POLL_PROCESSING_MIN_SECONDS. A finished prediction is noticed within ~20 % of its

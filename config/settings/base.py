@@ -434,6 +434,21 @@ WAVESPEED_UPLOAD_REUSE_DAYS = env_float("WAVESPEED_UPLOAD_REUSE_DAYS", 6.0)
 # when a run waits in WaveSpeed's queue.
 WAVESPEED_TASKS_AT_ONCE = int(os.environ.get("WAVESPEED_TASKS_AT_ONCE") or 2)
 
+# Webhooks: with DARKROOM_PUBLIC_URL (the address WaveSpeed can reach this site at, e.g.
+# https://darkroom.example.com; `make run` sets the local one, which the simulator reaches),
+# every generation's submit asks WaveSpeed to POST the finished prediction to
+# <DARKROOM_PUBLIC_URL>/hooks/wavespeed/. Without it nothing changes: results are polled.
+DARKROOM_PUBLIC_URL = os.environ.get("DARKROOM_PUBLIC_URL", "").strip()
+# The signing secret; empty: fetched from WaveSpeed (GET /api/v3/webhook/secret) once per
+# process. Deliveries whose timestamp is further than this from our clock are refused.
+WAVESPEED_WEBHOOK_SECRET = os.environ.get("WAVESPEED_WEBHOOK_SECRET", "")
+WAVESPEED_WEBHOOK_TOLERANCE_SECONDS = env_float("WAVESPEED_WEBHOOK_TOLERANCE", 300.0)
+# With webhooks on, polling is the fallback: the first poll waits until the run should be
+# over (DARKROOM_EXPECTED_RUN_SECONDS) plus DARKROOM_WEBHOOK_GRACE_SECONDS, and later polls are
+# never closer together than the grace.
+EXPECTED_RUN_SECONDS = env_float("DARKROOM_EXPECTED_RUN_SECONDS", 20.0)
+WEBHOOK_GRACE_SECONDS = env_float("DARKROOM_WEBHOOK_GRACE_SECONDS", 10.0)
+
 # --- Generation pipeline ----------------------------------------------------------------------
 # Polling a prediction: first look after POLL_MIN_SECONDS, then each wait grows by POLL_FACTOR
 # up to POLL_MAX_SECONDS, with +/-20 % jitter. Nothing sleeps: each poll is a task with a

@@ -41,8 +41,17 @@ class GenerationAdmin(admin.ModelAdmin):
         "error_kind",
         "error_summary",
         "provider_id",
+        "result_via",
+        "poll_count",
     )
-    list_filter = ("status", "error_kind", "resolution", "aspect_ratio", "created_at")
+    list_filter = (
+        "status",
+        "error_kind",
+        "result_via",
+        "resolution",
+        "aspect_ratio",
+        "created_at",
+    )
     search_fields = ("prompt", "provider_id", "uuid", "owner__username")
     date_hierarchy = "created_at"
     list_select_related = ("owner",)

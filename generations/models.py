@@ -77,6 +77,13 @@ class ErrorKind(models.TextChoices):
     UNKNOWN_SUBMIT = "unknown_submit", "Submit fate unknown"
 
 
+class ResultVia(models.TextChoices):
+    """How the pipeline learnt that the prediction ended."""
+
+    WEBHOOK = "webhook", "Webhook"
+    POLL = "poll", "Poll"
+
+
 class Generation(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
@@ -128,6 +135,8 @@ class Generation(models.Model):
     poll_seq = models.PositiveIntegerField(default=0)
     poll_count = models.PositiveIntegerField(default=0)
     poll_errors = models.PositiveSmallIntegerField(default=0)
+    # How the end of the prediction arrived: WaveSpeed's webhook or our poll (empty until then).
+    result_via = models.CharField(max_length=8, choices=ResultVia.choices, blank=True, default="")
     save_claimed_at = models.DateTimeField(null=True, blank=True)
     save_attempts = models.PositiveSmallIntegerField(default=0)
     # Consecutive answers that an output is gone (403/404/410, or not an image); two end it.

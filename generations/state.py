@@ -6,6 +6,7 @@ so two workers racing on one generation cannot both move it, and nothing ever go
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -30,8 +31,16 @@ def sources_of(target: str) -> frozenset[str]:
     return frozenset(source for source, targets in TRANSITIONS.items() if target in targets)
 
 
-def move(generation_id: int, target: str, *, source: str | None = None, **fields: Any) -> bool:
-    """Move to `target` if the row is in a status it may come from; True if it moved.
+def move(
+    generation_id: int,
+    target: str,
+    *,
+    source: str | None = None,
+    only_from: Collection[str] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move to `target` if the row is in a status it may come from (and, with `only_from`, in
+    one of those); True if it moved.
 
     Asking for a move the table forbids (from `source`, or into a status nothing leads to)
     is a programming error and raises.
@@ -44,6 +53,8 @@ def move(generation_id: int, target: str, *, source: str | None = None, **fields
         allowed = sources_of(target)
         if not allowed:
             raise IllegalTransition(f"Nothing leads to {target}.")
+    if only_from is not None:
+        allowed = allowed & frozenset(only_from)
     fields.setdefault("updated_at", timezone.now())
     if target in FINAL_STATUSES:
         fields.setdefault("finished_at", timezone.now())
@@ -61,10 +72,11 @@ def fail(
     message: str,
     code: int | None = None,
     by: AbstractBaseUser | None = None,
+    only_from: Collection[str] | None = None,
     **fields: Any,
 ) -> bool:
-    """Fail it (from any status that may fail), free its hold, and record it in the audit
-    trail (`by`: staff failing it by hand; empty for the pipeline)."""
+    """Fail it (from any status that may fail, or only from `only_from`), free its hold, and
+    record it in the audit trail (`by`: staff failing it by hand; empty for the pipeline)."""
     with transaction.atomic():
         moved = move(
             generation_id,
@@ -74,6 +86,7 @@ def fail(
             error_code=code,
             submit_claimed_at=None,
             save_claimed_at=None,
+            only_from=only_from,
             **fields,
         )
         if moved:

@@ -8,12 +8,15 @@ from . import (
     share_views,
     studio_views,
     views,
+    webhook_views,
 )
 
 app_name = "generations"
 
 urlpatterns = [
     path("", views.generate, name="generate"),
+    # WaveSpeed's webhooks (wavespeed.webhooks.RECEIVER_PATH): signed by WaveSpeed, no login.
+    path("hooks/wavespeed/", webhook_views.wavespeed_webhook, name="wavespeed_webhook"),
     path("generate/quote/", views.quote, name="quote"),
     path("generations/recent/", views.recent, name="recent"),
     path("generations/<uuid:uuid>/", views.generation_detail, name="generation_detail"),

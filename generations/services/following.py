@@ -1,4 +1,5 @@
-"""Following a submitted prediction to its end, one short poll task at a time.
+"""Following a submitted prediction to its end: WaveSpeed's webhook, or one short poll task at
+a time. Both hand a final prediction to `apply_final`.
 
 Nothing sleeps: each poll is a task queued with a countdown that grows from POLL_MIN_SECONDS to
 POLL_MAX_SECONDS, so a worker slot is free while WaveSpeed works, and a prediction that waits in
@@ -10,6 +11,8 @@ restarts a chain that only looked lost, the two chains cannot both go on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
@@ -17,11 +20,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from spend import services as spend
-from wavespeed import timing
+from wavespeed import timing, webhooks
 from wavespeed.client import NotFoundError, Prediction, RateLimitError, WaveSpeedError, get_client
 
 from .. import scheduling, state
-from ..models import ErrorKind, Generation, Status
+from ..models import ErrorKind, Generation, ResultVia, Status
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +37,23 @@ POLL_ERROR_CAP_SECONDS = 300.0
 NOT_FOUND_CONFIRM_SECONDS = 5.0
 
 
+# The statuses in which a prediction's end may still be applied.
+FOLLOWED = (Status.SUBMITTED, Status.PROCESSING)
+
+
+class Applied(StrEnum):
+    """What became of a prediction state handed to `generation_apply_webhook`."""
+
+    APPLIED = "applied"
+    UNKNOWN = "unknown"  # no generation holds this prediction (yet, or ever)
+    IGNORED = "ignored"  # already ended, being looked at by a poll, or not final
+
+
 def generation_follow(*, generation_id: int, seq: int) -> None:
     now = timezone.now()
-    claimed = Generation.objects.filter(
-        pk=generation_id, poll_seq=seq, status__in=[Status.SUBMITTED, Status.PROCESSING]
-    ).update(poll_seq=seq + 1, poll_count=F("poll_count") + 1, updated_at=now)
+    claimed = Generation.objects.filter(pk=generation_id, poll_seq=seq, status__in=FOLLOWED).update(
+        poll_seq=seq + 1, poll_count=F("poll_count") + 1, updated_at=now
+    )
     if not claimed:
         return
     generation = Generation.objects.get(pk=generation_id)
@@ -47,15 +62,47 @@ def generation_follow(*, generation_id: int, seq: int) -> None:
     except WaveSpeedError as exc:
         _poll_failed(generation, exc)
         return
-    if prediction.is_completed:
-        _completed(generation, prediction)
-    elif prediction.is_final:
-        _prediction_failed(generation, prediction)
+    if prediction.is_final:
+        apply_final(generation, prediction, via=ResultVia.POLL)
     else:
         _still_running(generation, prediction)
 
 
-def _completed(generation: Generation, prediction: Prediction) -> None:
+def generation_apply_webhook(prediction: Prediction) -> Applied:
+    """A prediction's end as WaveSpeed's webhook told it: applied exactly as a poll's answer.
+
+    Claimed like a poll, by advancing `poll_seq`, so the poll waiting as the fallback (and any
+    poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late
+    delivery finds the generation ended and changes nothing, and a poll that was already
+    asking WaveSpeed finds it ended when it applies its answer (`apply_final` only moves a
+    followed generation). A delivery
+    for a prediction no generation holds (another job's, another account's, or one whose
+    submit answer is not stored yet) is left to the polls and the sweeper."""
+    if not prediction.is_final:
+        return Applied.IGNORED
+    generation = Generation.objects.filter(provider_id=prediction.id).first()
+    if generation is None or (prediction.model and prediction.model != generation.model):
+        return Applied.UNKNOWN
+    claimed = Generation.objects.filter(
+        pk=generation.pk, poll_seq=generation.poll_seq, status__in=FOLLOWED
+    ).update(poll_seq=generation.poll_seq + 1, updated_at=timezone.now())
+    if not claimed:
+        return Applied.IGNORED
+    generation.poll_seq += 1
+    apply_final(generation, prediction, via=ResultVia.WEBHOOK)
+    return Applied.APPLIED
+
+
+def apply_final(generation: Generation, prediction: Prediction, *, via: ResultVia) -> None:
+    """Apply a final prediction state, from a poll or a webhook, to a generation its caller
+    claimed. Every move only leaves a followed status, so applying it twice changes nothing."""
+    if prediction.is_completed:
+        _completed(generation, prediction, via)
+    else:
+        _prediction_failed(generation, prediction, via)
+
+
+def _completed(generation: Generation, prediction: Prediction, via: ResultVia) -> None:
     outputs = [str(url) for url in prediction.outputs]
     if not outputs:
         state.fail(
@@ -63,6 +110,8 @@ def _completed(generation: Generation, prediction: Prediction) -> None:
             kind=ErrorKind.PREDICTION,
             message="WaveSpeed reported the prediction completed but sent no images.",
             cost=0,
+            only_from=FOLLOWED,
+            result_via=via,
         )
         return
     nsfw = [bool(flag) for flag in prediction.has_nsfw_contents]
@@ -71,6 +120,7 @@ def _completed(generation: Generation, prediction: Prediction) -> None:
         moved = state.move(
             generation.pk,
             Status.SAVING,
+            only_from=FOLLOWED,
             output_urls=outputs,
             nsfw_flags=nsfw,
             inference_ms=prediction.inference_ms,
@@ -81,13 +131,14 @@ def _completed(generation: Generation, prediction: Prediction) -> None:
             error_kind="",
             error_message="",
             next_step_at=timezone.now(),
+            result_via=via,
         )
         if moved:
             spend.settle(subject=Generation.objects.get(pk=generation.pk))
             scheduling.schedule_save(generation.pk)
 
 
-def _prediction_failed(generation: Generation, prediction: Prediction) -> None:
+def _prediction_failed(generation: Generation, prediction: Prediction, via: ResultVia) -> None:
     reason = prediction.error or f"The prediction ended as '{prediction.status}'."
     code = f" (code {prediction.error_code})" if prediction.error_code else ""
     # WaveSpeed refunds failed predictions: no cost is counted.
@@ -98,6 +149,8 @@ def _prediction_failed(generation: Generation, prediction: Prediction) -> None:
         code=prediction.error_code,
         cost=0,
         inference_ms=prediction.inference_ms,
+        only_from=FOLLOWED,
+        result_via=via,
     )
 
 
@@ -117,6 +170,8 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
     if prediction.status == "processing":
         working = (now - (generation.processing_at or now)).total_seconds()
         delay = min(delay, timing.processing_poll_cap(working))
+    # With webhooks on, polls are the fallback: never closer together than the grace.
+    delay = max(delay, timing.fallback_poll_floor())
     with transaction.atomic():
         if prediction.status == "processing" and generation.status == Status.SUBMITTED:
             state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
@@ -158,3 +213,20 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
             poll_errors=errors, error_kind="", next_step_at=timing.due_at(delay)
         )
         scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
+
+
+def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:
+    """Verify a WaveSpeed webhook delivery and apply its prediction, in one transaction: if
+    applying fails, its id is forgotten too, so WaveSpeed's next try is taken. Raises
+    WebhookRejected (or WebhookReplayed) and SecretUnavailable as `webhooks.receive` does."""
+    with transaction.atomic():
+        delivery = webhooks.receive(headers, body)
+        outcome = generation_apply_webhook(delivery.prediction)
+    logger.info(
+        "webhook %s prediction=%s status=%s: %s",
+        delivery.webhook_id,
+        delivery.prediction.id,
+        delivery.prediction.status,
+        outcome.value,
+    )
+    return outcome

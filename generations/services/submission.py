@@ -20,7 +20,7 @@ from elements.models import Element, GenerationElement
 from projects.models import Project
 from references.services import reference_provider_url
 from spend import services as spend
-from wavespeed import timing
+from wavespeed import timing, webhooks
 from wavespeed.client import NetworkError, Prediction, RateLimitError, WaveSpeedError, get_client
 from wavespeed.history import HistoryVerdict, search_history
 from wavespeed.specs import KLING_IMAGE_O3
@@ -157,7 +157,9 @@ def generation_submit(*, generation_id: int) -> None:
         return
     generation = Generation.objects.get(pk=generation_id)
     try:
-        prediction = get_client().submit(generation.model, generation.request_payload)
+        prediction = get_client().submit(
+            generation.model, generation.request_payload, webhook=webhooks.webhook_url()
+        )
     except WaveSpeedError as exc:
         _submit_failed(generation, exc)
         return
@@ -329,6 +331,8 @@ def generation_record_prediction(*, generation_id: int, prediction_id: str) -> b
 
     Idempotent through the row's state: a generation that already holds this prediction is
     left alone; one still queued (or parked as needing attention meanwhile) adopts it."""
+    # With webhooks on, the first poll waits for the webhook (timing.first_poll_delay).
+    first_poll = timing.first_poll_delay()
     with transaction.atomic():
         moved = state.move(
             generation_id,
@@ -339,11 +343,11 @@ def generation_record_prediction(*, generation_id: int, prediction_id: str) -> b
             submit_retry_since=None,
             error_kind="",
             error_message="",
-            next_step_at=timing.due_at(timing.poll_delay(1)),
+            next_step_at=timing.due_at(first_poll),
         )
         if moved:
             seq = Generation.objects.values_list("poll_seq", flat=True).get(pk=generation_id)
-            scheduling.schedule_follow(generation_id, seq, timing.poll_delay(1))
+            scheduling.schedule_follow(generation_id, seq, first_poll)
             return True
     holder = Generation.objects.filter(pk=generation_id).values_list("provider_id", flat=True)
     if holder.first() != prediction_id:

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from wavespeed import webhooks
+
 from .. import scheduling
 from ..models import Generation, Status
 from .enhancing import enhancements_sweep
@@ -67,5 +69,6 @@ def generations_sweep() -> dict[str, int]:
     # A killed save's files are deleted when the save is taken again (every way out of saving
     # passes through a claim); temporary downloads of a killed worker are removed here.
     remove_stale_downloads()
+    webhooks.forget_old_receipts()
     # The prompt enhancer's uses ride on this beat entry; element creations have their own.
     return {**counts, **enhancements_sweep()}

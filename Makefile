@@ -37,10 +37,12 @@ $(STAMP): $(LOCK) pyproject.toml
 install: $(STAMP)
 
 # The processes (Procfile) as `manage.py describe_provider --processes` names them: the
-# simulator only when the settings point the app at it.
+# simulator only when the settings point the app at it. DARKROOM_MAKE_RUN=1 tells the settings
+# that the simulator can reach the app at HOST:PORT, so its webhooks are used (base.py).
 run: install prepare
 	@processes="$$($(HONCHO_RUN) $(BIN)/python manage.py describe_provider --processes)" \
-		&& HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho --env $(ENV_FILE) --procfile Procfile \
+		&& HOST=$(HOST) PORT=$(PORT) DARKROOM_MAKE_RUN=1 exec $(BIN)/honcho --env $(ENV_FILE) \
+			--procfile Procfile \
 			start $$processes
 
 # Before the processes: refuse a public HOST with DEBUG on, migrate, make the demo login (once,

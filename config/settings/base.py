@@ -439,6 +439,18 @@ WAVESPEED_TASKS_AT_ONCE = int(os.environ.get("WAVESPEED_TASKS_AT_ONCE") or 2)
 # every generation's submit asks WaveSpeed to POST the finished prediction to
 # <DARKROOM_PUBLIC_URL>/hooks/wavespeed/. Without it nothing changes: results are polled.
 DARKROOM_PUBLIC_URL = os.environ.get("DARKROOM_PUBLIC_URL", "").strip()
+if (
+    not DARKROOM_PUBLIC_URL
+    and env_bool("DARKROOM_MAKE_RUN", False)
+    and WAVESPEED_BASE_URL == SIMULATOR_URL
+):
+    # `make run` (which sets DARKROOM_MAKE_RUN, HOST and PORT) with its simulator: the simulator
+    # reaches the app at its local address, so webhooks are on there too.
+    _host = os.environ.get("HOST") or "127.0.0.1"
+    _host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(_host, _host)
+    if ":" in _host and not _host.startswith("["):
+        _host = f"[{_host}]"
+    DARKROOM_PUBLIC_URL = f"http://{_host}:{os.environ.get('PORT') or 8000}"
 # The signing secret; empty: fetched from WaveSpeed (GET /api/v3/webhook/secret) once per
 # process. Deliveries whose timestamp is further than this from our clock are refused.
 WAVESPEED_WEBHOOK_SECRET = os.environ.get("WAVESPEED_WEBHOOK_SECRET", "")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from generations.models import ErrorKind, Generation, Status
+from generations.models import ErrorKind, Generation, ResultVia, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,21 @@ def test_the_admin_list_shows_why_a_generation_failed(client, staff, user) -> No
     html = client.get(reverse("admin:generations_generation_changelist")).content.decode()
     assert "API key rejected" in html
     assert "WaveSpeed rejected the API key" in html
+
+
+def test_the_admin_shows_and_filters_how_each_result_arrived(client, staff, user) -> None:
+    by_webhook = make(user, status=Status.DONE, result_via=ResultVia.WEBHOOK, provider_id="hooked")
+    make(user, status=Status.DONE, result_via=ResultVia.POLL, poll_count=3, provider_id="polled")
+    client.force_login(staff)
+    url = reverse("admin:generations_generation_changelist")
+    html = client.get(url).content.decode()
+    assert "column-result_via" in html and ">Webhook<" in html and ">Poll<" in html
+    filtered = client.get(url, {"result_via__exact": "webhook"}).content.decode()
+    assert "hooked" in filtered and "polled" not in filtered
+    detail = client.get(
+        reverse("admin:generations_generation_change", args=[by_webhook.pk])
+    ).content.decode()
+    assert "Result via" in detail and "Webhook" in detail
 
 
 def test_entering_the_prediction_id_of_a_lost_submit_resumes_it(

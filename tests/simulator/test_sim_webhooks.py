@@ -128,3 +128,17 @@ def test_sign_matches_the_documented_recipe() -> None:
     body = b'{"id":"abc"}'
     expected = hmac.new(b"s3cret", b"msg_1.1700000000." + body, hashlib.sha256).hexdigest()
     assert sign("whsec_s3cret", "msg_1", 1700000000, body) == f"v3,{expected}"
+
+
+def test_a_lost_webhook_is_never_sent_and_only_one_is_lost(api: Api, receiver: Receiver) -> None:
+    api.fault(kind="lose_webhook")
+    lost = api.submit_ok({"prompt": "lost"}, webhook=receiver.url)
+    assert api.wait(lost["id"])["status"] == "completed"
+    time.sleep(0.5)
+    assert receiver.received.empty()
+    record = next(p["_sim"] for p in api.control("predictions") if p["id"] == lost["id"])
+    assert record["webhook_lost"] and record["webhook_attempts"] == []
+
+    sent = api.submit_ok({"prompt": "sent"}, webhook=receiver.url)
+    _, body = receiver.next()
+    assert json.loads(body)["id"] == sent["id"]

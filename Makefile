@@ -12,9 +12,10 @@ PORT ?= 8000
 # With DEBUG on, `make run` serves only on a loopback address unless this is 1.
 ALLOW_PUBLIC_DEBUG ?=
 # honcho reads this file into every process's environment, its values winning over the shell's;
-# each step before the processes reads it too, through `honcho run`.
+# each step before the processes reads it too, through `honcho run`. DARKROOM_MAKE_RUN=1 tells
+# the settings that the simulator `make run` starts can reach the app at HOST:PORT (base.py).
 ENV_FILE ?= .env
-HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) \
+HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) DARKROOM_MAKE_RUN=1 \
 	$(BIN)/honcho --env $(ENV_FILE) run
 # uv, for `make lock`, and pip-audit, for `make audit`, in a virtualenv of their own
 # (requirements/tools.txt, locked likewise).

@@ -55,6 +55,7 @@ _CLEARED = (
     "WAVESPEED_API_KEY",
     "WAVESPEED_BASE_URL",
     "WAVESPEED_SIMULATOR_URL",
+    "DARKROOM_PUBLIC_URL",
     "MAKEFLAGS",
     "MAKELEVEL",
     "MFLAGS",
@@ -384,6 +385,14 @@ def test_finding5_the_start_up_line_names_the_url_the_app_talks_to(settings) -> 
     assert "real" not in provider.description
     assert "https://staging.example.test/wavespeed (WAVESPEED_BASE_URL)" in provider.description
     assert not provider.is_simulator
+
+
+def test_make_prepare_with_the_simulator_names_where_its_webhooks_come(scratch: Path) -> None:
+    result = make(
+        "prepare", clean_env(scratch / "var"), f"ENV_FILE={scratch / '.env'}", "PORT=8124"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WaveSpeed's webhooks come to http://127.0.0.1:8124/hooks/wavespeed/." in result.stdout
 
 
 def test_finding5_make_prepare_prints_the_url_from_the_settings(scratch: Path) -> None:

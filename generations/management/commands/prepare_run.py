@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from wavespeed.provider import current_provider
+from wavespeed.webhooks import webhook_url
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = "8000"
@@ -98,7 +99,9 @@ class Command(BaseCommand):
         call_command("ensure_demo_user")
         if warning:
             self.stdout.write(self.style.WARNING(warning))
+        hook = webhook_url()
         self.stdout.write(
             f"Darkroom: {site_url(host, port)}, talking to {current_provider().description}. "
-            "Ctrl-C stops everything."
+            + (f"WaveSpeed's webhooks come to {hook}. " if hook else "")
+            + "Ctrl-C stops everything."
         )

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from spend import services as spend
@@ -46,7 +46,7 @@ class Applied(StrEnum):
 
     APPLIED = "applied"
     UNKNOWN = "unknown"  # no generation holds this prediction (yet, or ever)
-    IGNORED = "ignored"  # already ended, being looked at by a poll, or not final
+    IGNORED = "ignored"  # already ended (or changed under us), or not final
 
 
 def generation_follow(*, generation_id: int, seq: int) -> None:
@@ -75,9 +75,9 @@ def generation_apply_webhook(prediction: Prediction) -> Applied:
     poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late
     delivery finds the generation ended and changes nothing, and a poll that was already
     asking WaveSpeed finds it ended when it applies its answer (`apply_final` only moves a
-    followed generation). A delivery
-    for a prediction no generation holds (another job's, another account's, or one whose
-    submit answer is not stored yet) is left to the polls and the sweeper."""
+    followed generation, `_still_claimed` schedules no next poll). A delivery for a prediction
+    no generation holds (another job's, another account's, or one whose submit answer is not
+    stored yet) is left to the polls and the sweeper."""
     if not prediction.is_final:
         return Applied.IGNORED
     generation = Generation.objects.filter(provider_id=prediction.id).first()
@@ -154,6 +154,14 @@ def _prediction_failed(generation: Generation, prediction: Prediction, via: Resu
     )
 
 
+def _still_claimed(generation: Generation) -> QuerySet[Generation]:
+    """The row, if this poll's claim still holds: a webhook applied meanwhile (advancing
+    `poll_seq`, ending the generation) must not get a next poll or lose its fields."""
+    return Generation.objects.filter(
+        pk=generation.pk, poll_seq=generation.poll_seq, status__in=FOLLOWED
+    )
+
+
 def _still_running(generation: Generation, prediction: Prediction) -> None:
     now = timezone.now()
     started = generation.submitted_at or generation.created_at
@@ -164,6 +172,7 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
             message=f"WaveSpeed had not finished after "
             f"{settings.FOLLOW_GIVE_UP_SECONDS / 3600:.0f} hours (status "
             f"'{prediction.status}'); gave up following it.",
+            only_from=FOLLOWED,
         )
         return
     delay = timing.poll_delay(generation.poll_count + 1)
@@ -175,10 +184,10 @@ def _still_running(generation: Generation, prediction: Prediction) -> None:
     with transaction.atomic():
         if prediction.status == "processing" and generation.status == Status.SUBMITTED:
             state.move(generation.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
-        Generation.objects.filter(pk=generation.pk).update(
+        if _still_claimed(generation).update(
             next_step_at=timing.due_at(delay), poll_errors=0, error_kind="", error_message=""
-        )
-        scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
+        ):
+            scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
 
 
 def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
@@ -187,20 +196,21 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
         # The first 404 for a prediction WaveSpeed accepted: read it once more before failing.
         logger.warning("Generation %s: WaveSpeed answered 404; reading it again", generation.pk)
         with transaction.atomic():
-            Generation.objects.filter(pk=generation.pk).update(
+            if _still_claimed(generation).update(
                 poll_errors=errors,
                 error_kind=ErrorKind.NOT_FOUND,
                 next_step_at=timing.due_at(NOT_FOUND_CONFIRM_SECONDS),
-            )
-            scheduling.schedule_follow(
-                generation.pk, generation.poll_seq, NOT_FOUND_CONFIRM_SECONDS
-            )
+            ):
+                scheduling.schedule_follow(
+                    generation.pk, generation.poll_seq, NOT_FOUND_CONFIRM_SECONDS
+                )
         return
     if exc.permanent or errors > MAX_POLL_ERRORS:
         state.fail(
             generation.pk,
             kind=exc.kind,
             message=f"Could not read the prediction's result from WaveSpeed: {exc.message}",
+            only_from=FOLLOWED,
         )
         return
     retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
@@ -209,10 +219,10 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
     )
     logger.warning("Poll %s of generation %s failed: %s", errors, generation.pk, exc)
     with transaction.atomic():
-        Generation.objects.filter(pk=generation.pk).update(
+        if _still_claimed(generation).update(
             poll_errors=errors, error_kind="", next_step_at=timing.due_at(delay)
-        )
-        scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
+        ):
+            scheduling.schedule_follow(generation.pk, generation.poll_seq, delay)
 
 
 def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:

@@ -13,12 +13,13 @@ import pytest
 
 from generations import services
 from generations.models import Generation, ResultVia, Status
+from generations.services import following
 from generations.services.following import apply_final
 from generations.services.submission import GenerationParams
 from simulator.webhooks import sign
 from spend.models import LedgerEntry
 from wavespeed import webhooks
-from wavespeed.client import Prediction
+from wavespeed.client import AuthError, Prediction, ProviderError
 
 pytestmark = pytest.mark.django_db
 
@@ -213,6 +214,32 @@ def test_a_poll_answering_after_the_webhook_changes_nothing(client, user, sim, p
 
     assert snapshot(generation) == after_webhook
     assert after_webhook["result_via"] == ResultVia.WEBHOOK
+
+
+@pytest.mark.parametrize("poll_saw", ["processing", "401", "503"])
+def test_a_poll_that_saw_no_end_after_the_webhook_schedules_nothing(
+    client, user, sim, pipeline, poll_saw: str
+) -> None:
+    """The poll asked just before WaveSpeed finished (or got an error); the webhook ended the
+    generation meanwhile: the poll neither fails it nor queues another poll."""
+    generation = submitted(user, pipeline)
+    body = final_body(sim, generation.provider_id)
+    Generation.objects.filter(pk=generation.pk).update(poll_seq=generation.poll_seq + 1)
+    polling = Generation.objects.get(pk=generation.pk)
+    assert deliver(client, body).status_code == 200
+    after_webhook = snapshot(generation)
+    queued = pipeline.names()
+
+    if poll_saw == "processing":
+        running = Prediction.from_json(json.loads(body) | {"status": "processing"})
+        following._still_running(polling, running)
+    elif poll_saw == "401":
+        following._poll_failed(polling, AuthError("Invalid API key"))
+    else:
+        following._poll_failed(polling, ProviderError("unavailable"))
+
+    assert snapshot(generation) == after_webhook
+    assert pipeline.names() == queued
 
 
 def test_a_delivery_for_an_unknown_prediction_is_accepted_and_ignored(

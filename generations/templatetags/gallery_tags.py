@@ -71,11 +71,14 @@ def _cut(text: str, length: int) -> str:
 # within 1.25 % of its image's ratio (`object-fit: cover` trims the rest: a pixel or two).
 RATIO_STEP = 1.025
 RATIO_CLASSES = 56  # either side of 1:1, so 1:4 to 4:1
-# Row heights of gallery.css by viewport width (keep them in step; on phones a share of the
-# width): `sizes` asks for the width a tile gets there, with a quarter more because rows
-# stretch to fill the width.
-ROWS = ((600, 26, "vw"), (1100, 180, "px"), (1800, 210, "px"), (None, 260, "px"))
-STRETCH = 1.25
+# Row heights of gallery.css by viewport width, and how far a row may stretch to fill the width
+# (keep them in step; on phones a share of the width): `sizes` asks for the widest a tile gets.
+ROWS = (
+    (600, 26, "vw", 1.25),
+    (1100, 180, "px", 1.15),
+    (1800, 210, "px", 1.15),
+    (None, 260, "px", 1.15),
+)
 
 
 def ratio_class(width: int, height: int) -> int:
@@ -89,8 +92,8 @@ def tile_sizes(ratio: int) -> str:
     width (the images are lazy, so it is known); the others this list."""
     aspect = RATIO_STEP ** (ratio - RATIO_CLASSES)
     slots = []
-    for max_width, row, unit in ROWS:
-        value = aspect * row * STRETCH
+    for max_width, row, unit, stretch in ROWS:
+        value = aspect * row * stretch
         width = f"{math.ceil(value)}px" if unit == "px" else f"{math.ceil(value * 10) / 10:g}vw"
         slots.append(f"(max-width: {max_width}px) {width}" if max_width else width)
     return escape("auto, " + ", ".join(slots))  # escaped once, here: it goes into an attribute

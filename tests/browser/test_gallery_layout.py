@@ -317,3 +317,87 @@ def test_new_images_appear_at_the_top_without_a_reload(
     assert shown == [str(i.uuid) for i in [*more[::-1], fresh, *existing]]
     assert page.evaluate("window.__noReload") is True
     shot(page, f"new-images-{where}")
+
+
+def seed_ratio(owner, ratio: str, count: int, *, start: int = 0) -> None:
+    for i in range(count):
+        make_pictured_image(
+            owner,
+            size=SIZES[ratio],
+            seed=start + i,
+            prompt=f"a wide {SUBJECTS[i % len(SUBJECTS)]}, take {i}",
+            created_at=T0 + timedelta(minutes=start + i),
+            aspect_ratio=ratio,
+        )
+
+
+ROW = 210  # gallery.css --row at 1440 px
+GROW = 1.15  # gallery.css --grow: the most a row stretches past --row
+
+
+@pytest.mark.parametrize("kind", ["mixed", "16:9"])
+def test_rows_stay_near_the_row_height_so_three_fill_the_first_screen(
+    browser, live_server, user, kind
+) -> None:
+    """Three 16:9 tiles to a row were stretched to 264 px, two rows a screen: a row now takes
+    one more tile and stretches by at most --grow, the last row not at all."""
+    if kind == "mixed":
+        seed(user, 48)
+    else:
+        seed_ratio(user, "16:9", 48)
+    with screen(browser, live_server, 1440, 900) as page:
+        log_in(page, user)
+        page.goto("/gallery/")
+        wait_for_visible_thumbnails(page)
+        shot(page, f"gallery-1440x900-rows-{kind.replace(':', 'x')}")
+        layout = page.evaluate(LAYOUT)
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        last = rows_of(page.evaluate(LAYOUT)["tiles"])[-1]
+
+    rows = rows_of(layout["tiles"])
+    whole = [row for row in rows if max(t["bottom"] for t in row) <= layout["innerHeight"]]
+    assert len(whole) >= 3, [(len(r), r[0]["height"]) for r in rows[:4]]
+    for row in rows:
+        assert max(t["height"] for t in row) <= ROW * GROW + 1, row
+        assert min(t["height"] for t in row) >= ROW * 0.8, row
+    # The last row is not blown up to fill the width.
+    assert max(t["height"] for t in last) <= ROW * GROW + 1, last
+    check_tiles(layout)
+
+
+def test_a_lone_very_wide_tile_is_not_stretched_across_the_screen(
+    browser, live_server, user
+) -> None:
+    """A 21:9 tile followed by another too wide to join its row (at 1440 px three 21:9 tiles
+    fill a row; the fourth waits): it stays near the row height."""
+    seed_ratio(user, "21:9", 4)
+    with screen(browser, live_server, 1440, 900) as page:
+        log_in(page, user)
+        page.goto("/gallery/")
+        wait_for_visible_thumbnails(page)
+        layout = page.evaluate(LAYOUT)
+    for tile in layout["tiles"]:
+        assert tile["height"] <= ROW * GROW + 1, tile
+        assert tile["width"] <= ROW * GROW * 21 / 9 + 2, tile
+
+
+@pytest.mark.parametrize("kind", ["mixed", "16:9"])
+def test_a_phone_shows_two_or_three_columns_of_either_kind(
+    browser, live_server, user, kind
+) -> None:
+    if kind == "mixed":
+        seed(user, 48)
+    else:
+        seed_ratio(user, "16:9", 48)
+    with screen(browser, live_server, 390, 844, dpr=3) as page:
+        log_in(page, user)
+        page.goto("/gallery/")
+        wait_for_visible_thumbnails(page)
+        layout = page.evaluate(LAYOUT)
+    rows = rows_of(layout["tiles"])
+    on_screen = [row for row in rows if row[0]["bottom"] <= layout["innerHeight"]]
+    assert len(on_screen) >= 3
+    per_row = [len(row) for row in on_screen]
+    assert all(2 <= n <= 4 for n in per_row), per_row
+    assert 2 <= sum(per_row) / len(per_row) <= 3.5, per_row
+    check_tiles(layout)

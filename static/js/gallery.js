@@ -31,12 +31,16 @@
     }
     const selectAll = document.querySelector("[data-select-all]");
     if (selectAll) {
-      selectAll.hidden = all.length === 0;
-      const everything = all.length > 0 && count === all.length;
-      selectAll.textContent = everything ? "Clear selection" : "Select all on page";
+      // Once every tile is ticked only "Clear" is left: one way to undo a selection.
+      selectAll.hidden = all.length === 0 || count === all.length;
     }
     const clear = document.querySelector("[data-clear-selection]");
     if (clear) clear.hidden = count === 0;
+  }
+
+  function clearSelection() {
+    for (const tile of tiles()) boxOf(tile).checked = false;
+    refreshSelection();
   }
 
   function setRange(from, to, checked) {
@@ -64,15 +68,12 @@
     }
     const selectAll = event.target.closest("[data-select-all]");
     if (selectAll) {
-      const all = tiles();
-      const everything = all.length > 0 && all.every((tile) => boxOf(tile).checked);
-      for (const tile of all) boxOf(tile).checked = !everything;
+      for (const tile of tiles()) boxOf(tile).checked = true;
       refreshSelection();
       return;
     }
     if (event.target.closest("[data-clear-selection]")) {
-      for (const tile of tiles()) boxOf(tile).checked = false;
-      refreshSelection();
+      clearSelection();
       return;
     }
     const link = event.target.closest(`${TILE} a.thumb`);
@@ -213,11 +214,15 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
+    if (event.key !== "Escape" || event.defaultPrevented) return;
     const menu = document.querySelector("[data-gallery-filters] details[open]");
-    if (!menu) return;
-    menu.open = false;
-    menu.querySelector("summary").focus();
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+      return;
+    }
+    // Esc clears a selection, unless a dialog (the lightbox) is open and takes the key.
+    if (selectedCount() > 0 && !document.querySelector("dialog[open]")) clearSelection();
   });
 
   window.addEventListener("popstate", () => {

@@ -223,3 +223,41 @@ def test_the_gallery_lightbox_steps_on_into_the_next_page_with_its_actions(page,
     assert page.locator("dialog").count() == 1
     page.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()
+
+
+BADGE = """a => {
+    const box = a.getBoundingClientRect();
+    const after = getComputedStyle(a, '::after');
+    return {content: after.content,
+            width: parseFloat(after.width), height: parseFloat(after.height),
+            boxWidth: box.width, boxHeight: box.height};
+}"""
+
+
+def badge_fits(thumb) -> dict:
+    """A flagged thumbnail's badge is whole inside it (the thumbnail clips what overflows)."""
+    badge = thumb.evaluate(BADGE)
+    assert "NSFW" in badge["content"], badge
+    assert badge["width"] <= badge["boxWidth"] and badge["height"] <= badge["boxHeight"], badge
+    return badge
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (360, 800), (1440, 900)])
+def test_the_nsfw_badge_fits_small_and_large_tiles(browser, live_server, user, width, height):
+    from tests.browser.test_gallery_layout import SIZES, make_pictured_image, screen, shot
+
+    for i, ratio in enumerate(["9:16", "1:1", "16:9", "2:3", "21:9", "3:4"]):
+        make_pictured_image(user, size=SIZES[ratio], seed=i, nsfw=True, aspect_ratio=ratio)
+    with screen(browser, live_server, width, height) as page:
+        log_in(page, user)
+        page.goto("/gallery/")
+        thumbs = page.locator("[data-gallery] a.thumb.nsfw")
+        assert thumbs.count() == 6
+        badges = [badge_fits(thumbs.nth(i)) for i in range(6)]
+        shot(page, f"nsfw-badges-{width}x{height}")
+    # Tiles wide enough say what a click does; the others say "NSFW" beside an eye.
+    wide = [b["content"] for b in badges if b["boxWidth"] >= 200]
+    assert all("click to show" in label for label in wide), badges
+    if width > 1000:
+        assert len(wide) >= 2, badges
+

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from generations.models import Generation, OutputImage, ResultType
 from spend.models import Budget
+from tests.browser.test_gallery_pages import badge_fits
 from tests.conftest import log_in
 from tests.factories import make_project
 from tests.spend.test_views import spend_run
@@ -129,11 +130,15 @@ def test_spend_pages_fit_phones_and_show_axis_charts(page, django_user_model) ->
     expect(page.locator("#comparison dd")).to_have_count(3)
     expect(page.get_by_text("series · 4 images · 1k").first).to_be_visible()
 
+    # My spend's flagged thumbnail carries the gallery's badge, whole inside the thumbnail.
+    badge_fits(page.locator("a.thumb.nsfw").first)
+
     # The cost review is in the navigation; its NSFW thumbnail is blurred until clicked.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Cost review").click()
     page.wait_for_url("**/spend/review/")
     thumb = page.locator(f'a.thumb.nsfw:has(img[src*="{flagged.uuid}"])')
     expect(thumb).to_have_count(1)
+    badge_fits(thumb)
     blur = thumb.locator("img").evaluate("img => getComputedStyle(img).filter")
     assert blur.startswith("blur(")
     thumb.click()

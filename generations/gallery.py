@@ -190,6 +190,11 @@ def gallery_page(
     return GalleryPage(images=page, next_cursor=page[-1].cursor)
 
 
+def has_any_image(*, user: AbstractBaseUser, project_ids: Sequence[int] | None = None) -> bool:
+    """Whether `user` sees any image in any gallery view, the trash included."""
+    return OutputImage.objects.filter(visible_to(user, project_ids=project_ids)).exists()
+
+
 def gallery_newer(
     *,
     user: AbstractBaseUser,

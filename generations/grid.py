@@ -13,7 +13,15 @@ from django.utils import timezone
 from projects.selectors import memberships_of
 
 from .forms_gallery import GalleryFilterForm
-from .gallery import PAGE_SIZE, Filters, encode_cursor, gallery_authors, gallery_newer, gallery_page
+from .gallery import (
+    PAGE_SIZE,
+    Filters,
+    encode_cursor,
+    gallery_authors,
+    gallery_newer,
+    gallery_page,
+    has_any_image,
+)
 
 
 def gallery_grid(*, user: AbstractBaseUser, data: QueryDict | dict[str, str]) -> dict[str, object]:
@@ -50,9 +58,17 @@ def gallery_grid(*, user: AbstractBaseUser, data: QueryDict | dict[str, str]) ->
                 poll_url = form.url()
     else:
         filters = Filters()
+    # A new member with nothing anywhere sees the first step, not chips for empty views; one
+    # empty view among full ones keeps them (they lead to the project's images). Asked only
+    # when this page is empty.
+    chips = form.chips()
+    any_image = bool(page is None or page.images or chips) or has_any_image(
+        user=user, project_ids=project_ids
+    )
     return {
+        "any_image": any_image,
         "form": form,
-        "chips": form.chips(),
+        "chips": chips,
         "clear_url": form.view_url(),
         "filters": filters,
         "page": page,

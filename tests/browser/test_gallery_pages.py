@@ -261,3 +261,24 @@ def test_the_nsfw_badge_fits_small_and_large_tiles(browser, live_server, user, w
     if width > 1000:
         assert len(wide) >= 2, badges
 
+
+def test_an_empty_gallery_shows_no_view_chips_until_there_are_images(page, user) -> None:
+    """A new member with no image anywhere sees the first step, not chips for empty views; an
+    empty view among full ones keeps them: they lead to the project's images."""
+    from playwright.sync_api import expect
+
+    from tests.factories import make_project
+
+    log_in(page, user)
+    page.goto("/gallery/")
+    expect(page.get_by_text("Your gallery is empty")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Galleries")).to_have_count(0)
+
+    harbour = make_project(user, "Harbour")
+    make_image(user, project=harbour, prompt="a harbour at dawn")
+    page.goto("/gallery/?starred=1")
+    expect(page.get_by_text("No favourites yet")).to_be_visible()
+    galleries = page.get_by_role("navigation", name="Galleries")
+    expect(galleries).to_be_visible()
+    galleries.get_by_role("link", name="Harbour").click()
+    expect(page.locator("[data-gallery] [data-tile]")).to_have_count(1)

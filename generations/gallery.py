@@ -125,6 +125,9 @@ class TileRow(NamedTuple):
     thumb_256_height: int | None
     thumb_512_width: int | None
     thumb_512_height: int | None
+    thumb_1024_width: int | None  # None for images saved before this size was made
+    thumb_1024_height: int | None
+    width: int  # the original's
     deleted_at: datetime | None = None  # these three only in the trash
     deleted_by_username: str | None = None
     deleted_by_display_name: str | None = None
@@ -147,13 +150,14 @@ class TileRow(NamedTuple):
         for size, width, height in (
             (256, self.thumb_256_width, self.thumb_256_height),
             (512, self.thumb_512_width, self.thumb_512_height),
+            (1024, self.thumb_1024_width, self.thumb_1024_height),
         ):
             if width is not None and height is not None:
                 found.append((size, width, height))
         return found
 
 
-assert THUMBNAIL_SIZES == (256, 512), "TileRow reads the thumbnails of these sizes"
+assert THUMBNAIL_SIZES == (256, 512, 1024), "TileRow reads the thumbnails of these sizes"
 
 TILE_COLUMNS = (
     "pk",
@@ -169,6 +173,9 @@ TILE_COLUMNS = (
     "thumb_256_height",
     "thumb_512_width",
     "thumb_512_height",
+    "thumb_1024_width",
+    "thumb_1024_height",
+    "width",
 )
 TRASH_COLUMNS = ("deleted_at", "deleted_by__username", "deleted_by__profile__display_name")
 

@@ -40,7 +40,7 @@ from PIL import Image
 
 from .placeholders import placeholder_from_image
 
-THUMBNAIL_SIZES: tuple[int, ...] = (256, 512)  # longest side in px, WebP
+THUMBNAIL_SIZES: tuple[int, ...] = (256, 512, 1024)  # longest side in px, WebP
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 
 WEBP_QUALITY = 80

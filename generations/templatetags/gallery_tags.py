@@ -138,15 +138,20 @@ def _img(
     sizes: str,
     placeholder: str,
     prompt: str,
+    original: tuple[str, int] | None = None,
 ) -> str:
-    """The `<img>` of a thumbnail: the stored size nearest `size`, every size in `srcset`
-    (`url`: the image's thumbnail address up to its size; `sizes`: escaped already)."""
+    """The `<img>` of a thumbnail: the stored size nearest `size`, every stored size in
+    `srcset` (`url`: the image's thumbnail address up to its size; `sizes`: escaped already),
+    then the `original` (address, width) where it is wider than the largest: a tile wider than
+    1024 device pixels (a 16:9 tile at 3x) is sharp only from it."""
     if not thumbnails:
         return ""
     chosen = next((t for t in thumbnails if t[0] == size), thumbnails[-1])
     srcset = ""
     if sizes:
         candidates = ", ".join(f"{url}{s}/ {w}w" for s, w, _ in thumbnails)
+        if original and original[1] > thumbnails[-1][1]:
+            candidates += f", {original[0]} {original[1]}w"
         srcset = SRCSET.format(srcset=candidates, sizes=sizes)
     return IMG.format(
         src=f"{url}{chosen[0]}/",
@@ -198,6 +203,7 @@ def tiles_html(rows: list[TileRow], *, trash: bool, next_url: str, csrf_token: s
     page_head, page_tail = links["image_detail"]
     star_head, star_tail = links["image_favourite"]
     thumb_head, thumb_tail = links["thumbnail"]
+    original_head, original_tail = links["image_original"]
     out = []
     for row in rows:
         uuid = str(row.uuid)
@@ -210,6 +216,7 @@ def tiles_html(rows: list[TileRow], *, trash: bool, next_url: str, csrf_token: s
             sizes=tile_sizes(ratio),
             placeholder=row.placeholder,
             prompt=row.prompt,
+            original=(f"{original_head}{uuid}{original_tail}", row.width),
         )
         deleted = ""
         if trash:

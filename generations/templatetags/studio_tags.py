@@ -98,19 +98,20 @@ def until(moment: datetime) -> str:
 
 @register.simple_tag
 def run_thumb(image: OutputImage) -> SafeString:
-    """An image of a run, uncropped: the 512 px thumbnail (256 px in srcset) at its real shape,
-    from the prefetched thumbnails (no query)."""
+    """An image of a run, uncropped, at its real shape: every stored thumbnail in srcset (the
+    browser picks by the tile's laid-out width, `sizes="auto"`, lazy images only), the 512 px
+    one as `src`; from the prefetched thumbnails (no query)."""
     thumbnails = sorted(image.thumbnails.all(), key=lambda t: t.size)
     if not thumbnails:
         return format_html('<span class="run-image-missing">No preview</span>')
-    largest = thumbnails[-1]
+    largest = next((t for t in thumbnails if t.size == 512), thumbnails[-1])
     urls = {
         t.size: reverse("generations:image_thumbnail", args=[image.uuid, t.size])
         for t in thumbnails
     }
     return format_html(
-        '<img src="{}" srcset="{}" sizes="(max-width: 640px) 100vw, 480px" width="{}" height="{}" '
-        'loading="lazy" decoding="async"{} alt="{}">',
+        '<img src="{}" srcset="{}" sizes="auto, (max-width: 640px) 100vw, 480px" width="{}" '
+        'height="{}" loading="lazy" decoding="async"{} alt="{}">',
         urls[largest.size],
         ", ".join(f"{urls[t.size]} {t.width}w" for t in thumbnails),
         largest.width,

@@ -401,3 +401,34 @@ def test_a_phone_shows_two_or_three_columns_of_either_kind(
     assert all(2 <= n <= 4 for n in per_row), per_row
     assert 2 <= sum(per_row) / len(per_row) <= 3.5, per_row
     check_tiles(layout)
+
+
+SHARP = """() => [...document.querySelectorAll('[data-gallery] [data-tile]')].map(t => {
+    const img = t.querySelector('img');
+    const box = img.getBoundingClientRect();
+    const chosen = (img.srcset.split(',').map(s => s.trim().split(/\\s+/))
+        .find(([url]) => new URL(url, location.href).href === img.currentSrc) || []);
+    return {uuid: t.dataset.uuid, top: box.top, width: box.width, src: img.currentSrc,
+            loaded: img.complete && img.naturalWidth > 0, natural: img.naturalWidth,
+            candidate: chosen[1] ? parseInt(chosen[1]) : 0};
+})"""
+
+
+@pytest.mark.parametrize("dpr", [1, 2, 3])
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_every_tile_on_screen_is_sharp_at_its_pixel_density(
+    browser, live_server, user, dpr, width, height
+) -> None:
+    """The file a tile shows has at least as many pixels across as the tile has device pixels,
+    unless the original itself has fewer: 256, 512 and 1024 px thumbnails, then the original."""
+    originals = {str(image.uuid): image.width for image in seed(user, 32)}
+    with screen(browser, live_server, width, height, dpr=dpr) as page:
+        log_in(page, user)
+        page.goto("/gallery/")
+        wait_for_visible_thumbnails(page)
+        tiles = [t for t in page.evaluate(SHARP) if t["top"] < height]
+    assert len(tiles) >= 6
+    for tile in tiles:
+        assert tile["loaded"] and tile["candidate"] > 0, tile
+        needed = tile["width"] * dpr
+        assert tile["candidate"] >= min(needed, originals[tile["uuid"]]) - 1, tile

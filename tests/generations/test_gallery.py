@@ -399,8 +399,11 @@ def test_a_tile_has_srcset_sizes_placeholder_selection_and_a_star(client, user) 
     tile = html.split("data-tile")[1].split("</figure>")[0]
     thumb = reverse("generations:image_thumbnail", args=[made.uuid, 256])
     large = reverse("generations:image_thumbnail", args=[made.uuid, 512])
+    larger = reverse("generations:image_thumbnail", args=[made.uuid, 1024])
+    original = reverse("generations:image_original", args=[made.uuid])
     assert f'src="{thumb}"' in tile
-    assert f'srcset="{thumb} 256w, {large} 512w"' in tile
+    # Every thumbnail, then the original where it is wider than the largest (3x screens).
+    assert f'srcset="{thumb} 256w, {large} 512w, {larger} 1024w, {original} 1360w"' in tile
     assert 'sizes="' in tile and 'width="256" height="145"' in tile
     assert 'loading="lazy"' in tile and 'decoding="async"' in tile
     assert 'data-blurhash="LEHV6nWB2yk8pyo0adR*.7kCMdnj"' in tile

@@ -20,6 +20,7 @@ from generations.management.commands.seed_gallery import (
     seed_users,
 )
 from generations.models import Favourite, Generation, OutputImage, Thumbnail
+from imaging.images import THUMBNAIL_SIZES
 from projects.models import Membership, Project, Role
 
 pytestmark = pytest.mark.django_db
@@ -88,17 +89,18 @@ def test_generations_hold_one_to_four_images_spread_over_a_year_with_ties(seeded
 
 
 def test_rows_share_real_stored_files_with_realistic_sizes(seeded) -> None:
-    assert Thumbnail.objects.count() == 2 * IMAGES
+    assert Thumbnail.objects.count() == len(THUMBNAIL_SIZES) * IMAGES
     files = set(OutputImage.objects.values_list("file", flat=True))
     thumbs = set(Thumbnail.objects.values_list("file", flat=True))
-    assert len(files) == 1 and len(thumbs) == 2
+    assert len(files) == 1 and len(thumbs) == len(THUMBNAIL_SIZES)
     for name in files | thumbs:
         assert default_storage.exists(name)
     image = OutputImage.objects.filter(width=1360, height=768).first()
-    small, large = image.thumbnails.order_by("size")
+    small, large, larger = image.thumbnails.order_by("size")
+    assert (larger.width, larger.height) == (1024, 578)
     assert (large.width, large.height) == (512, 289)
     assert (small.width, small.height) == (256, 145)
-    assert 1_000 < small.bytes < large.bytes < 200_000
+    assert 1_000 < small.bytes < large.bytes < larger.bytes < 400_000
     assert image.bytes > 500_000
     assert blurhash.is_valid_blurhash(image.placeholder)
 

@@ -81,7 +81,7 @@ def test_it_reads_an_rgb_png(tmp_path):
     assert (result.format, result.content_type) == ("PNG", "image/png")
     assert (result.width, result.height) == (1200, 800)
     assert_thumbnails(result, 1200, 800)
-    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 171), (512, 341)]
+    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 171), (512, 341), (1024, 683)]
     assert all(decoded(t).mode == "RGB" for t in result.thumbnails)
 
 
@@ -122,7 +122,7 @@ def test_it_turns_thumbnails_upright_by_exif_orientation_but_reports_the_stored_
     result = process(path)
 
     assert (result.width, result.height) == (1200, 800)  # the bytes as stored
-    assert [(t.width, t.height) for t in result.thumbnails] == [(171, 256), (341, 512)]
+    assert [(t.width, t.height) for t in result.thumbnails] == [(171, 256), (341, 512), (683, 1024)]
     for thumb in result.thumbnails:
         im = decoded(thumb).convert("RGB")
         # The stored left (red) half is on top once turned clockwise.
@@ -221,7 +221,7 @@ def test_it_never_upscales_a_small_image(tmp_path):
 
     result = process(path)
 
-    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 171), (300, 200)]
+    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 171), (300, 200), (300, 200)]
 
 
 def test_a_very_thin_image_keeps_at_least_one_pixel(tmp_path):
@@ -229,7 +229,7 @@ def test_a_very_thin_image_keeps_at_least_one_pixel(tmp_path):
 
     result = process(path)
 
-    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 1), (512, 1)]
+    assert [(t.width, t.height) for t in result.thumbnails] == [(256, 1), (512, 1), (1024, 1)]
 
 
 def test_it_reads_from_the_start_whatever_the_position(tmp_path):

@@ -74,7 +74,7 @@ RATIO_CLASSES = 56  # either side of 1:1, so 1:4 to 4:1
 # Row heights of gallery.css by viewport width, and how far a row may stretch to fill the width
 # (keep them in step; on phones a share of the width): `sizes` asks for the widest a tile gets.
 ROWS = (
-    (600, 26, "vw", 1.25),
+    (600, 26, "vw", 1.8),
     (1100, 180, "px", 1.15),
     (1800, 210, "px", 1.15),
     (None, 260, "px", 1.15),

@@ -15,6 +15,7 @@ against the month's cap, with where the pace so far ends the month (`Track.proje
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -240,18 +241,7 @@ def spend_chart(
         HEIGHT + (LEGEND if pace else 0),
         size,
         f"{label}, per {size}",
-        format_html_join(
-            "",
-            '<line class="gridline" x1="'
-            + str(LEFT)
-            + '" y1="{0}" x2="'
-            + str(WIDTH - RIGHT)
-            + '" y2="{0}"/><text class="tick" x="'
-            + str(LEFT - 6)
-            + '" y="{1}" '
-            'text-anchor="end">{2}</text>',
-            grid,
-        ),
+        _gridlines(grid),
         LEFT,
         base,
         WIDTH - RIGHT,
@@ -391,17 +381,7 @@ def track_chart(totals: dict[date, Decimal], month: Track, *, label: str) -> Saf
         WIDTH,
         HEIGHT,
         label,
-        format_html_join(
-            "",
-            '<line class="gridline" x1="'
-            + str(LEFT)
-            + '" y1="{0}" x2="'
-            + str(WIDTH - RIGHT)
-            + '" y2="{0}"/><text class="tick" x="'
-            + str(LEFT - 6)
-            + '" y="{1}" text-anchor="end">{2}</text>',
-            grid,
-        ),
+        _gridlines(grid),
         LEFT,
         base,
         WIDTH - RIGHT,
@@ -410,4 +390,19 @@ def track_chart(totals: dict[date, Decimal], month: Track, *, label: str) -> Saf
             "", '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', x_labels
         ),
         SafeString("".join(parts)),
+    )
+
+
+def _gridlines(grid: Iterable[tuple[object, object, object]]) -> SafeString:
+    """The y-axis: a gridline at each (line y, label y, label) with its value at the left."""
+    return format_html_join(
+        "",
+        '<line class="gridline" x1="'
+        + str(LEFT)
+        + '" y1="{0}" x2="'
+        + str(WIDTH - RIGHT)
+        + '" y2="{0}"/><text class="tick" x="'
+        + str(LEFT - 6)
+        + '" y="{1}" text-anchor="end">{2}</text>',
+        grid,
     )

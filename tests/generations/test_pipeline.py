@@ -62,7 +62,7 @@ def test_a_generation_goes_from_queued_to_done_with_stored_images(user, sim, pip
         with default_storage.open(image.file.name) as fp, Image.open(fp) as decoded:
             assert decoded.size == (1360, 768)
         sizes = sorted((t.size, max(t.width, t.height)) for t in image.thumbnails.all())
-        assert sizes == [(256, 256), (512, 512)]
+        assert sizes == [(256, 256), (512, 512), (1024, 1024)]
     [submit] = sim.submits()
     assert submit["json"] == generation.request_payload
 

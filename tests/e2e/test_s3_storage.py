@@ -26,6 +26,7 @@ from config import media
 from config.settings.base import s3_media_storage
 from generations.models import Generation, OutputImage, Status, Thumbnail
 from generations.tasks import purge_trash
+from imaging.images import THUMBNAIL_SIZES
 from references.models import ReferenceImage
 from tests.conftest import free_port
 from tests.factories import image_bytes, make_image
@@ -141,7 +142,7 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
     images = list(generation.images.order_by("index"))
     assert len(images) == 2
     thumbnails = list(Thumbnail.objects.filter(image__in=images))
-    assert len(thumbnails) == 2 * 2
+    assert len(thumbnails) == 2 * len(THUMBNAIL_SIZES)
     names = {i.file.name for i in images} | {t.file.name for t in thumbnails}
     assert names <= bucket.object_keys()
     assert local_files(settings) == []

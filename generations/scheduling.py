@@ -6,6 +6,8 @@ Tasks are imported lazily: services schedule tasks and tasks call services.
 
 from __future__ import annotations
 
+from typing import Any
+
 from wavespeed import timing
 
 
@@ -37,3 +39,9 @@ def schedule_save(generation_id: int, countdown: float = 0) -> None:
     from .tasks import save_generation_outputs
 
     timing.after_commit(save_generation_outputs, countdown, generation_id)
+
+
+def schedule_apply_webhook(generation_id: int, prediction: dict[str, Any]) -> None:
+    from .tasks import apply_webhook_result
+
+    timing.after_commit(apply_webhook_result, 0, generation_id, prediction)

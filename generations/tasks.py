@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+
+from wavespeed.client import Prediction
 
 from . import services
 from .services.trash import trash_purge
@@ -26,6 +30,14 @@ def record_submitted_prediction(generation_id: int, prediction_id: str) -> None:
 @shared_task(ignore_result=True)
 def follow_generation(generation_id: int, seq: int) -> None:
     services.generation_follow(generation_id=generation_id, seq=seq)
+
+
+@shared_task(ignore_result=True)
+def apply_webhook_result(generation_id: int, prediction: dict[str, Any]) -> None:
+    """A webhook's final prediction (the fields `apply_final` reads), queued by the receiver."""
+    services.generation_apply_webhook(
+        generation_id=generation_id, prediction=Prediction.from_json(prediction)
+    )
 
 
 @shared_task(ignore_result=True)

@@ -1,4 +1,4 @@
-"""WaveSpeed's webhook receiver: verified, applied, answered at once (the save is queued)."""
+"""WaveSpeed's webhook receiver: verified, recorded, answered at once (applying it is queued)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from .services.following import Applied, webhook_receive
 @csrf_exempt
 @require_POST
 def wavespeed_webhook(request: HttpRequest) -> HttpResponse:
-    """200 when applied (or a replay of a delivery we have), 202 when accepted but left to the
-    polls (a prediction no generation holds yet, or one already ended), 400/401 when refused,
+    """200 when a followed generation's end is queued to be applied (or a replay of a delivery
+    we have), 202 when accepted but left to the polls (a prediction no generation holds yet, or
+    one already ended), 400/401 when refused,
     503 when the secret cannot be fetched (WaveSpeed may deliver again)."""
     try:
         outcome = webhook_receive(request.headers, request.body)
@@ -23,5 +24,5 @@ def wavespeed_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse(exc.reason, status=exc.status, content_type="text/plain")
     except SecretUnavailable:
         return HttpResponse("try again later", status=503, content_type="text/plain")
-    status = 200 if outcome == Applied.APPLIED else 202
+    status = 200 if outcome == Applied.QUEUED else 202
     return HttpResponse(outcome.value, status=status, content_type="text/plain")

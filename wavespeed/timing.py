@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -82,7 +82,7 @@ def due_at(countdown: float) -> datetime:
     return timezone.now() + timedelta(seconds=countdown)
 
 
-def after_commit(task: Task, countdown: float, *args: int | str) -> None:
+def after_commit(task: Task, countdown: float, *args: int | str | dict[str, Any]) -> None:
     """Queue `task` once the surrounding transaction commits.
 
     Countdowns stay far below the broker's visibility timeout (30 min), so a waiting task is

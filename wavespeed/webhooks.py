@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from .client import Prediction, ProviderError, WaveSpeedError, get_client
@@ -170,13 +170,16 @@ def check_signature(
 
 
 def _remember(webhook_id: str) -> bool:
-    """Record the id; False when it was recorded before (a replay)."""
-    try:
-        with transaction.atomic():
-            WebhookReceipt.objects.create(webhook_id=webhook_id, received_at=timezone.now())
-    except IntegrityError:
-        return False
-    return True
+    """Record the id; False when it was recorded before (a replay). One statement, no savepoint:
+    a conflict is not an error, so the caller's transaction goes on (PostgreSQL and SQLite)."""
+    table = connection.ops.quote_name(WebhookReceipt._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (webhook_id, received_at) VALUES (%s, %s) "
+            "ON CONFLICT (webhook_id) DO NOTHING",
+            [webhook_id, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.rowcount == 1
 
 
 def forget_old_receipts() -> int:

@@ -1,6 +1,6 @@
 """The writes of the generation pipeline, one module per step."""
 
-from .following import generation_follow
+from .following import generation_apply_webhook, generation_follow
 from .moving import MoveRefused, generation_move, image_move
 from .saving import generation_save_outputs
 from .submission import (
@@ -13,6 +13,7 @@ from .sweeping import generations_sweep
 
 __all__ = [
     "MoveRefused",
+    "generation_apply_webhook",
     "generation_create",
     "generation_follow",
     "generation_move",

@@ -10,6 +10,7 @@ restarts a chain that only looked lost, the two chains cannot both go on.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from enum import StrEnum
@@ -42,11 +43,16 @@ FOLLOWED = (Status.SUBMITTED, Status.PROCESSING)
 
 
 class Applied(StrEnum):
-    """What became of a prediction state handed to `generation_apply_webhook`."""
+    """What the receiver did with a verified webhook delivery."""
 
-    APPLIED = "applied"
+    QUEUED = "queued"  # a followed generation's end: handed to `apply_webhook_result`
     UNKNOWN = "unknown"  # no generation holds this prediction (yet, or ever)
     IGNORED = "ignored"  # already ended (or changed under us), or not final
+
+
+# The fields of a prediction `apply_final` reads: what the hand-off task carries, so its message
+# stays small (a delivery's `input` can hold a long prompt and many reference URLs).
+_HANDED_OFF = ("id", "model", "status", "outputs", "has_nsfw_contents", "error", "code", "timings")
 
 
 def generation_follow(*, generation_id: int, seq: int) -> None:
@@ -68,29 +74,26 @@ def generation_follow(*, generation_id: int, seq: int) -> None:
         _still_running(generation, prediction)
 
 
-def generation_apply_webhook(prediction: Prediction) -> Applied:
-    """A prediction's end as WaveSpeed's webhook told it: applied exactly as a poll's answer.
+def generation_apply_webhook(*, generation_id: int, prediction: Prediction) -> bool:
+    """A prediction's end as WaveSpeed's webhook told it: applied exactly as a poll's answer
+    (the task the receiver queued calls this). True when it was applied.
 
     Claimed like a poll, by advancing `poll_seq`, so the poll waiting as the fallback (and any
     poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late
     delivery finds the generation ended and changes nothing, and a poll that was already
     asking WaveSpeed finds it ended when it applies its answer (`apply_final` only moves a
-    followed generation, `_still_claimed` schedules no next poll). A delivery for a prediction
-    no generation holds (another job's, another account's, or one whose submit answer is not
-    stored yet) is left to the polls and the sweeper."""
-    if not prediction.is_final:
-        return Applied.IGNORED
-    generation = Generation.objects.filter(provider_id=prediction.id).first()
-    if generation is None or (prediction.model and prediction.model != generation.model):
-        return Applied.UNKNOWN
+    followed generation, `_still_claimed` schedules no next poll). Safe to run twice."""
+    generation = Generation.objects.filter(pk=generation_id, provider_id=prediction.id).first()
+    if generation is None or not prediction.is_final:
+        return False
     claimed = Generation.objects.filter(
         pk=generation.pk, poll_seq=generation.poll_seq, status__in=FOLLOWED
     ).update(poll_seq=generation.poll_seq + 1, updated_at=timezone.now())
     if not claimed:
-        return Applied.IGNORED
+        return False
     generation.poll_seq += 1
     apply_final(generation, prediction, via=ResultVia.WEBHOOK)
-    return Applied.APPLIED
+    return True
 
 
 def apply_final(generation: Generation, prediction: Prediction, *, via: ResultVia) -> None:
@@ -226,17 +229,38 @@ def _poll_failed(generation: Generation, exc: WaveSpeedError) -> None:
 
 
 def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:
-    """Verify a WaveSpeed webhook delivery and apply its prediction, in one transaction: if
-    applying fails, its id is forgotten too, so WaveSpeed's next try is taken. Raises
-    WebhookRejected (or WebhookReplayed) and SecretUnavailable as `webhooks.receive` does."""
+    """Verify a WaveSpeed webhook delivery, record it, and hand a followed generation's end to a
+    task: the request does one INSERT and one indexed SELECT, so WaveSpeed gets its answer at
+    once. Raises WebhookRejected (or WebhookReplayed) and SecretUnavailable as
+    `webhooks.receive` does.
+
+    The task is published after the commit (`scheduling.schedule_apply_webhook`), so it never
+    runs before the receipt and never for a delivery that was rolled back. If the publish is
+    lost (broker down, process killed between the commit and the publish), the receipt makes
+    WaveSpeed's retry a replay, but the result is not lost: nothing was claimed here, so the
+    fallback poll queued at submit (and the sweeper, from `next_step_at`) still reads it."""
     with transaction.atomic():
         delivery = webhooks.receive(headers, body)
-        outcome = generation_apply_webhook(delivery.prediction)
+        prediction = delivery.prediction
+        outcome = Applied.IGNORED
+        if prediction.is_final:
+            found = (
+                Generation.objects.filter(provider_id=prediction.id)
+                .values_list("pk", "model", "status")
+                .first()
+            )
+            if found is None or (prediction.model and prediction.model != found[1]):
+                outcome = Applied.UNKNOWN
+            elif found[2] in FOLLOWED:
+                data = json.loads(body)
+                payload = {key: data[key] for key in _HANDED_OFF if key in data}
+                scheduling.schedule_apply_webhook(found[0], payload)
+                outcome = Applied.QUEUED
     logger.info(
         "webhook %s prediction=%s status=%s: %s",
         delivery.webhook_id,
-        delivery.prediction.id,
-        delivery.prediction.status,
+        prediction.id,
+        prediction.status,
         outcome.value,
     )
     return outcome

@@ -73,6 +73,16 @@ def deliver(client, body: bytes, *, webhook_id: str = "msg_1", age: int = 0, sec
     )
 
 
+def apply_handed_off(pipeline) -> int:
+    """Run the tasks the receiver queued (the worker's part), in order, leaving the rest."""
+    handed_off = [task for task in pipeline.queued if task.name == "apply_webhook_result"]
+    for task in handed_off:
+        pipeline.queued.remove(task)
+        task.task.run(*task.args)
+        pipeline.ran.append(task)
+    return len(handed_off)
+
+
 def result_polls(sim) -> int:
     return len([r for r in sim.requests("/result") if r["method"] == "GET"])
 
@@ -110,9 +120,20 @@ def test_a_signed_delivery_completes_the_generation_as_a_poll_would(
     body = final_body(sim, generation.provider_id)
     polls = result_polls(sim)
 
+    before = snapshot(generation)
+
     response = deliver(client, body)
 
+    # The request only verifies and records it: applying it is the worker's.
     assert response.status_code == 200, response.content
+    assert response.content == b"queued"
+    assert snapshot(generation) == before
+    assert pipeline.names() == ["follow_generation", "apply_webhook_result"]
+    [handed_off] = pipeline.queued[1:]
+    assert handed_off.args[0] == generation.pk and handed_off.countdown == 0
+    assert "input" not in handed_off.args[1]  # only what applying it reads
+
+    assert apply_handed_off(pipeline) == 1
     generation.refresh_from_db()
     assert generation.status == Status.SAVING
     assert generation.result_via == ResultVia.WEBHOOK
@@ -132,6 +153,7 @@ def test_a_failed_prediction_is_failed_without_cost(client, user, sim, pipeline)
     generation = submitted(user, pipeline)
     response = deliver(client, final_body(sim, generation.provider_id))
     assert response.status_code == 200
+    apply_handed_off(pipeline)
     generation.refresh_from_db()
     assert generation.status == Status.FAILED and generation.error_code == 1200
     assert generation.result_via == ResultVia.WEBHOOK and generation.cost == 0
@@ -172,6 +194,7 @@ def test_a_replayed_delivery_is_refused_and_changes_nothing(client, user, sim, p
     generation = submitted(user, pipeline)
     body = final_body(sim, generation.provider_id)
     assert deliver(client, body, webhook_id="msg_once").status_code == 200
+    apply_handed_off(pipeline)
     after_first = snapshot(generation)
 
     again = deliver(client, body, webhook_id="msg_once")
@@ -186,6 +209,7 @@ def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim
     generation = submitted(user, pipeline)
     body = final_body(sim, generation.provider_id)
     assert deliver(client, body, webhook_id="msg_a").status_code == 200
+    apply_handed_off(pipeline)
     after_first = snapshot(generation)
     charges = LedgerEntry.objects.count()
 
@@ -199,6 +223,61 @@ def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim
     assert pipeline.names() == ["follow_generation", "save_generation_outputs"]
 
 
+def test_the_handed_off_task_run_twice_applies_once(client, user, sim, pipeline) -> None:
+    """A redelivered Celery message (or the task queued by two deliveries of one end before
+    either was applied) finds the generation ended and changes nothing."""
+    generation = submitted(user, pipeline)
+    body = final_body(sim, generation.provider_id)
+    assert deliver(client, body, webhook_id="msg_a").status_code == 200
+    assert deliver(client, body, webhook_id="msg_b").status_code == 200  # not applied yet
+    first, second = (task for task in pipeline.queued if task.name == "apply_webhook_result")
+    first.task.run(*first.args)
+    generation.refresh_from_db()
+    assert generation.status == Status.SAVING and generation.result_via == ResultVia.WEBHOOK
+    after_first = snapshot(generation)
+    charges = LedgerEntry.objects.count()
+
+    second.task.run(*second.args)
+
+    assert snapshot(generation) == after_first
+    assert LedgerEntry.objects.count() == charges
+    assert [task.name for task in pipeline.queued].count("save_generation_outputs") == 1
+
+
+def test_a_lost_hand_off_is_made_up_for_by_the_fallback_poll(client, user, sim, pipeline) -> None:
+    """The delivery was recorded but its task never reached the broker: WaveSpeed's retry is
+    a replay, and the poll queued at submit still finds the generation followed and ends it."""
+    generation = submitted(user, pipeline)
+    body = final_body(sim, generation.provider_id)
+    polls = result_polls(sim)
+    assert deliver(client, body).status_code == 200
+    pipeline.queued = [task for task in pipeline.queued if task.name != "apply_webhook_result"]
+    assert deliver(client, body).status_code == 200  # the retry: refused as a replay
+    assert pipeline.names() == ["follow_generation"]
+
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.DONE and generation.result_via == ResultVia.POLL
+    assert generation.poll_count == 1 and result_polls(sim) == polls + 1
+
+
+def test_a_handed_off_task_after_the_poll_ended_it_changes_nothing(
+    client, user, sim, pipeline
+) -> None:
+    generation = submitted(user, pipeline)
+    body = final_body(sim, generation.provider_id)
+    assert deliver(client, body).status_code == 200
+    pipeline.run_next()  # the fallback poll runs first, and ends it
+    generation.refresh_from_db()
+    assert generation.status == Status.SAVING and generation.result_via == ResultVia.POLL
+    after_poll = snapshot(generation)
+
+    apply_handed_off(pipeline)
+
+    assert snapshot(generation) == after_poll
+
+
 def test_a_poll_answering_after_the_webhook_changes_nothing(client, user, sim, pipeline) -> None:
     """A poll claimed the row and asked WaveSpeed; the webhook is applied meanwhile; then the
     poll's answer (here: a contradicting one) arrives, and is dropped."""
@@ -207,6 +286,7 @@ def test_a_poll_answering_after_the_webhook_changes_nothing(client, user, sim, p
     Generation.objects.filter(pk=generation.pk).update(poll_seq=generation.poll_seq + 1)
     polling = Generation.objects.get(pk=generation.pk)  # as the poll loaded it
     assert deliver(client, body).status_code == 200
+    apply_handed_off(pipeline)
     after_webhook = snapshot(generation)
 
     failed = Prediction.from_json(json.loads(body) | {"status": "failed", "outputs": []})
@@ -227,6 +307,7 @@ def test_a_poll_that_saw_no_end_after_the_webhook_schedules_nothing(
     Generation.objects.filter(pk=generation.pk).update(poll_seq=generation.poll_seq + 1)
     polling = Generation.objects.get(pk=generation.pk)
     assert deliver(client, body).status_code == 200
+    apply_handed_off(pipeline)
     after_webhook = snapshot(generation)
     queued = pipeline.names()
 

@@ -118,3 +118,24 @@ def test_a_replayed_webhook_id_is_refused_and_an_unreadable_body_is_not_remember
     with pytest.raises(WebhookReplayed):
         receive(headers(), BODY)  # the same id, even freshly signed
     assert WebhookReceipt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_receipt_is_kept_only_while_its_delivery_could_still_be_accepted(settings) -> None:
+    """Receipts are written with one INSERT … ON CONFLICT (no savepoint): their time must read
+    back as written, so the sweeper forgets the old ones and keeps the fresh."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.WAVESPEED_WEBHOOK_SECRET = SECRET
+    receive(headers(webhook_id="msg_old"), BODY)
+    receive(headers(webhook_id="msg_new"), BODY)
+    fresh = WebhookReceipt.objects.get(webhook_id="msg_new").received_at
+    assert abs((timezone.now() - fresh).total_seconds()) < 5
+    WebhookReceipt.objects.filter(webhook_id="msg_old").update(
+        received_at=timezone.now() - timedelta(seconds=2 * webhooks.tolerance_seconds() + 61)
+    )
+
+    assert webhooks.forget_old_receipts() == 1
+    assert list(WebhookReceipt.objects.values_list("webhook_id", flat=True)) == ["msg_new"]

@@ -179,7 +179,8 @@ def _remember(webhook_id: str) -> bool:
             "ON CONFLICT (webhook_id) DO NOTHING",
             [webhook_id, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
-        return cursor.rowcount == 1
+        inserted: int = cursor.rowcount
+    return inserted == 1
 
 
 def forget_old_receipts() -> int:

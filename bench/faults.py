@@ -84,8 +84,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from _services import PG_HOST, PG_PORT, PG_USER, psql  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 SIM_START_BALANCE = Decimal("1000")
 SAMPLE_SECONDS = 0.25
 SCRUBBED_ENV = (
@@ -278,16 +279,6 @@ class RedisServer:
 
 
 # --- small helpers ----------------------------------------------------------------------------
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", "postgres", "-qc", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
-    )
-
-
 def http_json(url: str, body: dict | None = None, headers: dict | None = None) -> object:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers=headers or {})

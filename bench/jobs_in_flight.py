@@ -39,12 +39,13 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from _services import PG_HOST, PG_PORT, PG_USER, flush_redis, psql  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 20.0
 # The queue each Procfile worker consumes (config/settings/base.py routes the tasks to them).
 QUEUES = {"worker": "celery", "submitter": "submit", "images": "images"}
 REDIS_URL = "redis://127.0.0.1:6379/14"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 # Variables of the calling shell that would point the bench somewhere else.
 SCRUBBED_ENV = (
     "DATABASE_URL",
@@ -214,24 +215,6 @@ def machine_busy() -> float:
 
 
 # --- database and broker ----------------------------------------------------------------------
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", "postgres", "-qc", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
-    )
-
-
-def flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    client.flushdb()
-    client.close()
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -317,7 +300,7 @@ def main() -> int:
             env["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
         if args.broker == "redis":
             env["REDIS_URL"] = REDIS_URL
-            flush_redis()
+            flush_redis(REDIS_URL)
         # filesystem: no URL at all, settings put the broker folders under DARKROOM_VAR_DIR
         migrate = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput"],
@@ -371,7 +354,7 @@ def main() -> int:
                 print(f"warning: could not drop {db_name}: {exc}", file=sys.stderr)
         if args.broker == "redis":
             with contextlib.suppress(Exception):
-                flush_redis()
+                flush_redis(REDIS_URL)
         if args.keep:
             print(f"logs kept in {tmp}")
         else:

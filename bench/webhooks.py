@@ -33,9 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _services import PG_HOST, PG_PORT, PG_USER, flush_redis, psql  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "darkroom_bench_hooks"
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SECRET = "whsec_bench-secret"
 MODES = ("inline", "queued")
@@ -63,24 +64,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--deliveries", type=int, default=500, help="timed deliveries per mode")
     parser.add_argument("--block", type=int, default=50, help="deliveries per mode in a row")
     return parser.parse_args()
-
-
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", "postgres", "-qc", sql],
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
-    )
-
-
-def flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    client.flushdb()
-    client.close()
 
 
 def queued_messages(queue: str) -> int:
@@ -178,7 +161,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     per_mode = args.deliveries + WARMUP
     print(f"creating {2 * per_mode} submitted generations ...", file=sys.stderr)
     pending = {mode: make_submitted(owner, per_mode) for mode in MODES}
-    flush_redis()  # their submits: not part of this bench
+    flush_redis(REDIS_URL)  # their submits: not part of this bench
     client = Client()
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
@@ -256,7 +239,7 @@ def main() -> int:
         import django
 
         django.setup()
-        flush_redis()
+        flush_redis(REDIS_URL)
         figures = run(args)
         print(f"\n{args.deliveries} signed deliveries per mode, PostgreSQL + Redis, ms")
         print(f"{'mode':<8} {'wall p50':>9} {'p95':>7} {'max':>7}   {'CPU p50':>8} {'p95':>7}")
@@ -275,7 +258,7 @@ def main() -> int:
 
             connections.close_all()
         with contextlib.suppress(Exception):
-            flush_redis()
+            flush_redis(REDIS_URL)
         psql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 

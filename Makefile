@@ -55,8 +55,12 @@ prepare:
 createsuperuser: install
 	@$(HONCHO_RUN) $(BIN)/python manage.py createsuperuser
 
+# The suite runs in TEST_PROCESSES processes (pytest-xdist), each with its own database, Redis
+# database and folders (config/settings/test.py); much of it waits on workers, servers and the
+# browser, so three share two cores well. TEST_PROCESSES=0 runs it in this process.
+TEST_PROCESSES ?= 3
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES)) $(PYTEST_ARGS)
 
 # mypy checks the packages [tool.mypy] lists in pyproject.toml, strictly.
 lint: install

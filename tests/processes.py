@@ -79,6 +79,9 @@ class WorkerProcess:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": database_url(),
+            # This test process's broker, as it is (config/settings/test.py gives each xdist
+            # process its own Redis database; `extra_env` may point at a Redis of the test's).
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "WAVESPEED_API_KEY": "",
             "WAVESPEED_BASE_URL": simulator_url,

@@ -42,13 +42,18 @@ def test_a_busy_worker_survives_a_redis_restart(
     for n in range(RUNS):
         submit_through_the_form(client, num_images=1, prompt=f"restart {n}")
 
-    # Every run submitted: the worker now holds their polls, unacknowledged, until the countdown.
+    # Every run submitted and its answer recorded (the simulator logs a submit before the
+    # worker writes it down): the worker now holds their polls, unacknowledged, until the
+    # countdown.
     wait_for(
-        lambda: alive(worker) and len(sim.submits()) == RUNS,
+        lambda: (
+            alive(worker)
+            and len(sim.submits()) == RUNS
+            and set(statuses()) <= {"submitted", "processing"}
+        ),
         timeout=20,
         what="every run submitted",
     )
-    assert set(statuses()) <= {"submitted", "processing"}
     redis.restart()
 
     started = time.monotonic()

@@ -60,7 +60,7 @@ createsuperuser: install
 # browser, so three share two cores well. TEST_PROCESSES=0 runs it in this process.
 TEST_PROCESSES ?= 3
 test: install
-	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter-out 0,$(TEST_PROCESSES)),-n $(TEST_PROCESSES) --dist worksteal) $(PYTEST_ARGS)
 
 # mypy checks the packages [tool.mypy] lists in pyproject.toml, strictly.
 lint: install

@@ -39,6 +39,31 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"CI needs Redis as the broker, not {settings.CELERY_BROKER_URL}")
 
 
+# The slowest tests first (each takes 15 s to over a minute: workers, servers, browsers, walks
+# of every page): pytest-xdist hands tests out in collection order, so under `make test` they
+# start at once, spread over the processes, instead of one of them starting last.
+SLOW_FIRST = (
+    "tests/e2e/",
+    "tests/browser/test_every_page.py",
+    "tests/test_hostile_query_strings.py",
+    "tests/test_make_run.py",
+    "tests/browser/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # an xdist process collects what it is given
+        return
+
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)),
+            len(SLOW_FIRST),
+        )
+
+    items.sort(key=rank)
+
+
 # Fast but realistic: a prediction waits a little in `created`, then works for 0.3 s.
 FAST = {"latency": 0.3, "queue_delay": 0.05}
 

@@ -37,6 +37,9 @@ WALKS = [
     pytest.param(390, 844, "light", True, id="390-light"),
     pytest.param(1440, 900, "dark", True, id="1440-dark"),
 ]
+# Each walk in two halves (every other page), so that `make test`'s processes share the walks
+# evenly instead of one process taking a minute and a half on one.
+HALVES = [pytest.param(0, id="even"), pytest.param(1, id="odd")]
 SHOTS = Path(__file__).resolve().parents[1] / "output" / "screens" / "every-page"
 
 # Named URLs that are not pages: actions (POST only), files, htmx partials and JSON polls, each
@@ -449,15 +452,16 @@ def visit(page, entry: Page) -> None:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("half", HALVES)
 @pytest.mark.parametrize(("width", "height", "scheme", "with_axe"), WALKS)
 def test_every_page_fits_has_one_h1_a_skip_link_and_passes_axe(
-    browser, live_server, django_user_model, settings, width, height, scheme, with_axe
+    browser, live_server, django_user_model, settings, width, height, scheme, with_axe, half
 ) -> None:
     from axe_playwright_python.base import AXE_FILE_PATH
 
     settings.DARKROOM_OPEN_SIGNUP = True
     started = time.monotonic()
-    world = build_world(django_user_model)
+    world = build_world(django_user_model)[half::2]
     staff = django_user_model.objects.get(username="root")
     problems: dict[str, list[str]] = defaultdict(list)
     clock: Counter[str] = Counter({"data": time.monotonic() - started})

@@ -15,15 +15,25 @@ Decisions, with the figures from docs/measured.md behind them:
   thumbnail's own `width`/`height` may be swapped relative to the original's.
 - Thumbnails are made from a single decode: JPEG decodes straight at 1/2, 1/4 or 1/8 scale
   (`draft`), to the smallest scale still at least twice the largest thumbnail; then an
-  integer box `reduce()` down to about twice the target, then LANCZOS (Pillow's
-  `reducing_gap=2`, ≈ 52-55 dB PSNR against a full LANCZOS resize, i.e. visually
-  lossless; drafting all the way to the target would drop to ≈ 46 dB). The 256 px
-  thumbnail is made from the 512 px one.
-- WebP quality 80, method 2: ~12 ms less per image than libwebp's default method 4 for ~3 %
-  more bytes on our outputs (bench/saving.py prints both). At 200 generations on one
-  two-slot worker that is ~1 s of wall time (bench/jobs_in_flight.py), which decided it.
+  integer box `reduce()` down to about twice the target (Pillow's `reducing_gap=2`), then
+  BICUBIC to the largest thumbnail. Each smaller one is made from the one before it with
+  LANCZOS (512 from 1024, 256 from 512). By bench/image_work.py (PSNR of the resized pixels
+  against LANCZOS from the full decode): BICUBIC for that first step saves 20-30 ms per 2k
+  or 4k image for 41-43 dB and 8 % less edge contrast on the 1024 px, invisible at 3x zoom;
+  in the cascade it would save only 3-9 ms but soften the 512 and 256 px that gallery pages
+  show most (41 dB against 50-52, 10 % less edge contrast), so the cascade stays LANCZOS.
+  Reducing straight to the target (`reducing_gap=1`) is cheaper still but drops to 36-38 dB.
+- WebP quality 80. Method 2 for the 256 and 512 px thumbnails: ~12 ms less per image than
+  libwebp's default method 4 for ~3 % more bytes (bench/saving.py). Method 0 for the 1024 px
+  one, fetched only by wide tiles and 2-3x screens: 22 ms to encode instead of 36, the same
+  PSNR, 13-21 % more bytes for that size (bench/image_work.py). 14 ms per image is ~1.4 s of
+  wall time for 200 generations on a two-core worker (issue 13 asks for ≤ 14 s in all).
 - The BlurHash placeholder comes from a 32 px copy of the upright 256 px thumbnail (about a
   millisecond; imaging/placeholders.py), not from another decode.
+- libvips (pyvips + pyvips-binary) does the same work 15-35 % faster still, and sharper on
+  the 1024 px (bench/image_work.py); not adopted yet: a second set of decoders for untrusted
+  uploads, 18 MB of bundled libraries, and libvips' threads after Celery's fork are untested
+  here. docs/measured.md has the figures.
 """
 
 from __future__ import annotations
@@ -45,7 +55,10 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
 
 WEBP_QUALITY = 80
 WEBP_METHOD = 2
+WEBP_METHOD_LARGEST = 0  # the 1024 px thumbnail: see the module's docstring
 REDUCING_GAP = 2.0
+FIRST_RESAMPLING = Image.Resampling.BICUBIC  # decode (reduced) -> largest thumbnail
+CASCADE_RESAMPLING = Image.Resampling.LANCZOS  # each thumbnail -> the next smaller one
 
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSE_FOR_ORIENTATION = {
@@ -128,14 +141,14 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
         orientation = _orientation(im)
         source = _for_resizing(im)
         icc_profile = _rgb_profile(im) if source.mode in ("RGB", "RGBA") else None
-        resized = source.resize(target, Image.Resampling.LANCZOS, box, REDUCING_GAP)
+        resized = source.resize(target, FIRST_RESAMPLING, box, REDUCING_GAP)
         del source
 
     thumbnails = []
     for size in sorted(THUMBNAIL_SIZES, reverse=True):
         thumb_size = fit_within(width, height, size)
         if resized.size != thumb_size:
-            resized = resized.resize(thumb_size, Image.Resampling.LANCZOS)
+            resized = resized.resize(thumb_size, CASCADE_RESAMPLING)
         upright = resized
         if orientation in _TRANSPOSE_FOR_ORIENTATION:
             upright = resized.transpose(_TRANSPOSE_FOR_ORIENTATION[orientation])
@@ -147,7 +160,11 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
                 size=size,
                 width=upright.width,
                 height=upright.height,
-                data=_encode_webp(upright, icc_profile=icc_profile),
+                data=_encode_webp(
+                    upright,
+                    icc_profile=icc_profile,
+                    method=WEBP_METHOD_LARGEST if size == largest else WEBP_METHOD,
+                ),
             )
         )
     thumbnails.sort(key=lambda t: THUMBNAIL_SIZES.index(t.size))
@@ -236,7 +253,7 @@ def grey_to_eight_bit(im: Image.Image) -> Image.Image:
     return im.convert("I").point(lambda v: v / 257).convert("L")
 
 
-def _encode_webp(im: Image.Image, *, icc_profile: bytes | None) -> bytes:
+def _encode_webp(im: Image.Image, *, icc_profile: bytes | None, method: int) -> bytes:
     out = BytesIO()
     # An RGB colour profile (e.g. Display P3) is kept so that colours match the original;
     # no other metadata is carried over.
@@ -244,7 +261,7 @@ def _encode_webp(im: Image.Image, *, icc_profile: bytes | None) -> bytes:
         out,
         "WEBP",
         quality=WEBP_QUALITY,
-        method=WEBP_METHOD,
+        method=method,
         icc_profile=icc_profile or None,
     )
     return out.getvalue()

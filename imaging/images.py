@@ -32,8 +32,8 @@ Decisions, with the figures from docs/measured.md behind them:
   millisecond; imaging/placeholders.py), not from another decode.
 - libvips (pyvips + pyvips-binary) does the same work 15-35 % faster still, and sharper on
   the 1024 px (bench/image_work.py); not adopted yet: a second set of decoders for untrusted
-  uploads, 18 MB of bundled libraries, and libvips' threads after Celery's fork are untested
-  here. docs/measured.md has the figures.
+  uploads, 18 MB of bundled libraries, and libvips used in Celery's forked children is
+  untested here. docs/measured.md has the figures.
 """
 
 from __future__ import annotations

@@ -325,9 +325,9 @@ def main() -> None:
     try:
         import pyvips  # noqa: F401
     except (ImportError, OSError):
-        if "pyvips" in names:
+        if any(name.startswith("pyvips") for name in names):
             print("pyvips is not installed (pip install pyvips pyvips-binary): skipped\n")
-            names.remove("pyvips")
+            names = [name for name in names if not name.startswith("pyvips")]
 
     print(
         f"Image work per output: thumbnails {THUMBNAIL_SIZES} px WebP q{WEBP_QUALITY} and a "

@@ -140,9 +140,8 @@ def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
     link they made, to any image, is revoked (a deactivated person's links never work again:
     rights.link_is_honoured refuses them even before this runs). Never `by` themselves, so an
     admin cannot lock themselves out by mistake."""
-    # Below generations in the layering; the import stays inside the one function that needs it.
-    from generations.models import RevokeReason, ShareLink
-    from generations.services.sharing import links_revoke
+    # Below the gallery in the layering; the import stays inside the one function that needs it.
+    from gallery.services.sharing import links_revoke_of_person
 
     people = list(
         get_user_model()
@@ -157,10 +156,5 @@ def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
     )
     for person in people:
         record(Action.ACCOUNT_DEACTIVATED, actor=by, target=person)
-        links_revoke(
-            ShareLink.objects.filter(created_by=person),
-            reason=RevokeReason.DEACTIVATED,
-            actor=by,
-            why=person.get_username(),
-        )
+        links_revoke_of_person(person=person, actor=by)
     return done

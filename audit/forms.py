@@ -5,7 +5,7 @@ from datetime import date
 from django import forms
 from django.contrib.auth import get_user_model
 
-from generations.gallery import Cursor, InvalidCursor, decode_cursor
+from config.cursors import Cursor, InvalidCursor, decode_cursor
 from projects.models import Project
 
 from .models import Action

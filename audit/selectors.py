@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from generations.gallery import Cursor, encode_cursor
+from config.cursors import Cursor, encode_cursor
 from generations.models import Generation, OutputImage, ShareLink
 from projects.models import Project
 
@@ -127,7 +127,7 @@ def _by_uuid(model, view: str):
 
 def _share_links(values: set[str]) -> dict[str, str]:
     found = ShareLink.objects.filter(pk__in=_pks(values)).values_list("pk", "image__uuid")
-    return {str(pk): reverse("generations:image_detail", args=[u]) for pk, u in found}
+    return {str(pk): reverse("gallery:image_detail", args=[u]) for pk, u in found}
 
 
 def _admin(model_label: str):
@@ -141,7 +141,7 @@ def _admin(model_label: str):
 
 
 _APP_LINKS = {
-    "image": _by_uuid(OutputImage, "generations:image_detail"),
+    "image": _by_uuid(OutputImage, "gallery:image_detail"),
     "generation": _by_uuid(Generation, "generations:generation_detail"),
     "project": _by_uuid(Project, "projects:detail"),
     "share link": _share_links,

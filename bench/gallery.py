@@ -48,19 +48,18 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from config.cursors import decode_cursor, encode_cursor  # noqa: E402
 from config.heap import freeze_startup_heap  # noqa: E402
-from generations.gallery import (  # noqa: E402
+from gallery.management.commands.seed_gallery import (  # noqa: E402
+    BENCH_USERNAME,
+    seeded_image_count,
+)
+from gallery.selectors import (  # noqa: E402
     PAGE_SIZE,
     Filters,
-    decode_cursor,
-    encode_cursor,
     gallery_images,
     gallery_page,
     tile_rows,
-)
-from generations.management.commands.seed_gallery import (  # noqa: E402
-    BENCH_USERNAME,
-    seeded_image_count,
 )
 from generations.models import Thumbnail  # noqa: E402
 
@@ -141,7 +140,7 @@ def ensure_seeded(images: int) -> None:
 
 
 def build_cases(bench) -> tuple[list[Case], str]:
-    gallery = reverse("generations:gallery")
+    gallery = reverse("gallery:gallery")
     visible = gallery_images(user=bench, filters=Filters())
     # The 50,000th visible row, found once with OFFSET (setup only; the page itself never does).
     row = visible.values_list("created_at", "pk")[DEEP - 1 : DEEP].first()
@@ -176,7 +175,7 @@ def build_image_cases(bench) -> list[Case]:
     cases = []
     for depth in (10, DEEP):
         uuid = visible[depth - 1 : depth].first()
-        url = reverse("generations:image_detail", args=[uuid])
+        url = reverse("gallery:image_detail", args=[uuid])
         cases.append(Case(f"image page, {depth:,} deep", url, Filters()))
     return cases
 
@@ -270,7 +269,7 @@ def print_explain(bench, deep_cursor: str) -> None:
 
 
 def print_bytes(client: Client, bench) -> None:
-    html = client.get(reverse("generations:gallery")).content
+    html = client.get(reverse("gallery:gallery")).content
     page = gallery_page(user=bench, filters=Filters())
     by_size: dict[int, int] = {}
     tiles = [row.pk for row in page.images]

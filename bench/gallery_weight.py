@@ -34,7 +34,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from generations.management.commands.seed_gallery import (  # noqa: E402
+from gallery.management.commands.seed_gallery import (  # noqa: E402
     BENCH_PASSWORD,
     BENCH_USERNAME,
     seeded_image_count,

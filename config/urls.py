@@ -12,4 +12,5 @@ urlpatterns = [
     path("elements/", include("elements.urls")),
     path("audit/", include("audit.urls")),
     path("", include("generations.urls")),
+    path("", include("gallery.urls")),
 ]

@@ -310,8 +310,8 @@ def shared_rendition_upload_to(instance: SharedRendition, filename: str) -> str:
 
 class SharedRendition(models.Model):
     """What share links serve for an image: the original's bytes without the metadata embedded
-    in them (text chunks, EXIF, XMP; generations/metadata.py), the pixels byte for byte. Made
-    once, the first time a link is opened (services/renditions.py); the original stays as it
+    in them (text chunks, EXIF, XMP; gallery/metadata.py), the pixels byte for byte. Made
+    once, the first time a link is opened (gallery/services/renditions.py); the original stays as it
     is for the image's members."""
 
     image = models.OneToOneField(

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from projects.models import Membership, Role
+from projects.models import Membership, Project, Role
+from projects.selectors import membership_for
 
 from .models import OutputImage, ShareLink
 
@@ -77,3 +78,71 @@ def memberships_for_images(
             "project"
         )
     }
+
+
+class MoveRefused(Exception):
+    """The message is for the person who asked."""
+
+
+def check_move(
+    *,
+    user: AbstractBaseUser,
+    owner_id: int,
+    source: Project | None,
+    target: Project,
+    memberships: dict[int, Membership] | None = None,
+) -> None:
+    """Whether `user` may move work of `owner_id` from `source` (None: personal) into
+    `target`; raises MoveRefused. `memberships` (project id → the user's membership) spares a query
+    per project when many targets are checked at once."""
+
+    def membership(project: Project) -> Membership | None:
+        if memberships is not None:
+            return memberships.get(project.pk)
+        return membership_for(user, project)
+
+    if source is not None and source.pk == target.pk:
+        raise MoveRefused(f"It is already in {target.name}.")
+    for project in (source, target):
+        if project is not None and project.is_archived:
+            raise MoveRefused(f"{project.name} is archived: nothing moves in or out.")
+    target_membership = membership(target)
+    if target_membership is None or not target_membership.can_generate:
+        raise MoveRefused(f"You need to be an editor of {target.name} to move images into it.")
+    if source is None:
+        if owner_id != user.pk:
+            raise MoveRefused("Only its author can move a personal image into a project.")
+        return
+    source_membership = membership(source)
+    if source_membership is None or not source_membership.can_generate:
+        raise MoveRefused(f"You need to be an editor of {source.name} to move images out of it.")
+    if not may_move_out(user, owner_id, source_membership):
+        raise MoveRefused(
+            f"Images in {source.name} belong to the project: only its owners can move "
+            "other people's images out of it."
+        )
+
+
+def move_targets(
+    user: AbstractBaseUser,
+    *,
+    owner_id: int,
+    source: Project | None,
+    memberships: dict[int, Membership],
+) -> list[Project]:
+    """The projects `user` could move this work into (an empty list hides the form).
+    `memberships`: project id → the person's membership, with its project loaded."""
+    targets = []
+    for membership in memberships.values():
+        try:
+            check_move(
+                user=user,
+                owner_id=owner_id,
+                source=source,
+                target=membership.project,
+                memberships=memberships,
+            )
+        except MoveRefused:
+            continue
+        targets.append(membership.project)
+    return targets

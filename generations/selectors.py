@@ -6,7 +6,6 @@ Anything else is simply not found (404), so nobody learns that it exists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -173,87 +172,3 @@ def image_for_viewer(*, user: AbstractBaseUser, uuid: str) -> OutputImage:
         ),
         uuid=uuid,
     )
-
-
-def thumbnail_for_viewer(*, user: AbstractBaseUser, uuid: str, size: int) -> Thumbnail:
-    images = OutputImage.objects.filter(visible_to(user)).values("pk")
-    return get_object_or_404(
-        Thumbnail.objects.filter(image_id__in=images), image__uuid=uuid, size=size
-    )
-
-
-def images_for_viewer(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[OutputImage]:
-    """The images, in the order asked for; Http404 unless the viewer may see every one (so
-    nobody learns which of the ids exist). Trashed images are included: they stay visible to
-    those who could see them."""
-    found = {
-        image.uuid: image
-        for image in OutputImage.objects.filter(visible_to(user), uuid__in=uuids).select_related(
-            "generation", "project", "owner__profile"
-        )
-    }
-    if len(found) != len(set(uuids)):
-        raise Http404("No such image.")
-    return [found[u] for u in uuids]
-
-
-# The image page counts its place in the gallery exactly up to here, then says "1,000+": a count
-# reads every row it counts, and a gallery may hold 100,000 images.
-COUNT_CAP = 1000
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    """An image's place in the person's gallery (newest first, trash left out)."""
-
-    newer: UUID | None
-    older: UUID | None
-    position: int | None  # 1 for the newest; None when deeper than COUNT_CAP
-    total: int | None  # None when more than COUNT_CAP
-
-    @property
-    def counter(self) -> str:
-        """ "12 / 48", "12 / 1,000+", or "" when the image is deeper than the count goes."""
-        if self.position is None:
-            return ""
-        return (
-            f"{self.position:,} / {self.total:,}"
-            if self.total
-            else f"{self.position:,} / {COUNT_CAP:,}+"
-        )
-
-    @property
-    def counter_label(self) -> str:
-        if self.position is None:
-            return ""
-        total = f"{self.total:,}" if self.total else f"more than {COUNT_CAP:,}"
-        return f"Image {self.position:,} of {total} in your gallery"
-
-
-def image_neighbours(*, user: AbstractBaseUser, image: OutputImage) -> Neighbours | None:
-    """The images either side of `image` in the gallery's order and where it stands; None for a
-    trashed image, which has no place there. At most four queries, each bounded whatever the
-    gallery's size: the two neighbours and the count above are keyset lookups that start at the
-    image on the (created_at, id) index, and both counts stop at COUNT_CAP (at 100,000 images
-    they took 43, 65, 86 and 143 ms as unbounded scans; now under 1 ms each)."""
-    if image.deleted_at is not None:
-        return None
-    gallery = OutputImage.objects.filter(visible_to(user), deleted_at__isnull=True)
-    at = image.created_at
-    # The plain `created_at` bound beside each row comparison lets PostgreSQL range-scan the
-    # index from the image instead of filtering the whole gallery (docs/measured.md).
-    newer = gallery.filter(created_at__gte=at).filter(
-        Q(created_at__gt=at) | Q(created_at=at, pk__gt=image.pk)
-    )
-    older = gallery.filter(created_at__lte=at).filter(
-        Q(created_at__lt=at) | Q(created_at=at, pk__lt=image.pk)
-    )
-    newer_id = newer.order_by("created_at", "id").values_list("uuid", flat=True).first()
-    older_id = older.order_by("-created_at", "-id").values_list("uuid", flat=True).first()
-    above = newer.order_by("created_at", "id").values("pk")[:COUNT_CAP].count()
-    position = above + 1 if above < COUNT_CAP else None
-    total = None
-    if position is not None:  # the newest COUNT_CAP + 1, read from the top of the index
-        counted = gallery.order_by("-created_at", "-id").values("pk")[: COUNT_CAP + 1].count()
-        total = counted if counted <= COUNT_CAP else None
-    return Neighbours(newer=newer_id, older=older_id, position=position, total=total)

@@ -9,7 +9,6 @@ from celery import shared_task
 from wavespeed.client import Prediction
 
 from . import services
-from .services.trash import trash_purge
 
 
 @shared_task(ignore_result=True)
@@ -48,18 +47,6 @@ def save_generation_outputs(generation_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_stuck_generations() -> dict[str, int]:
     return services.generations_sweep()
-
-
-@shared_task(ignore_result=True)
-def purge_trash() -> int:
-    return trash_purge()
-
-
-@shared_task(ignore_result=True)
-def expire_share_links() -> int:
-    from .services.sharing import share_links_expire
-
-    return share_links_expire()
 
 
 # --- the prompt enhancer (issue 5) ---

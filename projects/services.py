@@ -18,8 +18,7 @@ from django.utils import timezone
 from accounts.services import user_create
 from audit.models import Action
 from audit.services import record
-from generations.models import RevokeReason, ShareLink
-from generations.services.sharing import links_revoke_unhonoured
+from gallery.services.sharing import links_revoke_of_member
 
 from .models import Membership, Project, ProjectInvite, Role
 
@@ -173,7 +172,7 @@ def member_set_role(
         after={"role": role},
     )
     if not Role(role).can_generate:
-        _revoke_links_of(membership, reason=RevokeReason.MEMBER_DEMOTED, by=by)
+        links_revoke_of_member(membership=membership, demoted=True, actor=by)
 
 
 @transaction.atomic
@@ -190,16 +189,7 @@ def member_remove(*, membership: Membership, by: AbstractBaseUser | None = None)
         project=membership.project,
         before={"role": membership.role},
     )
-    _revoke_links_of(membership, reason=RevokeReason.MEMBER_REMOVED, by=by)
-
-
-def _revoke_links_of(membership: Membership, *, reason: RevokeReason, by) -> int:
-    return links_revoke_unhonoured(
-        ShareLink.objects.filter(created_by=membership.user, image__project=membership.project),
-        reason=reason,
-        actor=by,
-        why=f"{membership.user.get_username()} in {membership.project.name}",
-    )
+    links_revoke_of_member(membership=membership, demoted=False, actor=by)
 
 
 def _refuse_if_last_owner(membership: Membership) -> None:

@@ -11,10 +11,10 @@ from accounts.forms import SignupForm
 from accounts.services import AccountDetailsTaken
 from accounts.views import LOGIN_BACKEND
 from audit.selectors import TrailFilters, trail_page
-from generations.gallery import InvalidCursor, decode_cursor
-from generations.grid import gallery_grid
-from generations.services import moving as move_services
-from generations.services.moving import move_batch_of, moves_out_of
+from config.cursors import InvalidCursor, decode_cursor
+from gallery.grid import gallery_grid
+from gallery.services import moving as move_services
+from gallery.services.moving import move_batch_of, moves_out_of
 
 from . import selectors, services
 from .forms import InviteForm, ProjectNameForm, RoleForm

@@ -63,21 +63,19 @@ def outcome(response) -> int | str:
 READS = {
     # url builder: expected outcome for alice, bob, carol, dave, stranger
     "image page": (
-        lambda w: reverse("generations:image_detail", args=[w.project_image.uuid]),
+        lambda w: reverse("gallery:image_detail", args=[w.project_image.uuid]),
         (200, 200, 200, 404, LOGIN),
     ),
     "original file": (
-        lambda w: reverse("generations:image_original", args=[w.project_image.uuid]),
+        lambda w: reverse("gallery:image_original", args=[w.project_image.uuid]),
         (200, 200, 200, 404, LOGIN),
     ),
     "download": (
-        lambda w: (
-            reverse("generations:image_original", args=[w.project_image.uuid]) + "?download=1"
-        ),
+        lambda w: reverse("gallery:image_original", args=[w.project_image.uuid]) + "?download=1",
         (200, 200, 200, 404, LOGIN),
     ),
     "thumbnail": (
-        lambda w: reverse("generations:image_thumbnail", args=[w.project_image.uuid, 256]),
+        lambda w: reverse("gallery:image_thumbnail", args=[w.project_image.uuid, 256]),
         (200, 200, 200, 404, LOGIN),
     ),
     "generation page": (
@@ -93,15 +91,15 @@ READS = {
         (200, 200, 200, 404, LOGIN),
     ),
     "personal image page": (
-        lambda w: reverse("generations:image_detail", args=[w.personal_image.uuid]),
+        lambda w: reverse("gallery:image_detail", args=[w.personal_image.uuid]),
         (200, 404, 404, 404, LOGIN),
     ),
     "personal original": (
-        lambda w: reverse("generations:image_original", args=[w.personal_image.uuid]),
+        lambda w: reverse("gallery:image_original", args=[w.personal_image.uuid]),
         (200, 404, 404, 404, LOGIN),
     ),
     "personal thumbnail": (
-        lambda w: reverse("generations:image_thumbnail", args=[w.personal_image.uuid, 512]),
+        lambda w: reverse("gallery:image_thumbnail", args=[w.personal_image.uuid, 512]),
         (200, 404, 404, 404, LOGIN),
     ),
     "project gallery": (
@@ -112,10 +110,10 @@ READS = {
         lambda w: reverse("projects:settings", args=[w.project.uuid]),
         (200, 403, 403, 404, LOGIN),
     ),
-    "my gallery": (lambda w: reverse("generations:gallery"), (200, 200, 200, 200, LOGIN)),
+    "my gallery": (lambda w: reverse("gallery:gallery"), (200, 200, 200, 200, LOGIN)),
     # Everyone may list the people they share a project with (the outsider: only themself).
     "gallery author options": (
-        lambda w: reverse("generations:gallery_author_options"),
+        lambda w: reverse("gallery:gallery_author_options"),
         (200, 200, 200, 200, LOGIN),
     ),
     "recent partial": (lambda w: reverse("generations:recent"), (286, 286, 286, 286, LOGIN)),
@@ -139,26 +137,26 @@ READS = {
     "cost review": (lambda w: reverse("spend:review"), (404, 404, 404, 404, LOGIN)),
     # The gallery's views: a filter naming a project one is not in is a 400 that names nothing.
     "gallery favourites": (
-        lambda w: reverse("generations:gallery") + "?starred=1",
+        lambda w: reverse("gallery:gallery") + "?starred=1",
         (200, 200, 200, 200, LOGIN),
     ),
     "gallery trash": (
-        lambda w: reverse("generations:gallery") + "?status=trash",
+        lambda w: reverse("gallery:gallery") + "?status=trash",
         (200, 200, 200, 200, LOGIN),
     ),
     "gallery of the project": (
-        lambda w: reverse("generations:gallery") + f"?project={w.project.uuid}",
+        lambda w: reverse("gallery:gallery") + f"?project={w.project.uuid}",
         (200, 200, 200, 400, LOGIN),
     ),
     "gallery next page partial": (
-        lambda w: reverse("generations:gallery") + "?after=" + _cursor_after(w.personal_image),
+        lambda w: reverse("gallery:gallery") + "?after=" + _cursor_after(w.personal_image),
         (200, 200, 200, 200, LOGIN),
     ),
 }
 
 
 def _cursor_after(image) -> str:
-    from generations.gallery import encode_cursor
+    from config.cursors import encode_cursor
 
     return encode_cursor(image.created_at, image.pk)
 
@@ -176,7 +174,7 @@ def test_reads(client, world: World, view: str, who: str) -> None:
 def test_listings_show_nothing_that_is_not_theirs(client, world: World, who: str) -> None:
     c = client_for(client, world, who)
     pages = [
-        reverse("generations:gallery"),
+        reverse("gallery:gallery"),
         reverse("generations:recent"),
         reverse("projects:list"),
     ]
@@ -247,7 +245,7 @@ def test_moving_an_image_out_of_the_project(client, world: World, who: str) -> N
     # Everyone gets editor rights in the other project, so only rights in the source matter.
     for name in ("alice", "bob", "carol"):
         add_member(world.other_project, world.users[name], Role.EDITOR)
-    url = reverse("generations:image_move", args=[world.project_image.uuid])
+    url = reverse("gallery:image_move", args=[world.project_image.uuid])
     response = client_for(client, world, who).post(url, {"project": world.other_project.uuid})
     world.project_image.refresh_from_db()
     moved = world.project_image.project == world.other_project
@@ -282,7 +280,7 @@ def test_nobody_generates_into_a_project_they_cannot_edit(client, world: World, 
 def test_sharing_the_project_image(client, world: World, who: str) -> None:
     from generations.models import ShareLink
 
-    url = reverse("generations:image_share", args=[world.project_image.uuid])
+    url = reverse("gallery:image_share", args=[world.project_image.uuid])
     response = client_for(client, world, who).post(url, {"expires": "7"})
     created = ShareLink.objects.filter(image=world.project_image).exists()
     assert created == (who in ("alice", "bob"))
@@ -292,13 +290,13 @@ def test_sharing_the_project_image(client, world: World, who: str) -> None:
 
 @pytest.mark.parametrize("who", PEOPLE)
 def test_revoking_a_share_link(client, world: World, who: str) -> None:
-    from generations.services.sharing import share_create
+    from gallery.services.sharing import share_create
 
     # bob (the author) shares; the owner, the author and the link's maker may revoke.
     link = share_create(
         user=world.users["bob"], image=world.project_image, expires_in_days=None, show_prompt=False
     )
-    url = reverse("generations:share_revoke", args=[world.project_image.uuid, link.token])
+    url = reverse("gallery:share_revoke", args=[world.project_image.uuid, link.token])
     response = client_for(client, world, who).post(url)
     link.refresh_from_db()
     assert (link.revoked_at is not None) == (who in ("alice", "bob"))
@@ -403,7 +401,7 @@ def test_creating_a_project_element(client, world: World, who: str) -> None:
 
 @pytest.mark.parametrize("who", PEOPLE)
 def test_zipping_the_project_image(client, world: World, who: str) -> None:
-    url = reverse("generations:bulk_zip")
+    url = reverse("gallery:bulk_zip")
     response = client_for(client, world, who).post(url, {"images": [world.project_image.uuid]})
     expected = {"dave": 404, "stranger": LOGIN}.get(who, 200)
     assert outcome(response) == expected
@@ -415,7 +413,7 @@ def test_zipping_the_project_image(client, world: World, who: str) -> None:
 def test_moving_many_out_of_the_project(client, world: World, who: str) -> None:
     for name in ("alice", "bob", "carol"):
         add_member(world.other_project, world.users[name], Role.EDITOR)
-    url = reverse("generations:bulk_move")
+    url = reverse("gallery:bulk_move")
     data = {"images": [world.project_image.uuid], "project": world.other_project.uuid}
     response = client_for(client, world, who).post(url, data)
     world.project_image.refresh_from_db()
@@ -428,12 +426,12 @@ def test_moving_many_out_of_the_project(client, world: World, who: str) -> None:
 def test_trashing_and_restoring_the_project_image(
     client, world: World, action: str, who: str
 ) -> None:
-    from generations.services.trash import images_trash
+    from gallery.services.trash import images_trash
 
     image = world.project_image
     if action == "bulk_restore":
         images_trash(user=world.users["bob"], images=[image])
-    url = reverse(f"generations:{action}")
+    url = reverse(f"gallery:{action}")
     response = client_for(client, world, who).post(url, {"images": [image.uuid]})
     image.refresh_from_db()
     acted = (image.deleted_at is not None) == (action == "bulk_trash")
@@ -449,7 +447,7 @@ def test_trashing_and_restoring_the_project_image(
 def test_starring_the_project_image(client, world: World, who: str) -> None:
     from generations.models import Favourite
 
-    url = reverse("generations:image_favourite", args=[world.project_image.uuid])
+    url = reverse("gallery:image_favourite", args=[world.project_image.uuid])
     response = client_for(client, world, who).post(url)
     # A star is personal: anyone who may see the image may star it.
     starred = Favourite.objects.filter(image=world.project_image).exists()
@@ -459,11 +457,11 @@ def test_starring_the_project_image(client, world: World, who: str) -> None:
 
 @pytest.mark.parametrize("who", PEOPLE)
 def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who: str) -> None:
-    from generations.services.trash import images_trash
+    from gallery.services.trash import images_trash
 
     images_trash(user=world.users["bob"], images=[world.project_image])
     images_trash(user=world.users["alice"], images=[world.personal_image])
-    seen = client_for(client, world, who).get(reverse("generations:gallery") + "?status=trash")
+    seen = client_for(client, world, who).get(reverse("gallery:gallery") + "?status=trash")
     html = seen.content.decode()
     assert (str(world.project_image.uuid) in html) == (who in ("alice", "bob", "carol"))
     assert (str(world.personal_image.uuid) in html) == (who == "alice")
@@ -475,7 +473,7 @@ def test_the_trash_lists_only_what_the_person_may_see(client, world: World, who:
 @pytest.fixture
 def moved_out(world: World):
     """A batch of moves out of the project: alice moved an image of hers to another project."""
-    from generations.services.moving import image_move, moves_out_of
+    from gallery.services.moving import image_move, moves_out_of
 
     elsewhere = make_project(world.users["alice"], "Alice's other")
     image = make_image(world.users["alice"], project=world.project, prompt="taken out")
@@ -550,21 +548,19 @@ def _make_former(world: World, how: str) -> None:
 FORMER_READS = {
     # url builder: expected outcome when bob is removed, demoted, deactivated
     "image page": (
-        lambda w: reverse("generations:image_detail", args=[w.project_image.uuid]),
+        lambda w: reverse("gallery:image_detail", args=[w.project_image.uuid]),
         (404, 200, LOGIN),
     ),
     "original": (
-        lambda w: reverse("generations:image_original", args=[w.project_image.uuid]),
+        lambda w: reverse("gallery:image_original", args=[w.project_image.uuid]),
         (404, 200, LOGIN),
     ),
     "download": (
-        lambda w: (
-            reverse("generations:image_original", args=[w.project_image.uuid]) + "?download=1"
-        ),
+        lambda w: reverse("gallery:image_original", args=[w.project_image.uuid]) + "?download=1",
         (404, 200, LOGIN),
     ),
     "thumbnail": (
-        lambda w: reverse("generations:image_thumbnail", args=[w.project_image.uuid, 256]),
+        lambda w: reverse("gallery:image_thumbnail", args=[w.project_image.uuid, 256]),
         (404, 200, LOGIN),
     ),
     "generation page": (
@@ -588,7 +584,7 @@ def test_former_members_reads(client, world: World, view: str, how: str) -> None
 
 
 def _trash(world: World) -> None:
-    from generations.services.trash import images_trash
+    from gallery.services.trash import images_trash
 
     images_trash(user=world.users["alice"], images=[world.project_image])
 
@@ -596,32 +592,32 @@ def _trash(world: World) -> None:
 FORMER_ACTIONS = {
     # (url, data, set-up, did it happen?): expected outcome when removed, demoted, deactivated
     "ZIP": (
-        lambda w: (reverse("generations:bulk_zip"), {"images": [w.project_image.uuid]}),
+        lambda w: (reverse("gallery:bulk_zip"), {"images": [w.project_image.uuid]}),
         None,
         None,
         (404, 200, LOGIN),
     ),
     "share": (
-        lambda w: (reverse("generations:image_share", args=[w.project_image.uuid]), {}),
+        lambda w: (reverse("gallery:image_share", args=[w.project_image.uuid]), {}),
         None,
         lambda w: w.project_image.share_links.exists(),
         (404, 403, LOGIN),
     ),
     "trash": (
-        lambda w: (reverse("generations:bulk_trash"), {"images": [w.project_image.uuid]}),
+        lambda w: (reverse("gallery:bulk_trash"), {"images": [w.project_image.uuid]}),
         None,
         lambda w: _reload(w.project_image).deleted_at is not None,
         (404, 403, LOGIN),
     ),
     "restore": (
-        lambda w: (reverse("generations:bulk_restore"), {"images": [w.project_image.uuid]}),
+        lambda w: (reverse("gallery:bulk_restore"), {"images": [w.project_image.uuid]}),
         _trash,
         lambda w: _reload(w.project_image).deleted_at is None,
         (404, 403, LOGIN),
     ),
     "move out": (
         lambda w: (
-            reverse("generations:image_move", args=[w.project_image.uuid]),
+            reverse("gallery:image_move", args=[w.project_image.uuid]),
             {"project": w.other_project.uuid},
         ),
         None,
@@ -630,7 +626,7 @@ FORMER_ACTIONS = {
     ),
     "bulk move out": (
         lambda w: (
-            reverse("generations:bulk_move"),
+            reverse("gallery:bulk_move"),
             {"images": [w.project_image.uuid], "project": w.other_project.uuid},
         ),
         None,
@@ -665,12 +661,12 @@ def test_former_members_actions(client, world: World, action: str, how: str) -> 
 
 @pytest.mark.parametrize("how", FORMER)
 def test_former_members_links_stop_working(client, world: World, how: str) -> None:
-    from generations.services.sharing import share_create
+    from gallery.services.sharing import share_create
 
     link = share_create(
         user=world.users["bob"], image=world.project_image, expires_in_days=None, show_prompt=False
     )
-    page = reverse("generations:shared_image", args=[link.token])
+    page = reverse("gallery:shared_image", args=[link.token])
     assert client.get(page).status_code == 200
     _make_former(world, how)
     assert client.get(page).status_code == 410
@@ -695,12 +691,12 @@ def test_running_the_project_generation_again(client, world: World, who: str, pi
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("action", ["image_trash", "image_restore"])
 def test_deleting_and_undoing_from_a_run(client, world: World, action: str, who: str) -> None:
-    from generations.services.trash import images_trash
+    from gallery.services.trash import images_trash
 
     image = world.project_image
     if action == "image_restore":
         images_trash(user=world.users["bob"], images=[image])
-    url = reverse(f"generations:{action}", args=[image.uuid])
+    url = reverse(f"gallery:{action}", args=[image.uuid])
     response = client_for(client, world, who).post(url)
     image.refresh_from_db()
     acted = (image.deleted_at is not None) == (action == "image_trash")

@@ -35,8 +35,8 @@ def test_the_key_never_leaves_the_server(client, user, sim, pipeline, settings, 
     pages = [
         reverse("generations:generate"),
         reverse("generations:recent"),
-        reverse("generations:gallery"),
-        reverse("generations:image_detail", args=[image.uuid]),
+        reverse("gallery:gallery"),
+        reverse("gallery:image_detail", args=[image.uuid]),
         *(reverse("generations:generation_detail", args=[g.uuid]) for g in (done, refused, flaky)),
     ]
     for url in pages:

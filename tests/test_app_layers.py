@@ -21,6 +21,7 @@ APPS = (
     "audit",
     "config",
     "elements",
+    "gallery",
     "generations",
     "imaging",
     "projects",
@@ -35,14 +36,13 @@ APPS = (
 # other edge may close a cycle.
 PENDING = {
     # users_deactivate revokes the person's share links.
-    ("accounts", "generations"),
-    # The staff trail links each entry to its image, generation or project, and pages with the
-    # gallery's keyset cursor.
+    ("accounts", "gallery"),
+    # The staff trail links each entry to its image, generation or project.
     ("audit", "generations"),
     ("audit", "projects"),
     # A project's page shows its gallery and moves images back; removing or demoting a member
     # revokes their share links.
-    ("projects", "generations"),
+    ("projects", "gallery"),
 }
 
 
@@ -139,6 +139,12 @@ def test_wavespeed_imports_no_other_app() -> None:
 
 def test_elements_does_not_import_generations() -> None:
     assert "generations" not in app_graph()["elements"]
+
+
+def test_generations_does_not_import_the_gallery() -> None:
+    """The gallery is built over the run's models; the run knows nothing of the gallery."""
+    imported = app_graph()["generations"]
+    assert "gallery" not in imported, f"generations imports gallery: {imported['gallery']}"
 
 
 def test_a_cycle_is_found() -> None:

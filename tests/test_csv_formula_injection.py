@@ -162,9 +162,7 @@ def test_every_text_column_of_the_zip_metadata_is_inert(client, user) -> None:
         images.append(image)
     client.force_login(user)
 
-    response = client.post(
-        reverse("generations:bulk_zip"), {"images": [str(i.uuid) for i in images]}
-    )
+    response = client.post(reverse("gallery:bulk_zip"), {"images": [str(i.uuid) for i in images]})
 
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))

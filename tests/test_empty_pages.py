@@ -15,17 +15,17 @@ pytestmark = pytest.mark.django_db
 
 def test_an_empty_gallery_offers_the_next_step_and_no_filter_bar(client, user) -> None:
     client.force_login(user)
-    html = client.get(reverse("generations:gallery")).content.decode()
+    html = client.get(reverse("gallery:gallery")).content.decode()
     assert "Your gallery is empty" in html
     assert f'href="{reverse("generations:generate")}"' in html
     assert "data-gallery-filters" not in html
     assert 'id="bulk-form"' in html  # kept for tiles that arrive; shown only with a selection
 
     make_image(user)
-    html = client.get(reverse("generations:gallery")).content.decode()
+    html = client.get(reverse("gallery:gallery")).content.decode()
     assert "data-gallery-filters" in html and "Your gallery is empty" not in html
     # Filtered to nothing: the bar stays, to change the filters.
-    html = client.get(reverse("generations:gallery"), {"q": "zebra"}).content.decode()
+    html = client.get(reverse("gallery:gallery"), {"q": "zebra"}).content.decode()
     assert "No images match these filters." in html and "data-gallery-filters" in html
 
 

@@ -41,9 +41,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
 from accounts.services import invitation_create
+from gallery.services.sharing import share_create
 from generations.models import PromptEnhancement
 from generations.references import reference_create
-from generations.services.sharing import share_create
 from projects.models import Role
 from projects.services import invite_create
 from tests.factories import add_member, image_bytes, make_element, make_image, make_project
@@ -436,9 +436,9 @@ def staff_routes() -> list[Route]:
 # Pages that read their query string, which each test must reach with GET (not a 405).
 OWNER_MUST = {
     "generations:generate",
-    "generations:gallery",
+    "gallery:gallery",
     "generations:quote",
-    "generations:image_original",
+    "gallery:image_original",
     "generations:reference_file",
     "elements:preview",
     "generations:generation_element_preview",
@@ -502,9 +502,9 @@ SIGNED_OUT = (
     "accounts:password_reset",
     "accounts:password_reset_confirm",
     "projects:join",
-    "generations:shared_image",
-    "generations:shared_image_file",
-    "generations:gallery",
+    "gallery:shared_image",
+    "gallery:shared_image_file",
+    "gallery:gallery",
     "generations:generate",
     "spend:review",
     "admin:index",

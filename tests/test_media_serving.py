@@ -195,7 +195,7 @@ def test_the_owner_gets_the_original_through_nginx(
     settings.MEDIA_ACCEL_REDIRECT_PREFIX = PREFIX
     image = done_generation.images.get()
     client.force_login(user)
-    url = reverse("generations:image_original", args=[image.uuid])
+    url = reverse("gallery:image_original", args=[image.uuid])
 
     response = client.get(url, {"download": "1"})
     assert response.status_code == 200
@@ -209,7 +209,7 @@ def test_the_owner_gets_the_original_through_nginx(
     assert response["Cache-Control"] == IMMUTABLE
 
     thumbnail = image.thumbnails.get(size=256)
-    response = client.get(reverse("generations:image_thumbnail", args=[image.uuid, 256]))
+    response = client.get(reverse("gallery:image_thumbnail", args=[image.uuid, 256]))
     assert response["X-Accel-Redirect"] == PREFIX + thumbnail.file.name
     assert response["Content-Type"] == "image/webp"
 
@@ -221,8 +221,8 @@ def test_an_outsider_and_a_stranger_get_no_redirect(
     settings.MEDIA_ACCEL_REDIRECT_PREFIX = PREFIX
     image = done_generation.images.get()
     urls = [
-        reverse("generations:image_original", args=[image.uuid]),
-        reverse("generations:image_thumbnail", args=[image.uuid, 256]),
+        reverse("gallery:image_original", args=[image.uuid]),
+        reverse("gallery:image_thumbnail", args=[image.uuid, 256]),
     ]
     for url in urls:
         anonymous = client.get(url)

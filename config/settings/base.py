@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "generations",
+    "gallery",
     "spend",
     "elements",
     "references",
@@ -370,12 +371,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
     "purge-trash": {
-        "task": "generations.tasks.purge_trash",
+        "task": "gallery.tasks.purge_trash",
         "schedule": env_float("DARKROOM_PURGE_INTERVAL", 3600.0),
     },
     # Expired share links stopped working at their expiry; this records it (audit trail).
     "record-expired-share-links": {
-        "task": "generations.tasks.expire_share_links",
+        "task": "gallery.tasks.expire_share_links",
         "schedule": env_float("DARKROOM_SHARE_EXPIRY_INTERVAL", 600.0),
     },
     "resume-kling-element-creations": {

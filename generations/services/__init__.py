@@ -1,7 +1,6 @@
 """The writes of the generation pipeline, one module per step."""
 
 from .following import generation_apply_webhook, generation_follow
-from .moving import MoveRefused, generation_move, image_move
 from .saving import generation_save_outputs
 from .submission import (
     generation_create,
@@ -12,15 +11,12 @@ from .submission import (
 from .sweeping import generations_sweep
 
 __all__ = [
-    "MoveRefused",
     "generation_apply_webhook",
     "generation_create",
     "generation_follow",
-    "generation_move",
     "generation_reconcile",
     "generation_record_prediction",
     "generation_save_outputs",
     "generation_submit",
     "generations_sweep",
-    "image_move",
 ]

@@ -106,8 +106,7 @@ def run_thumb(image: OutputImage) -> SafeString:
         return format_html('<span class="run-image-missing">No preview</span>')
     largest = next((t for t in thumbnails if t.size == 512), thumbnails[-1])
     urls = {
-        t.size: reverse("generations:image_thumbnail", args=[image.uuid, t.size])
-        for t in thumbnails
+        t.size: reverse("gallery:image_thumbnail", args=[image.uuid, t.size]) for t in thumbnails
     }
     return format_html(
         '<img src="{}" srcset="{}" sizes="auto, (max-width: 640px) 100vw, 480px" width="{}" '

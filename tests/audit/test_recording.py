@@ -68,8 +68,8 @@ def test_the_pipeline_records_as_darkroom_without_an_address(user) -> None:
 
 
 def test_an_object_keeps_its_description_after_it_is_gone(user, staff) -> None:
+    from gallery.services.trash import images_trash, trash_purge
     from generations.models import OutputImage
-    from generations.services.trash import images_trash, trash_purge
 
     image = make_image(user, prompt="a kite over the dunes")
     images_trash(user=user, images=[image])
@@ -100,12 +100,12 @@ def test_every_kind_of_action_is_recorded_by_the_services_that_act(
 ) -> None:
     """A tour of the studio: each step's entry is there, in order."""
     from accounts import services as account_services
+    from gallery.services.sharing import share_create, share_revoke
+    from gallery.services.trash import images_restore, images_trash
     from generations import state
     from generations.models import ErrorKind
     from generations.services import generation_create
-    from generations.services.sharing import share_create, share_revoke
     from generations.services.submission import GenerationParams
-    from generations.services.trash import images_restore, images_trash
     from spend.services import project_budget_set
 
     project = project_services.project_create(user=user, name="Harbour")
@@ -199,7 +199,7 @@ def test_a_zip_download_is_recorded_once_per_project(client, user) -> None:
     harbour = make_project(user, "Harbour")
     images = [make_image(user, project=harbour) for _ in range(3)] + [make_image(user)]
     client.force_login(user)
-    response = client.post(reverse("generations:bulk_zip"), {"images": [i.uuid for i in images]})
+    response = client.post(reverse("gallery:bulk_zip"), {"images": [i.uuid for i in images]})
     assert response.status_code == 200
     zipped = Entry.objects.filter(action=Action.IMAGES_ZIPPED)
     assert sorted((e.project_name, e.after["images"]) for e in zipped) == [

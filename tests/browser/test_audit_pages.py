@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from generations.services.sharing import share_create
+from gallery.services.sharing import share_create
 from projects.models import Role
 from tests.conftest import log_in
 from tests.factories import add_member, make_image, make_project

@@ -49,32 +49,32 @@ NOT_PAGES = {
     "accounts:theme": "POST only: the theme switch without JavaScript",
     "generations:quote": "htmx partial of the Generate form",
     "generations:recent": "htmx partial",
-    "generations:generation_move": "POST only",
+    "gallery:generation_move": "POST only",
     "generations:wavespeed_webhook": "POST only: WaveSpeed's signed deliveries",
-    "generations:gallery_author_options": "htmx partial: the Filters panel's authors",
+    "gallery:gallery_author_options": "htmx partial: the Filters panel's authors",
     "generations:generation_element_preview": "an image file",
     "generations:runs_active": "JSON poll",
     "generations:run": "htmx partial of a run card",
     "generations:generation_again": "POST only",
-    "generations:image_trash": "POST only",
-    "generations:image_restore": "POST only",
-    "generations:image_move": "POST only",
-    "generations:image_original": "the image file",
-    "generations:image_thumbnail": "an image file",
-    "generations:image_share": "POST only",
-    "generations:share_revoke": "POST only",
-    "generations:image_favourite": "POST only",
-    "generations:bulk_zip": "POST only",
-    "generations:bulk_move": "POST only",
-    "generations:bulk_trash": "POST only",
-    "generations:bulk_restore": "POST only",
+    "gallery:image_trash": "POST only",
+    "gallery:image_restore": "POST only",
+    "gallery:image_move": "POST only",
+    "gallery:image_original": "the image file",
+    "gallery:image_thumbnail": "an image file",
+    "gallery:image_share": "POST only",
+    "gallery:share_revoke": "POST only",
+    "gallery:image_favourite": "POST only",
+    "gallery:bulk_zip": "POST only",
+    "gallery:bulk_move": "POST only",
+    "gallery:bulk_trash": "POST only",
+    "gallery:bulk_restore": "POST only",
     "generations:enhance": "POST only",
     "generations:enhancement": "htmx partial of the enhancer",
     "generations:reference_upload": "POST only",
     "generations:reference_file": "an image file",
     "generations:reference_unpick": "POST only",
     "generations:image_use_as_reference": "POST only",
-    "generations:shared_image_file": "the shared image file",
+    "gallery:shared_image_file": "the shared image file",
     "elements:card": "htmx partial",
     "elements:archive": "POST only",
     "elements:preview": "an image file",
@@ -91,7 +91,7 @@ NOT_PAGES = {
 # Pages photographed (full length, at 390 and 1440 px, each scheme) for a person to look at.
 SHOOT = {
     "generations:generate",
-    "generations:image_detail",
+    "gallery:image_detail",
     "projects:settings",
     "spend:review",
     "audit:trail",
@@ -131,11 +131,11 @@ def build_world(django_user_model) -> list[Page]:
     starred, one trashed, one moved out), runs done and failed, spend, budgets, share links
     (one revoked), elements, invitations and the audit entries all of that leaves."""
     from accounts.services import invitation_create, invitations_revoke
+    from gallery.services.favourites import favourite_set
+    from gallery.services.moving import image_move, moves_out_of
+    from gallery.services.sharing import share_create, share_revoke
+    from gallery.services.trash import images_trash
     from generations.models import ErrorKind, Generation, Status
-    from generations.services.favourites import favourite_set
-    from generations.services.moving import image_move, moves_out_of
-    from generations.services.sharing import share_create, share_revoke
-    from generations.services.trash import images_trash
     from projects.models import Role
     from projects.services import invite_create, member_set_role
     from spend.models import Budget
@@ -238,22 +238,22 @@ def build_world(django_user_model) -> list[Page]:
             "/accounts/password/reset/complete/",
             signed_in=False,
         ),
-        Page("generations:shared_image", f"/s/{live.token}/", signed_in=False),
-        Page("generations:shared_image (gone)", f"/s/{revoked.token}/", signed_in=False),
+        Page("gallery:shared_image", f"/s/{live.token}/", signed_in=False),
+        Page("gallery:shared_image (gone)", f"/s/{revoked.token}/", signed_in=False),
         Page("404 (signed out)", "/no-such-page/", signed_in=False, status=404),
         Page("projects:join (signed out)", f"/projects/join/{project_invite.token}/", False),
     ]
     pages = [
         Page("generations:generate", "/"),
         Page("generations:generate (again)", f"/?again={images[0].generation.uuid}"),
-        Page("generations:gallery", "/gallery/"),
-        Page("generations:gallery (starred)", "/gallery/?starred=1"),
-        Page("generations:gallery (trash)", "/gallery/?status=trash"),
-        Page("generations:gallery (project)", f"/gallery/?project={harbour.uuid}"),
+        Page("gallery:gallery", "/gallery/"),
+        Page("gallery:gallery (starred)", "/gallery/?starred=1"),
+        Page("gallery:gallery (trash)", "/gallery/?status=trash"),
+        Page("gallery:gallery (project)", f"/gallery/?project={harbour.uuid}"),
         Page("generations:generation_detail", f"/generations/{images[0].generation.uuid}/"),
         Page("generations:generation_detail (failed)", f"/generations/{failed.uuid}/"),
-        Page("generations:image_detail", f"/images/{images[0].uuid}/"),
-        Page("generations:image_detail (nsfw)", f"/images/{nsfw.uuid}/"),
+        Page("gallery:image_detail", f"/images/{images[0].uuid}/"),
+        Page("gallery:image_detail (nsfw)", f"/images/{nsfw.uuid}/"),
         Page("elements:library", "/elements/"),
         Page("elements:create", "/elements/new/"),
         Page("elements:create_in_project", f"/elements/projects/{harbour.uuid}/new/"),

@@ -212,8 +212,8 @@ def test_every_page_reads_well_in_both_themes(browser, live_server, staff, theme
         log_in(page, staff)
         pages = {
             "generate": reverse("generations:generate"),
-            "gallery": reverse("generations:gallery"),
-            "image": reverse("generations:image_detail", args=[newest.uuid]),
+            "gallery": reverse("gallery:gallery"),
+            "image": reverse("gallery:image_detail", args=[newest.uuid]),
             "spend": reverse("spend:mine"),
             "review": reverse("spend:review"),
             "profile": reverse("accounts:profile"),
@@ -305,7 +305,7 @@ def test_the_switch_applies_at_once_and_the_next_page_starts_in_it(
         assert page.evaluate("localStorage.getItem('theme')") == "light"
 
         # The next page comes from the server already light: the attribute is in its HTML.
-        response = page.goto(reverse("generations:gallery"))
+        response = page.goto(reverse("gallery:gallery"))
         assert 'data-theme="light"' in response.text()
         expect_pressed(page, "Light")
 

@@ -38,7 +38,7 @@ def test_an_image_that_is_not_yours_is_the_same_404(client, user, outsider) -> N
     image = make_image(user)
     client.force_login(outsider)
 
-    response = client.get(reverse("generations:image_detail", args=[image.uuid]))
+    response = client.get(reverse("gallery:image_detail", args=[image.uuid]))
 
     assert response.status_code == 404
     assert "<h1>Nothing here</h1>" in response.content.decode()

@@ -16,14 +16,14 @@ def test_it_writes_what_url_writes_and_remembers(monkeypatch) -> None:
     monkeypatch.setattr(fixed_urls, "reverse", lambda *a, **k: calls.append(a) or real(*a, **k))
     fixed_urls._reversed.cache_clear()
     source = (
-        "{% load fixed_urls %}{% fixed_url 'generations:gallery' %} "
-        "{% fixed_url 'generations:image_original' '" + STAND_IN + "' %} "
-        "{% fixed_url 'generations:gallery' as g %}{{ g }}"
+        "{% load fixed_urls %}{% fixed_url 'gallery:gallery' %} "
+        "{% fixed_url 'gallery:image_original' '" + STAND_IN + "' %} "
+        "{% fixed_url 'gallery:gallery' as g %}{{ g }}"
     )
     expected = (
-        f"{reverse('generations:gallery')} "
-        f"{reverse('generations:image_original', args=[STAND_IN])} "
-        f"{reverse('generations:gallery')}"
+        f"{reverse('gallery:gallery')} "
+        f"{reverse('gallery:image_original', args=[STAND_IN])} "
+        f"{reverse('gallery:gallery')}"
     )
     for _ in range(3):
         assert Template(source).render(Context()) == expected
@@ -32,10 +32,10 @@ def test_it_writes_what_url_writes_and_remembers(monkeypatch) -> None:
 
 def test_a_script_prefix_gets_its_own_urls() -> None:
     fixed_urls._reversed.cache_clear()
-    plain = fixed_urls.fixed_reverse("generations:gallery")
+    plain = fixed_urls.fixed_reverse("gallery:gallery")
     try:
         set_script_prefix("/darkroom/")
-        assert fixed_urls.fixed_reverse("generations:gallery") == "/darkroom" + plain
+        assert fixed_urls.fixed_reverse("gallery:gallery") == "/darkroom" + plain
     finally:
         set_script_prefix("/")
-    assert fixed_urls.fixed_reverse("generations:gallery") == plain
+    assert fixed_urls.fixed_reverse("gallery:gallery") == plain

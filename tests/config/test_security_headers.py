@@ -27,9 +27,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Invitation
 from elements.models import GenerationElement
+from gallery.services.sharing import share_create
 from generations.models import GenerationReference, PromptEnhancement
 from generations.references import reference_create
-from generations.services.sharing import share_create
 from projects import services as project_services
 from projects.models import Role
 from tests.factories import add_member, image_bytes, make_element, make_image, make_project
@@ -181,24 +181,24 @@ def world(django_user_model, settings) -> World:
     by_element = {"uuid": element.uuid}
     kwargs = {
         "generations:generation_detail": by_generation,
-        "generations:generation_move": by_generation,
+        "gallery:generation_move": by_generation,
         "generations:run": by_generation,
         "generations:generation_again": by_generation,
-        "generations:image_trash": by_image,
-        "generations:image_restore": by_image,
-        "generations:image_detail": by_image,
-        "generations:image_move": by_image,
-        "generations:image_original": by_image,
-        "generations:image_thumbnail": {**by_image, "size": 256},
-        "generations:image_share": by_image,
-        "generations:share_revoke": {**by_image, "token": share.token},
-        "generations:image_favourite": by_image,
+        "gallery:image_trash": by_image,
+        "gallery:image_restore": by_image,
+        "gallery:image_detail": by_image,
+        "gallery:image_move": by_image,
+        "gallery:image_original": by_image,
+        "gallery:image_thumbnail": {**by_image, "size": 256},
+        "gallery:image_share": by_image,
+        "gallery:share_revoke": {**by_image, "token": share.token},
+        "gallery:image_favourite": by_image,
         "generations:enhancement": {"uuid": enhancement.uuid},
         "generations:reference_file": {"uuid": reference.uuid},
         "generations:reference_unpick": {"uuid": reference.uuid},
         "generations:image_use_as_reference": by_image,
-        "generations:shared_image": {"token": share.token},
-        "generations:shared_image_file": {"token": share.token},
+        "gallery:shared_image": {"token": share.token},
+        "gallery:shared_image_file": {"token": share.token},
         "accounts:join": {"token": invitation.token},
         "accounts:password_reset_confirm": {
             "uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
@@ -227,8 +227,8 @@ def world(django_user_model, settings) -> World:
     }
     extra_urls = [
         reverse("generations:generate") + f"?again={generation.uuid}",
-        reverse("generations:gallery") + "?status=trash",
-        reverse("generations:gallery") + f"?project={project.uuid}&starred=1",
+        reverse("gallery:gallery") + "?status=trash",
+        reverse("gallery:gallery") + f"?project={project.uuid}&starred=1",
         reverse("spend:review") + "?table=runs",
     ]
     return World(owner=owner, kwargs=kwargs, extra_urls=extra_urls)
@@ -266,7 +266,7 @@ def urls_of(world: World) -> list[str]:
 def test_every_route_is_opened() -> None:
     names = {name for name, _ in routes()}
     # The enumeration reaches every app, the public share page and Django's own views.
-    assert {"generations:gallery", "generations:shared_image", "login"} <= names
+    assert {"gallery:gallery", "gallery:shared_image", "login"} <= names
     assert {"projects:settings", "spend:review", "elements:library", "accounts:invite"} <= names
 
 
@@ -350,7 +350,7 @@ def test_every_page_has_a_nonce_and_nothing_inline_without_it(client, world, htm
 
 
 def test_the_public_share_page_has_the_policy_and_no_script(client, world) -> None:
-    url = reverse("generations:shared_image", kwargs=world.kwargs["generations:shared_image"])
+    url = reverse("gallery:shared_image", kwargs=world.kwargs["gallery:shared_image"])
     response = client.get(url)
     assert response.status_code == 200
     assert policy(response)["frame-ancestors"] == ["'none'"]
@@ -414,9 +414,9 @@ def test_no_template_holds_inline_code() -> None:
 def test_signed_in_pages_are_not_stored_files_stay_private_and_a_share_keeps_its_caching(
     client, world
 ) -> None:
-    share = world.kwargs["generations:shared_image"]
-    page = reverse("generations:shared_image", kwargs=share)
-    file = reverse("generations:shared_image_file", kwargs=share)
+    share = world.kwargs["gallery:shared_image"]
+    page = reverse("gallery:shared_image", kwargs=share)
+    file = reverse("gallery:shared_image_file", kwargs=share)
     # Signed out: the share page is never cached (its view says so), its image for 5 minutes.
     assert "no-store" in client.get(page)["Cache-Control"]
     assert client.get(file)["Cache-Control"] == "private, max-age=300"
@@ -424,9 +424,7 @@ def test_signed_in_pages_are_not_stored_files_stay_private_and_a_share_keeps_its
     client.force_login(world.owner)
     assert client.get(page)["Cache-Control"] == NO_STORE
     assert client.get(file)["Cache-Control"] == "private, max-age=300"
-    original = reverse(
-        "generations:image_original", kwargs=world.kwargs["generations:image_detail"]
-    )
+    original = reverse("gallery:image_original", kwargs=world.kwargs["gallery:image_detail"])
     response = client.get(original)
     assert response.status_code == 200
     assert response["Cache-Control"] == IMMUTABLE

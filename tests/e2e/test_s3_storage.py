@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from config import media
 from config.settings.base import s3_media_storage
+from gallery.tasks import purge_trash
 from generations.models import Generation, OutputImage, Status, Thumbnail
-from generations.tasks import purge_trash
 from imaging.images import THUMBNAIL_SIZES
 from references.models import ReferenceImage
 from tests.conftest import free_port
@@ -156,7 +156,7 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
     # Served: a redirect to a signed URL that answers with the object, as asked.
     for image in images:
         location = signed_redirect(
-            client, reverse("generations:image_original", args=[image.uuid]), download="1"
+            client, reverse("gallery:image_original", args=[image.uuid]), download="1"
         )
         answer = fetch(location)
         assert answer.status_code == 200
@@ -167,25 +167,21 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
         )
     thumbnail = next(t for t in thumbnails if t.size == 256)
     location = signed_redirect(
-        client, reverse("generations:image_thumbnail", args=[thumbnail.image.uuid, 256])
+        client, reverse("gallery:image_thumbnail", args=[thumbnail.image.uuid, 256])
     )
     answer = fetch(location)
     assert answer.content == bucket.read(thumbnail.file.name)
     assert answer.headers["content-type"] == "image/webp"
 
     # The ZIP streams each original from its object.
-    response = client.post(
-        reverse("generations:bulk_zip"), {"images": [str(i.uuid) for i in images]}
-    )
+    response = client.post(reverse("gallery:bulk_zip"), {"images": [str(i.uuid) for i in images]})
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     for image in images:
         assert archive.read(image.download_name) == originals[image.pk]
 
     # Trashed, then purged by the worker: the objects go, the reference stays.
-    response = client.post(
-        reverse("generations:bulk_trash"), {"images": [str(i.uuid) for i in images]}
-    )
+    response = client.post(reverse("gallery:bulk_trash"), {"images": [str(i.uuid) for i in images]})
     assert response.status_code == 302
     OutputImage.objects.filter(pk__in=[i.pk for i in images]).update(
         deleted_at=timezone.now() - timedelta(days=settings.DARKROOM_TRASH_DAYS, minutes=1)
@@ -212,7 +208,7 @@ def test_media_in_the_bucket_is_private_and_its_links_expire(
     assert refused.content != original
 
     client.force_login(user)
-    url = reverse("generations:image_original", args=[image.uuid])
+    url = reverse("gallery:image_original", args=[image.uuid])
     location = signed_redirect(client, url)
     query = parse_qs(urlsplit(location).query)
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]

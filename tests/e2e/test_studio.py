@@ -45,7 +45,7 @@ def test_a_generation_runs_through_a_real_worker_into_the_gallery(
     generation.refresh_from_db()
     assert generation.status == Status.DONE, generation.error_message
 
-    html = client.get(reverse("generations:gallery")).content.decode()
+    html = client.get(reverse("gallery:gallery")).content.decode()
     shown = set(re.findall(r"/images/([0-9a-f-]{36})/", html))
     images = list(generation.images.all())
     assert {str(image.uuid) for image in images} <= shown
@@ -53,7 +53,7 @@ def test_a_generation_runs_through_a_real_worker_into_the_gallery(
         with default_storage.open(image.file.name) as fp, Image.open(fp) as decoded:
             assert decoded.size == (768, 1360)  # 9:16 at 1k, read from the file
         assert (image.width, image.height) == (768, 1360)
-        page = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+        page = client.get(reverse("gallery:image_detail", args=[image.uuid])).content.decode()
         assert "768 × 1360 px" in page
     assert len(sim.submits()) == 1
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from generations.tasks import expire_share_links
+from gallery.tasks import expire_share_links
 from tests.processes import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,13 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generations.enhance_views import word_diff
 from generations.models import EnhancementStatus, PromptEnhancement
 from generations.services.enhancing import (
     GIVE_UP_SECONDS,
     enhancement_create,
     enhancements_sweep,
 )
+from generations.views.enhance import word_diff
 from simulator.optimizer import enhance_prompt
 from spend.models import EntryKind, LedgerEntry
 

@@ -51,9 +51,9 @@ def test_the_token_is_on_the_page_once_and_every_tile_button_posts_through_it(cl
         r'name="csrfmiddlewaretoken"',
         html,
     )
-    for name in ("image_trash", "image_use_as_reference"):
+    for name in ("gallery:image_trash", "generations:image_use_as_reference"):
         image = OutputImage.objects.first()
-        url = reverse(f"generations:{name}", args=[image.uuid])
+        url = reverse(name, args=[image.uuid])
         assert f'form="page-post" formaction="{url}"' in html, name
     runs = html.count('<article class="run')
     assert html.count('form="page-post"') == runs * IMAGES * 2 + runs  # + Run again

@@ -16,8 +16,8 @@ from PIL import Image
 
 from elements.services import element_create
 from generations.models import Generation
-from generations.reference_views import PENDING_SESSION_KEY
 from generations.references import reference_create
+from generations.views.references import PENDING_SESSION_KEY
 from projects.models import Role
 from references.cleaning import PREVIEW_SIZE
 from references.models import ReferenceImage

@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from generations.models import Generation, GenerationReference, OutputImage
-from generations.reference_views import PENDING_SESSION_KEY
 from generations.references import reference_create
 from generations.services import generation_create
 from generations.services.submission import GenerationParams
+from generations.views.references import PENDING_SESSION_KEY
 from projects.models import Role
 from references.models import ReferenceImage
 from tests.factories import add_member, make_image, make_project
@@ -201,7 +201,7 @@ def test_use_as_reference_stops_at_ten(client, user) -> None:
 def test_the_image_page_offers_use_as_reference(client, user) -> None:
     image = big_image(user)
     client.force_login(user)
-    html = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    html = client.get(reverse("gallery:image_detail", args=[image.uuid])).content.decode()
     assert reverse("generations:image_use_as_reference", args=[image.uuid]) in html
     assert "Use as reference" in html
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from gallery.services.sharing import share_create
+from gallery.services.trash import images_trash
 from generations.models import ErrorKind, Generation, Status
 from generations.runs import run_of
-from generations.services.sharing import share_create
-from generations.services.trash import images_trash
 from spend.models import Budget
 from tests.factories import add_member, make_image, make_project
 
@@ -213,14 +213,14 @@ def test_a_viewer_cannot_run_a_project_run_again_in_that_project(
 def test_deleting_a_runs_image_offers_undo(client, user) -> None:
     image = make_image(user)
     client.force_login(user)
-    response = client.post(reverse("generations:image_trash", args=[image.uuid]), headers=HTMX)
+    response = client.post(reverse("gallery:image_trash", args=[image.uuid]), headers=HTMX)
     image.refresh_from_db()
     assert image.deleted_at is not None
     html = response.content.decode()
     assert "In the trash" in html and "Undo" in html
-    assert reverse("generations:image_restore", args=[image.uuid]) in html
+    assert reverse("gallery:image_restore", args=[image.uuid]) in html
 
-    response = client.post(reverse("generations:image_restore", args=[image.uuid]), headers=HTMX)
+    response = client.post(reverse("gallery:image_restore", args=[image.uuid]), headers=HTMX)
     image.refresh_from_db()
     assert image.deleted_at is None
     assert 'class="run-tile"' in response.content.decode()
@@ -232,10 +232,10 @@ def test_deleting_a_shared_image_says_its_link_stopped_and_undo_says_it_stays_of
     image = make_image(user)
     share_create(user=user, image=image, expires_in_days=None, show_prompt=False)
     client.force_login(user)
-    response = client.post(reverse("generations:image_trash", args=[image.uuid]), headers=HTMX)
+    response = client.post(reverse("gallery:image_trash", args=[image.uuid]), headers=HTMX)
     assert "Its share link stopped working." in response.content.decode()
 
-    response = client.post(reverse("generations:image_restore", args=[image.uuid]), headers=HTMX)
+    response = client.post(reverse("gallery:image_restore", args=[image.uuid]), headers=HTMX)
     html = response.content.decode()
     assert 'class="run-tile"' in html
     assert 'id="studio-notice"' in html and 'hx-swap-oob="true"' in html
@@ -245,9 +245,7 @@ def test_deleting_a_shared_image_says_its_link_stopped_and_undo_says_it_stays_of
 def test_deleting_without_javascript_goes_back(client, user) -> None:
     image = make_image(user)
     client.force_login(user)
-    response = client.post(
-        reverse("generations:image_trash", args=[image.uuid]), {"next": "/gallery/"}
-    )
+    response = client.post(reverse("gallery:image_trash", args=[image.uuid]), {"next": "/gallery/"})
     assert response["Location"] == "/gallery/"
 
 
@@ -288,7 +286,7 @@ def test_the_active_poll_reports_runs_in_flight_and_how_watched_ones_ended(
     assert finished["prompt"] == "finished kite"
     assert finished["url"] == reverse("generations:generation_detail", args=[done.uuid])
     image = done.images.get()
-    assert finished["thumb"] == reverse("generations:image_thumbnail", args=[image.uuid, 256])
+    assert finished["thumb"] == reverse("gallery:image_thumbnail", args=[image.uuid, 256])
 
 
 def test_the_active_poll_is_one_query_while_nothing_finished(
@@ -306,14 +304,14 @@ def test_the_active_poll_is_one_query_while_nothing_finished(
 def test_pages_poll_only_after_the_person_started_a_run(client, user, pipeline) -> None:
     client.force_login(user)
     watch = 'id="run-watch"'
-    assert "data-in-flight" not in client.get(reverse("generations:gallery")).content.decode()
+    assert "data-in-flight" not in client.get(reverse("gallery:gallery")).content.decode()
     client.post(reverse("generations:generate"), FORM, headers=HTMX)
-    html = client.get(reverse("generations:gallery")).content.decode()
+    html = client.get(reverse("gallery:gallery")).content.decode()
     assert watch in html and "data-in-flight" in html
     # Once the poll finds nothing in flight, pages stop polling.
     Generation.objects.update(status=Status.DONE)
     client.get(reverse("generations:runs_active"))
-    assert "data-in-flight" not in client.get(reverse("generations:gallery")).content.decode()
+    assert "data-in-flight" not in client.get(reverse("gallery:gallery")).content.decode()
 
 
 @pytest.mark.parametrize("name", ["run", "generation_again", "image_trash", "image_restore"])
@@ -323,5 +321,6 @@ def test_an_outsider_gets_not_found(client, user, outsider, name, pipeline) -> N
     key = image.uuid if name.startswith("image") else image.generation.uuid
     client.force_login(outsider)
     method = client.get if name == "run" else client.post
-    assert method(reverse(f"generations:{name}", args=[key])).status_code == 404
+    app = "gallery" if name.startswith("image") else "generations"
+    assert method(reverse(f"{app}:{name}", args=[key])).status_code == 404
     assert Generation.objects.count() == 1

@@ -25,7 +25,7 @@ def done_generation(user, sim, pipeline) -> Generation:
 
 
 def test_pages_need_a_login(client) -> None:
-    for name in ("generations:generate", "generations:gallery", "generations:recent"):
+    for name in ("generations:generate", "gallery:gallery", "generations:recent"):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -106,7 +106,7 @@ def test_recent_stops_polling_once_everything_is_final(client, user, done_genera
 
 def test_the_gallery_shows_my_images_newest_first(client, user, done_generation) -> None:
     client.force_login(user)
-    html = client.get(reverse("generations:gallery")).content.decode()
+    html = client.get(reverse("gallery:gallery")).content.decode()
     images = list(done_generation.images.order_by("-created_at", "-id"))
     positions = [html.index(str(image.uuid)) for image in images]
     assert positions == sorted(positions)
@@ -115,7 +115,7 @@ def test_the_gallery_shows_my_images_newest_first(client, user, done_generation)
 def test_the_image_page_shows_everything_about_it(client, user, done_generation) -> None:
     client.force_login(user)
     image = done_generation.images.first()
-    html = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    html = client.get(reverse("gallery:image_detail", args=[image.uuid])).content.decode()
     assert "a quiet forest" in html
     assert done_generation.provider_id in html
     assert "$0.0560" in html
@@ -128,9 +128,7 @@ def test_the_download_is_the_original_file(client, user, done_generation) -> Non
 
     client.force_login(user)
     image = done_generation.images.first()
-    response = client.get(
-        reverse("generations:image_original", args=[image.uuid]), {"download": "1"}
-    )
+    response = client.get(reverse("gallery:image_original", args=[image.uuid]), {"download": "1"})
     body = b"".join(response.streaming_content)
     with default_storage.open(image.file.name) as fp:
         assert body == fp.read()
@@ -165,9 +163,9 @@ def test_an_outsider_gets_not_found(client, outsider, done_generation, view: str
     client.force_login(outsider)
     image = done_generation.images.first()
     urls = {
-        "image_detail": reverse("generations:image_detail", args=[image.uuid]),
-        "image_original": reverse("generations:image_original", args=[image.uuid]),
-        "image_thumbnail": reverse("generations:image_thumbnail", args=[image.uuid, 256]),
+        "image_detail": reverse("gallery:image_detail", args=[image.uuid]),
+        "image_original": reverse("gallery:image_original", args=[image.uuid]),
+        "image_thumbnail": reverse("gallery:image_thumbnail", args=[image.uuid, 256]),
         "generation_detail": reverse("generations:generation_detail", args=[done_generation.uuid]),
         "again": reverse("generations:generate") + f"?again={done_generation.uuid}",
     }
@@ -176,7 +174,7 @@ def test_an_outsider_gets_not_found(client, outsider, done_generation, view: str
 
 def test_an_outsiders_gallery_and_recent_list_are_empty(client, outsider, done_generation) -> None:
     client.force_login(outsider)
-    for name in ("generations:gallery", "generations:recent"):
+    for name in ("gallery:gallery", "generations:recent"):
         html = client.get(reverse(name)).content.decode()
         assert "a quiet forest" not in html
         assert str(done_generation.images.first().uuid) not in html
@@ -184,5 +182,5 @@ def test_an_outsiders_gallery_and_recent_list_are_empty(client, outsider, done_g
 
 def test_signed_out_media_requests_are_refused(client, done_generation) -> None:
     image = done_generation.images.first()
-    response = client.get(reverse("generations:image_original", args=[image.uuid]))
+    response = client.get(reverse("gallery:image_original", args=[image.uuid]))
     assert response.status_code == 302

@@ -8,9 +8,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from audit.models import Entry
+from gallery.services.moving import generation_move, image_move, moves_out_of
+from gallery.services.trash import images_trash
 from generations.models import ImageMove, OutputImage
-from generations.services.moving import generation_move, image_move, moves_out_of
-from generations.services.trash import images_trash
 from projects import services as project_services
 from projects.models import Role
 from tests.factories import add_member, make_image, make_project
@@ -52,7 +52,7 @@ def test_finding_3_an_editor_cannot_take_other_members_images_out_of_a_project(
     client.force_login(team["bob"])
 
     response = client.post(
-        reverse("generations:bulk_move"),
+        reverse("gallery:bulk_move"),
         {
             "images": [str(i.uuid) for i in (*carols, alices, bobs)],
             "project": str(team["private"].uuid),
@@ -86,10 +86,10 @@ def test_finding_3_an_editor_cannot_take_other_members_images_out_of_a_project(
 def test_the_image_page_refuses_it_too(client, team) -> None:
     carols = make_image(team["carol"], project=team["harbour"])
     client.force_login(team["bob"])
-    page = client.get(reverse("generations:image_detail", args=[carols.uuid])).content.decode()
-    assert reverse("generations:image_move", args=[carols.uuid]) not in page  # no Move form
+    page = client.get(reverse("gallery:image_detail", args=[carols.uuid])).content.decode()
+    assert reverse("gallery:image_move", args=[carols.uuid]) not in page  # no Move form
     response = client.post(
-        reverse("generations:image_move", args=[carols.uuid]),
+        reverse("gallery:image_move", args=[carols.uuid]),
         {"project": str(team["private"].uuid)},
     )
     assert project_of(carols) == team["harbour"]
@@ -106,7 +106,7 @@ def test_an_owner_moves_anyones_image_out_and_an_author_their_own(team) -> None:
 
 
 def test_an_author_demoted_to_viewer_no_longer_moves_their_image_out(team) -> None:
-    from generations.services.moving import MoveRefused
+    from gallery.services.moving import MoveRefused
 
     bobs = make_image(team["bob"], project=team["harbour"])
     membership = team["harbour"].memberships.get(user=team["bob"])
@@ -139,7 +139,7 @@ def test_every_move_is_recorded(team) -> None:
 
 def _bobs_batch(team, count: int = 2) -> list[OutputImage]:
     images = [make_image(team["bob"], project=team["harbour"]) for _ in range(count)]
-    from generations.services.bulk import images_move
+    from gallery.services.bulk import images_move
 
     memberships = {m.project_id: m for m in team["bob"].memberships.select_related("project")}
     loaded = list(
@@ -192,7 +192,7 @@ def test_the_owner_sees_the_moves_out_and_moves_them_back(client, team) -> None:
 
 
 def test_only_what_is_still_where_the_move_put_it_comes_back(team) -> None:
-    from generations.services.moving import moves_undo
+    from gallery.services.moving import moves_undo
 
     kept, trashed, moved_on = _bobs_batch(team, 3)
     images_trash(user=team["bob"], images=[OutputImage.objects.get(pk=trashed.pk)])
@@ -215,7 +215,7 @@ def test_only_what_is_still_where_the_move_put_it_comes_back(team) -> None:
 def test_an_undo_is_never_undone(client, team) -> None:
     """The undo is a move out of Bob's project, but it is no batch he can undo: otherwise he
     would take the images again."""
-    from generations.services.moving import moves_undo
+    from gallery.services.moving import moves_undo
 
     _bobs_batch(team)
     [batch] = moves_out_of(project=team["harbour"])

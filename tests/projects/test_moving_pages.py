@@ -6,8 +6,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from gallery.services.trash import images_trash
 from generations.models import OutputImage
-from generations.services.trash import images_trash
 from tests.factories import make_image, make_project
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,7 @@ def messages_of(response) -> list[str]:
 
 
 def move(client, image: OutputImage, project_key: str):
-    return client.post(
-        reverse("generations:image_move", args=[image.uuid]), {"project": project_key}
-    )
+    return client.post(reverse("gallery:image_move", args=[image.uuid]), {"project": project_key})
 
 
 def project_of(image: OutputImage):
@@ -33,7 +31,7 @@ def test_a_trashed_image_offers_no_move_and_refuses_one(client, user) -> None:
     images_trash(user=user, images=[image])
     client.force_login(user)
 
-    page = client.get(reverse("generations:image_detail", args=[image.uuid]))
+    page = client.get(reverse("gallery:image_detail", args=[image.uuid]))
     assert page.context["move_targets"] == []
     assert b"move-form" not in page.content
 
@@ -44,14 +42,14 @@ def test_a_trashed_image_offers_no_move_and_refuses_one(client, user) -> None:
 
 
 def test_once_restored_it_moves_again(client, user) -> None:
-    from generations.services.trash import images_restore
+    from gallery.services.trash import images_restore
 
     studio = make_project(user, "Studio")
     image = make_image(user)
     images_trash(user=user, images=[image])
     images_restore(user=user, images=[image])
     client.force_login(user)
-    page = client.get(reverse("generations:image_detail", args=[image.uuid]))
+    page = client.get(reverse("gallery:image_detail", args=[image.uuid]))
     assert page.context["move_targets"] == [studio]
     move(client, image, str(studio.uuid))
     assert project_of(image) == studio

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from gallery.services.moving import MoveRefused, generation_move, image_move
 from generations.models import OutputImage
-from generations.services.moving import MoveRefused, generation_move, image_move
 from projects import services
 from projects.models import Membership, ProjectInvite, Role
 from tests.factories import add_member, make_image, make_project

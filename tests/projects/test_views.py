@@ -144,9 +144,9 @@ def test_the_project_gallery_shows_every_members_images_with_the_author(
     assert str(personal.uuid) not in html
     assert "mallory" in html  # the author is shown
     # The gallery's quick links lead to the same gallery, filtered to the project.
-    switcher = client.get(reverse("generations:gallery")).content.decode()
-    assert f'{reverse("generations:gallery")}?project={project.uuid}"' in switcher
-    filtered = client.get(reverse("generations:gallery"), {"project": str(project.uuid)})
+    switcher = client.get(reverse("gallery:gallery")).content.decode()
+    assert f'{reverse("gallery:gallery")}?project={project.uuid}"' in switcher
+    filtered = client.get(reverse("gallery:gallery"), {"project": str(project.uuid)})
     html = filtered.content.decode()
     assert str(theirs.uuid) in html and str(mine.uuid) in html
     assert str(personal.uuid) not in html
@@ -156,10 +156,10 @@ def test_moving_from_the_image_page(client, user) -> None:
     project = make_project(user, "Harbour")
     image = make_image(user)
     client.force_login(user)
-    page = client.get(reverse("generations:image_detail", args=[image.uuid])).content.decode()
+    page = client.get(reverse("gallery:image_detail", args=[image.uuid])).content.decode()
     assert "Move image to" in page
     response = client.post(
-        reverse("generations:image_move", args=[image.uuid]),
+        reverse("gallery:image_move", args=[image.uuid]),
         {"project": str(project.uuid)},
         follow=True,
     )
@@ -197,7 +197,7 @@ def test_the_image_page_costs_the_same_queries_however_many_projects(client, use
 
     image = make_image(user)
     client.force_login(user)
-    url = reverse("generations:image_detail", args=[image.uuid])
+    url = reverse("gallery:image_detail", args=[image.uuid])
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -95,7 +95,7 @@ def test_my_spend_shows_only_my_generations_and_their_totals(client, user, outsi
     for generation in (mine, in_project, in_flight):
         assert str(generation.uuid) in html
         image = generation.images.get()
-        assert reverse("generations:image_thumbnail", args=[image.uuid, 256]) in html
+        assert reverse("gallery:image_thumbnail", args=[image.uuid, 256]) in html
     assert str(theirs.uuid) not in html and "not mine" not in html
     assert "$9.0000" not in html
     by_resolution = _table(html, "by-resolution")

@@ -205,6 +205,22 @@ def staff(django_user_model):
 
 
 @pytest.fixture
+def done_generation(user, sim, pipeline):
+    """A generation of two images, run to the end through the simulator."""
+    from generations import services
+    from generations.models import Generation, Status
+    from generations.services.submission import GenerationParams
+
+    generation = services.generation_create(
+        owner=user, params=GenerationParams(prompt="a quiet forest", num_images=2)
+    )
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    generation.refresh_from_db()
+    assert generation.status == Status.DONE
+    return generation
+
+
+@pytest.fixture
 def start_worker(transactional_db, sim, tmp_path):
     """Start real Celery worker processes (with the scheduler) against the real broker."""
     from tests.processes import WorkerProcess, purge_every_queue

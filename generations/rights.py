@@ -3,7 +3,8 @@
 An image in a project is the project's: every right over it comes from the person's current
 membership and role there, whether they made it or not. Someone removed from the project has
 none left; a viewer (also one demoted from editor) only looks and downloads. A personal image
-is its author's alone.
+is its author's alone. Whether work may move between projects (check_move) is decided here too:
+the generation's page and the gallery both offer the move.
 """
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+"""The Generate page (the form, its live quote, the recent runs) and a generation's page (its
+status, polled while it runs, and the move form: the move itself is the gallery's)."""
+
 from __future__ import annotations
 
 from django.contrib import messages

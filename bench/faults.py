@@ -660,7 +660,7 @@ class Bench:
     def wait_for_a_sweep(self, timeout: float) -> bool:
         """One sweep after everything is final: it deletes the files of saves killed and never
         resumed (the design's clean-up), so orphans are counted after it."""
-        pattern = re.compile(r"Task generations\.tasks\.sweep_stuck_generations\[.*succeeded")
+        pattern = re.compile(r"Task wavespeed\.tasks\.sweep_jobs\[.*succeeded")
         before = len(pattern.findall(self.procs["worker"].all_logs()))
         return self.wait_until(
             lambda: len(pattern.findall(self.procs["worker"].all_logs())) > before,
@@ -800,7 +800,7 @@ def log_facts(bench: Bench) -> list[tuple[str, str]]:
     patterns = {
         "Unrecoverable error": r"Unrecoverable error",
         "broker connection lost": r"Connection to broker lost",
-        "sweeps that queued steps": r"sweep_stuck_generations\[[^\]]+\] succeeded in [\d.]+s: "
+        "sweeps that queued steps": r"sweep_jobs\[[^\]]+\] succeeded in [\d.]+s: "
         r"\{[^}]*(?:'(?:submit|reconcile|follow|save)': [1-9])",
         "submit answers lost (reconciled)": r"has an unknown fate",
         "found in history": r"found in history",

@@ -133,22 +133,19 @@ def delivery(generation, webhook_id: str) -> tuple[bytes, dict[str, str]]:
 @contextlib.contextmanager
 def applied_inline():
     """The receiver as it was: the hand-off replaced by applying it in the request, inside the
-    transaction that records the webhook-id (what `generation_apply_webhook` did there)."""
-    from generations import scheduling
-    from generations.services.following import generation_apply_webhook
+    transaction that records the webhook-id (what `runner.apply_webhook` did there)."""
+    from wavespeed import runner
     from wavespeed.client import Prediction
 
-    def apply_now(generation_id: int, prediction: dict) -> None:
-        generation_apply_webhook(
-            generation_id=generation_id, prediction=Prediction.from_json(prediction)
-        )
+    def apply_now(kind: runner.JobKind, job_id: int, prediction: dict) -> None:
+        runner.apply_webhook(kind, job_id, Prediction.from_json(prediction))
 
-    original = scheduling.schedule_apply_webhook
-    scheduling.schedule_apply_webhook = apply_now
+    original = runner.schedule_apply_webhook
+    runner.schedule_apply_webhook = apply_now
     try:
         yield
     finally:
-        scheduling.schedule_apply_webhook = original
+        runner.schedule_apply_webhook = original
 
 
 def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:

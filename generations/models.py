@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from wavespeed.models import ProviderJob
 from wavespeed.specs import KLING_IMAGE_O3
 
 
@@ -84,7 +85,7 @@ class ResultVia(models.TextChoices):
     POLL = "poll", "Poll"
 
 
-class Generation(models.Model):
+class Generation(ProviderJob):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
@@ -120,22 +121,13 @@ class Generation(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True)
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
 
-    # Bookkeeping for the tasks: when the next step is due, leases, counters.
-    next_step_at = models.DateTimeField(null=True, blank=True)
-    submit_claimed_at = models.DateTimeField(null=True, blank=True)
-    submit_attempts = models.PositiveSmallIntegerField(default=0)
-    # When WaveSpeed first failed to take (or to confirm) this submit; retries go on until
-    # DARKROOM_SUBMIT_RETRY_WINDOW after it. Cleared once WaveSpeed holds the prediction.
-    submit_retry_since = models.DateTimeField(null=True, blank=True)
-    poll_seq = models.PositiveIntegerField(default=0)
-    poll_count = models.PositiveIntegerField(default=0)
-    poll_errors = models.PositiveSmallIntegerField(default=0)
-    # How the end of the prediction arrived: WaveSpeed's webhook or our poll (empty until then).
+    # The call to WaveSpeed (ProviderJob: provider_id, next_step_at, the submit claim and its
+    # retries, poll_seq and counters, submitted_at, processing_at) is the job runner's;
+    # refused submits are retried for DARKROOM_SUBMIT_RETRY_WINDOW after the first refusal.
     result_via = models.CharField(max_length=8, choices=ResultVia.choices, blank=True, default="")
     save_claimed_at = models.DateTimeField(null=True, blank=True)
     save_attempts = models.PositiveSmallIntegerField(default=0)
@@ -163,8 +155,6 @@ class Generation(models.Model):
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    processing_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -511,8 +501,9 @@ class EnhancementStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class PromptEnhancement(models.Model):
-    """One use of the provider's prompt enhancer (`wavespeed-ai/prompt-optimizer`)."""
+class PromptEnhancement(ProviderJob):
+    """One use of the provider's prompt enhancer (`wavespeed-ai/prompt-optimizer`), a job of the
+    runner (ProviderJob: its call to WaveSpeed)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
@@ -526,16 +517,10 @@ class PromptEnhancement(models.Model):
     status = models.CharField(
         max_length=8, choices=EnhancementStatus.choices, default=EnhancementStatus.QUEUED
     )
-    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     suggestion = models.TextField(blank=True)
     error_message = models.TextField(blank=True)
-    poll_count = models.PositiveIntegerField(default=0)
-    # When the next task (submit or poll) should run; the sweeper queues it again once it is
-    # late (a lost message, a killed worker).
-    next_step_at = models.DateTimeField(null=True, blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=6)
     cost = models.DecimalField(max_digits=10, decimal_places=6, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,13 +1,11 @@
 from django.urls import path
 
-from .views import enhance, generate, references, studio, webhooks
+from .views import enhance, generate, references, studio
 
 app_name = "generations"
 
 urlpatterns = [
     path("", generate.generate, name="generate"),
-    # WaveSpeed's webhooks (wavespeed.webhooks.RECEIVER_PATH): signed by WaveSpeed, no login.
-    path("hooks/wavespeed/", webhooks.wavespeed_webhook, name="wavespeed_webhook"),
     path("generate/quote/", generate.quote, name="quote"),
     path("generations/recent/", generate.recent, name="recent"),
     path("generations/<uuid:uuid>/", generate.generation_detail, name="generation_detail"),

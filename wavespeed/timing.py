@@ -41,23 +41,33 @@ def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None 
     return min(delay, max(cap, retry_after or 0))
 
 
-def poll_delay(poll_number: int) -> float:
-    """Wait before poll number `poll_number` (1 = the first look after the submit)."""
-    raw = settings.POLL_MIN_SECONDS * settings.POLL_FACTOR ** max(0, poll_number - 1)
-    return jittered(min(settings.POLL_MAX_SECONDS, raw))
+def poll_delay(
+    poll_number: int,
+    *,
+    first: float | None = None,
+    factor: float | None = None,
+    cap: float | None = None,
+) -> float:
+    """Wait before poll number `poll_number` (1 = the first look after the submit): `first`,
+    growing by `factor`, at most `cap` (by default the POLL_* settings)."""
+    first = settings.POLL_MIN_SECONDS if first is None else first
+    factor = settings.POLL_FACTOR if factor is None else factor
+    cap = settings.POLL_MAX_SECONDS if cap is None else cap
+    raw = first * factor ** max(0, poll_number - 1)
+    return jittered(min(cap, raw))
 
 
-def first_poll_delay() -> float:
+def first_poll_delay(*, expected: float | None = None, first: float | None = None) -> float:
     """Wait before the first poll after a submit. With webhooks on, polling is the fallback:
-    it waits until the run should be over (EXPECTED_RUN_SECONDS) plus WEBHOOK_GRACE_SECONDS,
-    so a webhook that arrives makes the poll unneeded."""
+    it waits until the run should be over (`expected`, by default EXPECTED_RUN_SECONDS) plus
+    WEBHOOK_GRACE_SECONDS, so a webhook that arrives makes the poll unneeded."""
     from .webhooks import webhooks_enabled
 
     if webhooks_enabled():
-        expected: float = settings.EXPECTED_RUN_SECONDS
+        expected = settings.EXPECTED_RUN_SECONDS if expected is None else expected
         grace: float = settings.WEBHOOK_GRACE_SECONDS
         return expected + grace
-    return poll_delay(1)
+    return poll_delay(1, first=first)
 
 
 def fallback_poll_floor() -> float:

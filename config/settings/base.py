@@ -322,7 +322,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis hands an unacknowledged message to another worker after this long. A task waiting
     # for its countdown is unacknowledged, and countdowns are capped at 10 minutes
-    # (generations/scheduling.py), so nothing is redelivered while it merely waits.
+    # (wavespeed/timing.py), so nothing is redelivered while it merely waits.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -344,9 +344,8 @@ SUBMIT_QUEUE = "submit"
 IMAGES_QUEUE = "images"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
-    "generations.tasks.submit_generation": {"queue": SUBMIT_QUEUE},
-    "generations.tasks.reconcile_submit": {"queue": SUBMIT_QUEUE},
-    "generations.tasks.submit_enhancement": {"queue": SUBMIT_QUEUE},
+    "wavespeed.tasks.submit_job": {"queue": SUBMIT_QUEUE},
+    "wavespeed.tasks.reconcile_job": {"queue": SUBMIT_QUEUE},
     "elements.tasks.submit_kling_element": {"queue": SUBMIT_QUEUE},
     "generations.tasks.save_generation_outputs": {"queue": IMAGES_QUEUE},
 }
@@ -366,8 +365,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SWEEP_INTERVAL_SECONDS = env_float("DARKROOM_SWEEP_INTERVAL", 30.0)
 CELERY_BEAT_SCHEDULE = {
-    "resume-stuck-generations": {
-        "task": "generations.tasks.sweep_stuck_generations",
+    # Every provider job (wavespeed/runner.py) whose next step is late, of every kind.
+    "resume-provider-jobs": {
+        "task": "wavespeed.tasks.sweep_jobs",
         "schedule": SWEEP_INTERVAL_SECONDS,
     },
     "purge-trash": {

@@ -1,25 +1,26 @@
 """The prompt enhancer: one use of WaveSpeed's `wavespeed-ai/prompt-optimizer`, paid like a run.
 
-Creating a use holds its price in the ledger (budgets locked, as for a generation), then a task
-submits `{text, style, mode: "image"}` and short countdown tasks follow the prediction. The
-suggestion is `outputs[0]`. Completion charges the price and releases the hold; any failure
-releases the hold only (WaveSpeed refunds failed predictions).
+Creating a use holds its price in the ledger (budgets locked, as for a generation); the job
+runner (`wavespeed.runner`) submits `{text, style, mode: "image"}` and follows the prediction
+(webhook first, quick polls as the fallback); `EnhancementJob` below says what to send and what
+to do with the result. The suggestion is `outputs[0]`. Completion charges the price and releases
+the hold; any failure releases the hold only (WaveSpeed refunds failed predictions).
 
 A submit is sent again only when WaveSpeed certainly did not take it (429, no connection): one
 that may have arrived (a 5xx, a timeout) fails with a message instead, and the person may click
-again, knowingly. A use whose task was lost is resumed or ended by the periodic sweeper
-(`enhancements_sweep`), never by the page that shows it.
+again, knowingly (nobody waits beside the prompt for a history search). A use whose task was
+lost is resumed or ended by the runner's sweeper, never by the page that shows it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -27,7 +28,7 @@ from audit.services import record
 from projects.models import Project
 from spend import services as spend
 from spend.published import PER_USE
-from wavespeed import timing
+from wavespeed import runner
 from wavespeed.client import (
     AuthError,
     NetworkError,
@@ -35,8 +36,8 @@ from wavespeed.client import (
     Prediction,
     RateLimitError,
     WaveSpeedError,
-    get_client,
 )
+from wavespeed.runner import Failure, Reason, Timings
 from wavespeed.specs import PROMPT_OPTIMIZER
 
 from .. import pricing
@@ -63,6 +64,8 @@ GIVE_UP_SECONDS = 120.0
 # The sweeper's patience: polls are at most 15 s apart (the error backoff's cap), so a step
 # this late past its due time was lost with its message or its worker.
 SWEEP_GRACE_SECONDS = 15.0
+# With webhooks on, the first poll waits this (plus the grace) for the webhook.
+EXPECTED_RUN_SECONDS = 2.0
 
 FINAL = (EnhancementStatus.DONE, EnhancementStatus.FAILED)
 
@@ -113,86 +116,11 @@ def enhancement_create(
         project=project,
         after={"held": f"${price:.4f}"},
     )
-    _schedule("submit_enhancement", 0, enhancement.pk, 1)
+    runner.queue_first_submit(ENHANCEMENT, enhancement.pk)
     return enhancement
 
 
-def enhancement_submit(*, enhancement_id: int, attempt: int = 1) -> None:
-    """Send a queued use to WaveSpeed. Safe to run twice: only one run claims it."""
-    # The claim is due back by the end of the request's timeout: a claim the sweeper finds
-    # later than that belongs to a worker that died mid-request.
-    claimed = PromptEnhancement.objects.filter(
-        pk=enhancement_id, status=EnhancementStatus.QUEUED, provider_id__isnull=True
-    ).update(
-        status=EnhancementStatus.RUNNING,
-        next_step_at=timing.due_at(settings.WAVESPEED_SUBMIT_TIMEOUT),
-    )
-    if not claimed:
-        return
-    enhancement = PromptEnhancement.objects.get(pk=enhancement_id)
-    body = {"text": enhancement.text, "style": enhancement.style, "mode": MODE}
-    try:
-        prediction = get_client().submit(PROMPT_OPTIMIZER, body)
-    except WaveSpeedError as exc:
-        _submit_failed(enhancement, exc, attempt)
-        return
-    with transaction.atomic():
-        PromptEnhancement.objects.filter(pk=enhancement_id).update(provider_id=prediction.id)
-        _schedule("follow_enhancement", POLL_FIRST_SECONDS, enhancement_id, 0, 0)
-
-
-def _submit_failed(enhancement: PromptEnhancement, exc: WaveSpeedError, attempt: int) -> None:
-    if exc.permanent or exc.maybe_sent or attempt >= MAX_SUBMIT_ATTEMPTS:
-        _fail(enhancement.pk, _explain(exc, sent=True))
-        return
-    # Refused before anything was created (429, no connection): sending again is safe.
-    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = timing.backoff(
-        attempt,
-        base=SUBMIT_RETRY_BASE_SECONDS,
-        cap=SUBMIT_RETRY_CAP_SECONDS,
-        retry_after=retry_after,
-    )
-    logger.info("Enhancement %s submit retried in %.1f s: %s", enhancement.pk, delay, exc)
-    with transaction.atomic():
-        released = PromptEnhancement.objects.filter(
-            pk=enhancement.pk, status=EnhancementStatus.RUNNING, provider_id__isnull=True
-        ).update(status=EnhancementStatus.QUEUED)
-        if released:
-            _schedule("submit_enhancement", delay, enhancement.pk, attempt + 1)
-
-
-def enhancement_follow(*, enhancement_id: int, seq: int, errors: int = 0) -> None:
-    """One look at the prediction. `seq` is the poll count this task expects: claiming the
-    row advances it, so a duplicated task finds nothing to do."""
-    claimed = PromptEnhancement.objects.filter(
-        pk=enhancement_id,
-        status=EnhancementStatus.RUNNING,
-        provider_id__isnull=False,
-        poll_count=seq,
-    ).update(poll_count=F("poll_count") + 1)
-    if not claimed:
-        return
-    enhancement = PromptEnhancement.objects.get(pk=enhancement_id)
-    try:
-        prediction = get_client().get_result(enhancement.provider_id)
-    except WaveSpeedError as exc:
-        _poll_failed(enhancement, exc, errors)
-        return
-    if prediction.is_completed:
-        _completed(enhancement, prediction)
-    elif prediction.is_final:
-        reason = prediction.error or f"the prediction ended as '{prediction.status}'"
-        code = f" (code {prediction.error_code})" if prediction.error_code else ""
-        _fail(enhancement.pk, f"WaveSpeed could not enhance the prompt{code}: {reason}")
-    elif _too_old(enhancement):
-        _fail(enhancement.pk, _gave_up_message())
-    else:
-        delay = min(POLL_CAP_SECONDS, POLL_FIRST_SECONDS * POLL_FACTOR**enhancement.poll_count)
-        _schedule("follow_enhancement", timing.jittered(delay), enhancement.pk, seq + 1, 0)
-
-
-def _completed(enhancement: PromptEnhancement, prediction: Prediction) -> None:
+def _completed(enhancement: PromptEnhancement, prediction: Prediction, via: str) -> None:
     suggestion = prediction.outputs[0] if prediction.outputs else None
     if not isinstance(suggestion, str) or not suggestion.strip():
         _fail(enhancement.pk, "WaveSpeed finished but sent back no enhanced prompt.")
@@ -203,30 +131,13 @@ def _completed(enhancement: PromptEnhancement, prediction: Prediction) -> None:
         ).update(
             status=EnhancementStatus.DONE,
             suggestion=suggestion.strip(),
+            result_via=via,
             cost=enhancement.price,
             error_message="",
             finished_at=timezone.now(),
         )
         if finished:
             spend.settle(subject=PromptEnhancement.objects.get(pk=enhancement.pk))
-
-
-def _poll_failed(enhancement: PromptEnhancement, exc: WaveSpeedError, errors: int) -> None:
-    errors += 1
-    if exc.permanent or errors > MAX_POLL_ERRORS or _too_old(enhancement):
-        _fail(enhancement.pk, _explain(exc, sent=False))
-        return
-    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = timing.backoff(
-        errors, base=POLL_ERROR_BASE_SECONDS, cap=POLL_ERROR_CAP_SECONDS, retry_after=retry_after
-    )
-    logger.info("Enhancement %s poll %s failed: %s", enhancement.pk, errors, exc)
-    # The claim advanced the poll count: the next task expects the new value.
-    _schedule("follow_enhancement", delay, enhancement.pk, enhancement.poll_count, errors)
-
-
-def _too_old(enhancement: PromptEnhancement) -> bool:
-    return timezone.now() - enhancement.created_at > timedelta(seconds=GIVE_UP_SECONDS)
 
 
 def _gave_up_message() -> str:
@@ -275,46 +186,77 @@ def _fail(enhancement_id: int, message: str) -> bool:
     return bool(failed)
 
 
-def enhancements_sweep() -> dict[str, int]:
-    """Resume or end the uses whose task was lost (the periodic sweeper calls this): one past
-    the time limit is failed and its hold freed; one whose next step is overdue has it queued
-    again (every task claims its row, so a step queued twice still runs once); one whose
-    submit claim ran out may have reached WaveSpeed, so it is failed, never sent again."""
-    now = timezone.now()
-    unfinished = PromptEnhancement.objects.exclude(status__in=FINAL)
-    limit = now - timedelta(seconds=GIVE_UP_SECONDS + SWEEP_GRACE_SECONDS)
-    counts = {"enhancement_given_up": 0, "enhancement_resumed": 0}
-    for pk in unfinished.filter(created_at__lt=limit).values_list("pk", flat=True):
-        counts["enhancement_given_up"] += _fail(pk, _gave_up_message())
-    late = unfinished.filter(
-        created_at__gte=limit, next_step_at__lt=now - timedelta(seconds=SWEEP_GRACE_SECONDS)
-    )
-    for pk, status, provider_id, poll_count in late.values_list(
-        "pk", "status", "provider_id", "poll_count"
-    ):
-        if status == EnhancementStatus.QUEUED:
-            _schedule("submit_enhancement", 0, pk, 1)
-        elif provider_id:
-            _schedule("follow_enhancement", 0, pk, poll_count, 0)
-        else:
-            _fail(pk, _LOST_SUBMIT_MESSAGE)
-            continue
-        counts["enhancement_resumed"] += 1
-    return counts
-
-
 _LOST_SUBMIT_MESSAGE = (
     "Darkroom lost track of the request while sending it to WaveSpeed. Nothing was charged; "
     "try again."
 )
 
 
-def _schedule(task_name: str, countdown: float, enhancement_id: int, *args: int) -> None:
-    """Queue one of the enhancer's tasks after the current transaction commits, and record
-    when it is due, for the sweeper."""
-    from .. import tasks
+class EnhancementJob(runner.JobKind):
+    """A use of the enhancer as a job of the runner: what it sends, what it does with the
+    result."""
 
-    PromptEnhancement.objects.filter(pk=enhancement_id).update(
-        next_step_at=timing.due_at(countdown)
-    )
-    timing.after_commit(getattr(tasks, task_name), countdown, enhancement_id, *args)
+    name = "enhancement"
+    model = PromptEnhancement
+    provider_model = PROMPT_OPTIMIZER
+
+    def awaiting_submit(self) -> Q:
+        return Q(status=EnhancementStatus.QUEUED)
+
+    def followed(self) -> Q:
+        return Q(status=EnhancementStatus.RUNNING, provider_id__isnull=False)
+
+    def timings(self) -> Timings:
+        return Timings(
+            expected_run=EXPECTED_RUN_SECONDS,
+            poll_first=POLL_FIRST_SECONDS,
+            poll_factor=POLL_FACTOR,
+            poll_cap=POLL_CAP_SECONDS,
+            give_up=GIVE_UP_SECONDS,
+            submit_retry_base=SUBMIT_RETRY_BASE_SECONDS,
+            submit_retry_cap=SUBMIT_RETRY_CAP_SECONDS,
+            max_submit_attempts=MAX_SUBMIT_ATTEMPTS,
+            submit_retry_window=None,
+            max_poll_errors=MAX_POLL_ERRORS,
+            poll_error_base=POLL_ERROR_BASE_SECONDS,
+            poll_error_cap=POLL_ERROR_CAP_SECONDS,
+            stale_after=SWEEP_GRACE_SECONDS,
+            submit_lease=settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_SUBMIT_TIMEOUT,
+            reconcile_lost_submits=False,
+            give_up_unfinished=GIVE_UP_SECONDS + SWEEP_GRACE_SECONDS,
+        )
+
+    def payload(self, job: PromptEnhancement) -> dict[str, Any]:
+        return {"text": job.text, "style": job.style, "mode": MODE}
+
+    def start_following(self, job_id: int, fields: dict[str, Any]) -> bool:
+        return bool(
+            PromptEnhancement.objects.filter(
+                pk=job_id, status=EnhancementStatus.QUEUED, provider_id__isnull=True
+            ).update(status=EnhancementStatus.RUNNING, **fields)
+        )
+
+    def on_success(self, job: PromptEnhancement, prediction: Prediction, *, via: str) -> None:
+        _completed(job, prediction, via)
+
+    def on_failure(self, job_id: int, failure: Failure) -> bool:
+        return _fail(job_id, _message(failure))
+
+
+ENHANCEMENT = EnhancementJob()
+
+
+def _message(failure: Failure) -> str:
+    """What the person reads, by cause."""
+    if failure.reason == Reason.PREDICTION and failure.prediction is not None:
+        prediction = failure.prediction
+        reason = prediction.error or f"the prediction ended as '{prediction.status}'"
+        code = f" (code {prediction.error_code})" if prediction.error_code else ""
+        return f"WaveSpeed could not enhance the prompt{code}: {reason}"
+    if failure.reason == Reason.GAVE_UP:
+        return _gave_up_message()
+    if failure.reason == Reason.LOST_SUBMIT:
+        return _LOST_SUBMIT_MESSAGE
+    if failure.error is not None:
+        return _explain(failure.error, sent=not failure.followed)
+    return failure.message

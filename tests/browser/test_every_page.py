@@ -50,7 +50,7 @@ NOT_PAGES = {
     "generations:quote": "htmx partial of the Generate form",
     "generations:recent": "htmx partial",
     "gallery:generation_move": "POST only",
-    "generations:wavespeed_webhook": "POST only: WaveSpeed's signed deliveries",
+    "wavespeed:webhook": "POST only: WaveSpeed's signed deliveries",
     "gallery:gallery_author_options": "htmx partial: the Filters panel's authors",
     "generations:generation_element_preview": "an image file",
     "generations:runs_active": "JSON poll",

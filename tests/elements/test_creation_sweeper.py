@@ -10,7 +10,7 @@ from django.utils import timezone
 from elements.creation import GIVE_UP_SECONDS, kling_elements_sweep
 from elements.models import Creation, Element
 from elements.tasks import sweep_kling_elements
-from generations import services
+from wavespeed import runner
 
 from .test_create_on_kling import create_on_kling, run_element_tasks
 
@@ -31,7 +31,7 @@ def submits(sim) -> list[dict]:
 def test_the_beat_runs_the_element_sweeper_on_its_own(settings) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["resume-kling-element-creations"]
     assert entry["task"] == sweep_kling_elements.name == "elements.tasks.sweep_kling_elements"
-    assert "element_resumed" not in services.generations_sweep()
+    assert "element_resumed" not in runner.sweep()
 
 
 def overdue(element: Element) -> None:

@@ -10,14 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generations.models import EnhancementStatus, PromptEnhancement
-from generations.services.enhancing import (
-    GIVE_UP_SECONDS,
-    enhancement_create,
-    enhancements_sweep,
-)
+from generations.services.enhancing import GIVE_UP_SECONDS, enhancement_create
 from generations.views.enhance import word_diff
 from simulator.optimizer import enhance_prompt
 from spend.models import EntryKind, LedgerEntry
+from wavespeed import runner
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +40,7 @@ def optimizer_submits(sim) -> list[dict]:
 
 def test_wavespeed_receives_the_prompt_the_style_and_image_mode(user, sim, pipeline) -> None:
     enhancement = enhancement_create(owner=user, project=None, text=PROMPT, style="photographic")
-    assert pipeline.names() == ["submit_enhancement"]
+    assert pipeline.names() == ["submit_job"]
 
     enhancement = finish(pipeline, enhancement)
 
@@ -147,7 +144,7 @@ def test_a_429_on_submit_is_sent_again_and_then_succeeds(user, sim, pipeline) ->
     enhancement = finish(pipeline, enhancement)
 
     assert enhancement.status == EnhancementStatus.DONE
-    assert [t.name for t in pipeline.ran[:2]] == ["submit_enhancement", "submit_enhancement"]
+    assert [t.name for t in pipeline.ran[:2]] == ["submit_job", "submit_job"]
     assert pipeline.ran[1].countdown > 0, "the retry waits (backoff)"
     assert len(optimizer_submits(sim)) == 2
 
@@ -159,9 +156,11 @@ def test_errors_while_polling_are_retried_with_backoff(user, sim, pipeline) -> N
     enhancement = finish(pipeline, enhancement)
 
     assert enhancement.status == EnhancementStatus.DONE
-    retries = [t for t in pipeline.ran if t.name == "follow_enhancement" and t.args[2] > 0]
-    assert [t.args[2] for t in retries] == [1, 2]
-    assert all(t.countdown >= 0.5 for t in retries)
+    # Two failed looks, each followed by a longer backoff (the row counts the errors), then
+    # the looks that read the result.
+    follows = [t for t in pipeline.ran if t.name == "follow_job"]
+    assert len(follows) >= 3
+    assert 0.5 <= follows[1].countdown < follows[2].countdown
 
 
 def test_too_many_429s_on_submit_give_up_with_a_clear_message(user, sim, pipeline) -> None:
@@ -202,7 +201,7 @@ def test_the_panel_only_reads_a_lost_use_is_ended_by_the_sweeper(
     assert enhancement.status == EnhancementStatus.QUEUED
     assert ledger(enhancement) == [(EntryKind.HOLD, Decimal("0.001"))]
 
-    assert enhancements_sweep()["enhancement_given_up"] == 1
+    assert runner.sweep()["enhancement_given_up"] == 1
     response = client.get(url)
 
     assert response.status_code == 286

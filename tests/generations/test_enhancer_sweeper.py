@@ -8,15 +8,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from generations import services
 from generations.models import EnhancementStatus, PromptEnhancement
 from generations.services.enhancing import (
+    ENHANCEMENT,
     GIVE_UP_SECONDS,
     SWEEP_GRACE_SECONDS,
     enhancement_create,
-    enhancements_sweep,
 )
 from spend.models import EntryKind, LedgerEntry
+from wavespeed import runner
 
 from .test_enhancer import PROMPT, finish, ledger, optimizer_submits
 
@@ -42,10 +42,10 @@ def test_a_lost_submit_is_queued_again_and_the_use_finishes(user, sim, pipeline)
     pipeline.queued.clear()  # the message was lost
     overdue(enhancement)
 
-    counts = services.generations_sweep()  # what the beat entry runs
+    counts = runner.sweep()  # what the beat entry runs
 
-    assert counts["enhancement_resumed"] == 1
-    assert pipeline.names() == ["submit_enhancement"]
+    assert counts["enhancement_submit"] == 1
+    assert pipeline.names() == ["submit_job"]
     assert finish(pipeline, enhancement).status == EnhancementStatus.DONE
     assert len(optimizer_submits(sim)) == 1
 
@@ -56,8 +56,8 @@ def test_a_lost_poll_is_queued_again_without_a_second_submit(user, sim, pipeline
     pipeline.queued.clear()  # ...and lost with its worker
     overdue(enhancement)
 
-    assert enhancements_sweep()["enhancement_resumed"] == 1
-    assert pipeline.names() == ["follow_enhancement"]
+    assert runner.sweep()["enhancement_follow"] == 1
+    assert pipeline.names() == ["follow_job"]
     enhancement = finish(pipeline, enhancement)
     assert enhancement.status == EnhancementStatus.DONE
     assert len(optimizer_submits(sim)) == 1
@@ -67,7 +67,7 @@ def test_a_lost_poll_is_queued_again_without_a_second_submit(user, sim, pipeline
 def test_a_step_not_yet_overdue_is_left_alone(user, pipeline) -> None:
     enhancement_create(owner=user, project=None, text=PROMPT, style="default")
     pipeline.queued.clear()
-    assert enhancements_sweep() == {"enhancement_given_up": 0, "enhancement_resumed": 0}
+    assert not any(runner.sweep_kind(ENHANCEMENT).values())
     assert pipeline.queued == []
 
 
@@ -75,10 +75,13 @@ def test_a_submit_whose_worker_died_is_failed_not_sent_again(user, sim, pipeline
     enhancement = enhancement_create(owner=user, project=None, text=PROMPT, style="default")
     pipeline.queued.clear()
     # Claimed by a worker that died before WaveSpeed answered: it may have arrived.
-    PromptEnhancement.objects.filter(pk=enhancement.pk).update(status=EnhancementStatus.RUNNING)
+    lease = ENHANCEMENT.timings().submit_lease
+    PromptEnhancement.objects.filter(pk=enhancement.pk).update(
+        submit_claimed_at=timezone.now() - timedelta(seconds=lease + 1)
+    )
     overdue(enhancement)
 
-    enhancements_sweep()
+    runner.sweep()
 
     enhancement.refresh_from_db()
     assert enhancement.status == EnhancementStatus.FAILED
@@ -98,8 +101,9 @@ def test_a_use_past_its_limit_is_failed_and_its_hold_released(user, pipeline) ->
         created_at=timezone.now() - timedelta(seconds=GIVE_UP_SECONDS + SWEEP_GRACE_SECONDS + 1)
     )
 
-    assert enhancements_sweep() == {"enhancement_given_up": 1, "enhancement_resumed": 0}
-    assert enhancements_sweep()["enhancement_given_up"] == 0  # once
+    counts = runner.sweep_kind(ENHANCEMENT)
+    assert counts.pop("enhancement_given_up") == 1 and not any(counts.values())
+    assert runner.sweep_kind(ENHANCEMENT)["enhancement_given_up"] == 0  # once
 
     enhancement.refresh_from_db()
     assert enhancement.status == EnhancementStatus.FAILED

@@ -179,7 +179,7 @@ def test_a_lost_answer_is_found_in_a_history_that_omits_defaults(user, sim, pipe
     sim.fault("drop_connection", endpoint="submit")  # created, but the answer is lost
     generation = create(user, aspect_ratio="auto", resolution="1k", num_images=1)
     pipeline.run_next()
-    assert pipeline.names() == ["reconcile_submit"]
+    assert pipeline.names() == ["reconcile_job"]
 
     generation = finish(pipeline, generation)
 

@@ -14,9 +14,11 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from generations import services
+from generations.jobs import GENERATION
 from generations.models import Generation, OutputImage, Status
 from generations.services.submission import GenerationParams
 from spend.models import LedgerEntry
+from wavespeed import runner
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +48,7 @@ def test_a_generation_goes_from_queued_to_done_with_stored_images(user, sim, pip
         "result_type": "single",
         "num_images": 2,
     }
-    assert pipeline.names() == ["submit_generation"]
+    assert pipeline.names() == ["submit_job"]
 
     generation = finish(pipeline, generation)
 
@@ -123,7 +125,7 @@ def test_429_on_submit_is_retried_after_retry_after(user, sim, pipeline) -> None
     generation = create(user)
     pipeline.run_next()
     retry = pipeline.queued[0]
-    assert retry.name == "submit_generation"
+    assert retry.name == "submit_job"
     assert retry.countdown >= 3
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED
@@ -172,7 +174,7 @@ def test_a_5xx_on_submit_is_checked_in_the_history_before_sending_again(
     sim.fault("http", endpoint="submit", status=500)
     generation = create(user)
     pipeline.run_next()
-    assert pipeline.names() == ["reconcile_submit"]
+    assert pipeline.names() == ["reconcile_job"]
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE
     assert len(sim.submits()) == 2
@@ -186,7 +188,7 @@ def test_a_lost_submit_answer_is_found_in_the_history_and_not_sent_again(
     sim.fault("slow", endpoint="submit", seconds=1.0)
     generation = create(user)
     pipeline.run_next()
-    assert pipeline.names() == ["reconcile_submit"]
+    assert pipeline.names() == ["reconcile_job"]
     time.sleep(0.8)
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE
@@ -220,8 +222,8 @@ def test_nsfw_flags_are_kept_per_image(user, sim, pipeline) -> None:
 
 def test_running_a_submit_twice_sends_once(user, sim, pipeline) -> None:
     generation = create(user)
-    services.generation_submit(generation_id=generation.pk)
-    services.generation_submit(generation_id=generation.pk)
+    runner.submit(GENERATION, generation.pk)
+    runner.submit(GENERATION, generation.pk)
     assert len(sim.submits()) == 1
 
 
@@ -229,10 +231,10 @@ def test_two_chains_of_polls_collapse_into_one(user, sim, pipeline) -> None:
     generation = create(user)
     pipeline.run_next()  # submit
     follow = pipeline.queued[0]
-    assert follow.name == "follow_generation"
-    services.generation_follow(generation_id=generation.pk, seq=follow.args[1])
+    assert follow.name == "follow_job"
+    runner.follow(GENERATION, generation.pk, follow.args[2])
     polls = len(sim.requests("/result"))
-    services.generation_follow(generation_id=generation.pk, seq=follow.args[1])
+    runner.follow(GENERATION, generation.pk, follow.args[2])
     assert len(sim.requests("/result")) == polls
 
 
@@ -254,7 +256,7 @@ def test_the_sweeper_resumes_a_generation_whose_task_was_lost(
     pipeline.run_next()  # submitted; its first poll is queued...
     pipeline.queued.clear()  # ...and lost with its worker.
     Generation.objects.filter(pk=generation.pk).update(next_step_at=generation.created_at)
-    counts = services.generations_sweep()
+    counts = runner.sweep()
     assert counts["follow"] == 1
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE

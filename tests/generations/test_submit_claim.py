@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from generations import services
+from generations import jobs, services
+from generations.jobs import GENERATION
 from generations.models import Generation, Status
 from generations.references import reference_create
-from generations.services import submission
 from generations.services.submission import GenerationParams
+from wavespeed import runner
 
 from .reference_images import png
 
@@ -32,7 +33,7 @@ def test_references_are_uploaded_while_the_submit_is_unclaimed(
         params=GenerationParams(prompt="two refs", references=tuple(r.pk for r in refs)),
     )
     claims_seen_by_uploads = []
-    upload = submission.reference_provider_url
+    upload = jobs.reference_provider_url
 
     def watching_upload(*, reference):
         claims_seen_by_uploads.append(
@@ -40,7 +41,7 @@ def test_references_are_uploaded_while_the_submit_is_unclaimed(
         )
         return upload(reference=reference)
 
-    monkeypatch.setattr(submission, "reference_provider_url", watching_upload)
+    monkeypatch.setattr(jobs, "reference_provider_url", watching_upload)
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
 
     assert claims_seen_by_uploads == [None, None]
@@ -55,8 +56,8 @@ def test_a_second_submit_task_after_the_claim_uploads_nothing_more(user, sim, pi
     generation = services.generation_create(
         owner=user, params=GenerationParams(prompt="one ref", references=(ref.pk,))
     )
-    services.generation_submit(generation_id=generation.pk)
-    services.generation_submit(generation_id=generation.pk)  # a duplicate message
+    runner.submit(GENERATION, generation.pk)
+    runner.submit(GENERATION, generation.pk)  # a duplicate message
 
     uploads = [r for r in sim.requests("/api/v3/media/upload") if r["method"] == "POST"]
     assert len(uploads) == 1

@@ -140,7 +140,7 @@ def test_a_transient_upload_fault_is_retried_then_succeeds(user, sim, pipeline) 
     assert generation.submit_claimed_at is None
     assert "Waiting for WaveSpeed" in generation.error_message
     assert sim.submits() == []  # nothing was submitted without its reference
-    assert pipeline.names() == ["submit_generation"]
+    assert pipeline.names() == ["submit_job"]
 
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE

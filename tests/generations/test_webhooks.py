@@ -12,13 +12,12 @@ import httpx
 import pytest
 
 from generations import services
+from generations.jobs import GENERATION
 from generations.models import Generation, ResultVia, Status
-from generations.services import following
-from generations.services.following import apply_final
 from generations.services.submission import GenerationParams
 from simulator.webhooks import sign
 from spend.models import LedgerEntry
-from wavespeed import webhooks
+from wavespeed import runner, webhooks
 from wavespeed.client import AuthError, Prediction, ProviderError
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +40,10 @@ def submitted(user, pipeline) -> Generation:
     generation = services.generation_create(
         owner=user, params=GenerationParams(prompt="a lighthouse in fog")
     )
-    pipeline.run_next()  # submit_generation
+    pipeline.run_next()  # submit_job
     generation.refresh_from_db()
     assert generation.status == Status.SUBMITTED and generation.provider_id
-    assert pipeline.names() == ["follow_generation"]
+    assert pipeline.names() == ["follow_job"]
     return generation
 
 
@@ -128,17 +127,17 @@ def test_a_signed_delivery_completes_the_generation_as_a_poll_would(
     assert response.status_code == 200, response.content
     assert response.content == b"queued"
     assert snapshot(generation) == before
-    assert pipeline.names() == ["follow_generation", "apply_webhook_result"]
+    assert pipeline.names() == ["follow_job", "apply_webhook_result"]
     [handed_off] = pipeline.queued[1:]
-    assert handed_off.args[0] == generation.pk and handed_off.countdown == 0
-    assert "input" not in handed_off.args[1]  # only what applying it reads
+    assert handed_off.args[:2] == ("generation", generation.pk) and handed_off.countdown == 0
+    assert "input" not in handed_off.args[2]  # only what applying it reads
 
     assert apply_handed_off(pipeline) == 1
     generation.refresh_from_db()
     assert generation.status == Status.SAVING
     assert generation.result_via == ResultVia.WEBHOOK
     assert generation.output_urls and generation.cost > 0
-    assert pipeline.names() == ["follow_generation", "save_generation_outputs"]
+    assert pipeline.names() == ["follow_job", "save_generation_outputs"]
     # The fallback poll finds its claim taken: it does nothing, and asks WaveSpeed nothing.
     pipeline.run_next()
     assert result_polls(sim) == polls
@@ -187,7 +186,7 @@ def test_a_refused_delivery_changes_nothing(client, user, sim, pipeline, how: st
         response = client.post(URL, data=body, content_type="application/json")
     assert response.status_code == 401
     assert snapshot(generation) == before
-    assert pipeline.names() == ["follow_generation"]
+    assert pipeline.names() == ["follow_job"]
 
 
 def test_a_replayed_delivery_is_refused_and_changes_nothing(client, user, sim, pipeline) -> None:
@@ -202,7 +201,7 @@ def test_a_replayed_delivery_is_refused_and_changes_nothing(client, user, sim, p
     assert again.status_code == 200  # nothing for WaveSpeed to deliver again
     assert b"received before" in again.content
     assert snapshot(generation) == after_first
-    assert pipeline.names() == ["follow_generation", "save_generation_outputs"]
+    assert pipeline.names() == ["follow_job", "save_generation_outputs"]
 
 
 def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim, pipeline) -> None:
@@ -220,7 +219,7 @@ def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim
     assert duplicate.status_code == contradicting.status_code == 202
     assert snapshot(generation) == after_first
     assert LedgerEntry.objects.count() == charges
-    assert pipeline.names() == ["follow_generation", "save_generation_outputs"]
+    assert pipeline.names() == ["follow_job", "save_generation_outputs"]
 
 
 def test_the_handed_off_task_run_twice_applies_once(client, user, sim, pipeline) -> None:
@@ -253,7 +252,7 @@ def test_a_lost_hand_off_is_made_up_for_by_the_fallback_poll(client, user, sim, 
     assert deliver(client, body).status_code == 200
     pipeline.queued = [task for task in pipeline.queued if task.name != "apply_webhook_result"]
     assert deliver(client, body).status_code == 200  # the retry: refused as a replay
-    assert pipeline.names() == ["follow_generation"]
+    assert pipeline.names() == ["follow_job"]
 
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
 
@@ -290,7 +289,7 @@ def test_a_poll_answering_after_the_webhook_changes_nothing(client, user, sim, p
     after_webhook = snapshot(generation)
 
     failed = Prediction.from_json(json.loads(body) | {"status": "failed", "outputs": []})
-    apply_final(polling, failed, via=ResultVia.POLL)
+    runner.apply_final(GENERATION, polling, failed, via=ResultVia.POLL)
 
     assert snapshot(generation) == after_webhook
     assert after_webhook["result_via"] == ResultVia.WEBHOOK
@@ -313,11 +312,11 @@ def test_a_poll_that_saw_no_end_after_the_webhook_schedules_nothing(
 
     if poll_saw == "processing":
         running = Prediction.from_json(json.loads(body) | {"status": "processing"})
-        following._still_running(polling, running)
+        runner._still_running(GENERATION, polling, running)
     elif poll_saw == "401":
-        following._poll_failed(polling, AuthError("Invalid API key"))
+        runner._poll_failed(GENERATION, polling, AuthError("Invalid API key"))
     else:
-        following._poll_failed(polling, ProviderError("unavailable"))
+        runner._poll_failed(GENERATION, polling, ProviderError("unavailable"))
 
     assert snapshot(generation) == after_webhook
     assert pipeline.names() == queued
@@ -354,7 +353,7 @@ def test_a_delivery_for_someone_elses_prediction_changes_no_generation(
     other_model = json.dumps(ours | {"model": "wavespeed-ai/prompt-optimizer"}).encode()
     assert deliver(client, other_model, webhook_id="msg_2").status_code == 202
     assert snapshot(generation) == before
-    assert pipeline.names() == ["follow_generation"]
+    assert pipeline.names() == ["follow_job"]
 
 
 def test_a_delivery_before_the_submits_answer_was_stored_is_left_to_the_poll(
@@ -378,8 +377,8 @@ def test_a_delivery_before_the_submits_answer_was_stored_is_left_to_the_poll(
     generation.refresh_from_db()
     assert generation.status == Status.QUEUED and generation.provider_id is None
     # The submit's answer is now stored; the fallback poll takes it to the end.
-    services.generation_record_prediction(generation_id=generation.pk, prediction_id=prediction_id)
-    pipeline.queued = [task for task in pipeline.queued if task.name == "follow_generation"]
+    runner.record_prediction(GENERATION, generation.pk, prediction_id)
+    pipeline.queued = [task for task in pipeline.queued if task.name == "follow_job"]
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
     generation.refresh_from_db()
     assert generation.status == Status.DONE

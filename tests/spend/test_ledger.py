@@ -13,6 +13,7 @@ from generations.models import Generation, Status
 from generations.services.submission import GenerationParams
 from spend.models import EntryKind, LedgerEntry, Price
 from spend.services import month_of, price_for, spent
+from wavespeed import runner
 
 pytestmark = pytest.mark.django_db
 KLING = "kwaivgi/kling-image-o3"
@@ -111,7 +112,7 @@ def test_a_crashed_and_resumed_generation_is_charged_once(user, sim, pipeline, s
     pipeline.run_next()
     pipeline.queued.clear()  # the worker died
     Generation.objects.filter(pk=generation.pk).update(next_step_at=generation.created_at)
-    services.generations_sweep()
+    runner.sweep()
     generation = run(pipeline, generation)
     assert generation.status == Status.DONE
     assert LedgerEntry.objects.filter(generation=generation, kind=EntryKind.CHARGE).count() == 1

@@ -6,18 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from wavespeed.webhooks import SecretUnavailable, WebhookRejected
-
-from ..services.following import Applied, webhook_receive
+from .runner import Applied, webhook_receive
+from .webhooks import SecretUnavailable, WebhookRejected
 
 
 @csrf_exempt
 @require_POST
 def wavespeed_webhook(request: HttpRequest) -> HttpResponse:
-    """200 when a followed generation's end is queued to be applied (or a replay of a delivery
-    we have), 202 when accepted but left to the polls (a prediction no generation holds yet, or
-    one already ended), 400/401 when refused,
-    503 when the secret cannot be fetched (WaveSpeed may deliver again)."""
+    """200 when a followed job's end is queued to be applied (or a replay of a delivery we
+    have), 202 when accepted but left to the polls (a prediction no job holds yet, or one
+    already ended), 400/401 when refused, 503 when the secret cannot be fetched (WaveSpeed may
+    deliver again)."""
     try:
         outcome = webhook_receive(request.headers, request.body)
     except WebhookRejected as exc:

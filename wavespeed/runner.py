@@ -1,0 +1,856 @@
+"""The one job runner for every call to WaveSpeed: submit exactly once, follow (webhook first,
+polls as the fallback), give up, sweep.
+
+A *job* is a row of a model with the `ProviderJob` fields (a generation, a use of the prompt
+enhancer, an element created on Kling). Its *kind* (a `JobKind`, registered by its app when
+Django starts) says which rows are waiting to be sent and which are followed, what to send, and
+what to do with the result; everything between is here, once:
+
+- Submit: a conditional UPDATE claims the row (`submit_claimed_at`), so only one run sends it.
+  WaveSpeed has no idempotency key, so an answer that may have been lost (a timeout, a 5xx) is
+  never followed by a blind resend: the prediction history is asked (`reconcile`), or, for a kind
+  that would rather not wait (`Timings.reconcile_lost_submits` off), the job fails with a word
+  that it may have arrived. A refusal before anything was created (429, no connection) is sent
+  again after a backoff, within the kind's attempts or window. The accepted prediction's id is
+  logged at once and recorded on a fresh connection if the first write fails.
+- Follow: with webhooks on (DARKROOM_PUBLIC_URL) every submit carries the receiver's URL and
+  the first poll waits for the expected run time plus a grace; without, polls start soon and
+  grow. Each poll is a task with a countdown (nothing sleeps) that claims the row by advancing
+  `poll_seq`, as does a webhook's hand-off, so a duplicate or restarted chain finds nothing to
+  do. Failed polls back off; a first 404 is read again before it is believed.
+- Give up: a job followed longer than the kind's `give_up` fails; the sweeper also ends jobs
+  older than `give_up_unfinished` (someone is waiting beside the page).
+- Sweep: one periodic task queues again any step whose `next_step_at` is late.
+
+Retry counts live in the row (`submit_attempts`, `poll_errors`), never in task arguments, so a
+step the sweeper queues again goes on counting. Tasks take (kind, id) (`wavespeed/tasks.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from . import timing, webhooks
+from .client import (
+    NetworkError,
+    NotFoundError,
+    Prediction,
+    RateLimitError,
+    WaveSpeedError,
+    get_client,
+)
+from .history import HistoryVerdict, search_history
+from .models import ProviderJob
+
+logger = logging.getLogger(__name__)
+
+# Look in the history a little after a lost answer, so the provider has recorded the task.
+RECONCILE_DELAY_SECONDS = 3.0
+RECONCILE_RETRY_CAP_SECONDS = 60.0
+# A prediction in the history may carry a time up to this much before our claim (clocks differ).
+HISTORY_SKEW = timedelta(minutes=2)
+# Recording an accepted submit: tries on a fresh database connection before handing the
+# prediction id to a task (which carries it through the broker).
+RECORD_TRIES = 5
+RECORD_RETRY_TASK_DELAY_SECONDS = 10.0
+# WaveSpeed accepted this prediction, so a 404 is read again before it is believed: a provider
+# restart or a lagging replica can answer 404 for a moment.
+NOT_FOUND_CONFIRM_SECONDS = 5.0
+NOT_FOUND = NotFoundError.kind
+
+
+# --- What a kind says -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Timings:
+    """A kind's schedule. Seconds throughout."""
+
+    # How long a run should take: with webhooks on, the first poll waits this plus the grace.
+    expected_run: float
+    # Polls without webhooks: the first after `poll_first`, each wait `poll_factor` longer, at
+    # most `poll_cap` (+/-20 % jitter).
+    poll_first: float
+    poll_factor: float
+    poll_cap: float
+    # A job followed this long after its submit is given up.
+    give_up: float
+    # A refused submit (nothing created) is sent again after a backoff from `submit_retry_base`
+    # to `submit_retry_cap`, up to `max_submit_attempts` tries and for `submit_retry_window`
+    # after the first refusal (either may be None: no such limit).
+    submit_retry_base: float
+    submit_retry_cap: float
+    max_submit_attempts: int | None
+    submit_retry_window: float | None
+    # A poll that fails (429, 5xx, network) is tried again with backoff, `max_poll_errors` times.
+    max_poll_errors: int
+    poll_error_base: float
+    poll_error_cap: float
+    # The sweeper queues a step again once it is this late.
+    stale_after: float
+    # Longer than a submit can take (uploads, connect, answer).
+    submit_lease: float
+    # True: a submit whose answer was lost is looked up in the prediction history. False: the
+    # job fails at once, saying the request may have arrived.
+    reconcile_lost_submits: bool = True
+    # The sweeper ends any unfinished job created longer ago than this (None: never).
+    give_up_unfinished: float | None = None
+
+
+class Reason(StrEnum):
+    """Why the runner ends a job."""
+
+    REFUSED = "refused"  # WaveSpeed refused the submit for good (auth, balance, invalid)
+    NOT_TAKEN = "not_taken"  # refused again and again (429, unreachable): tries ran out
+    MAYBE_SENT = "maybe_sent"  # the answer was lost and the kind does not reconcile
+    LOST_SUBMIT = "lost_submit"  # the worker died mid-submit and the kind does not reconcile
+    INPUT = "input"  # what was to be sent could not be read
+    PREDICTION = "prediction"  # the prediction failed, or completed with nothing usable
+    POLL = "poll"  # its state could not be read from WaveSpeed
+    GAVE_UP = "gave_up"  # not finished in the kind's time
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job's end without a result. `message` is the runner's wording; a kind may say it its
+    own way from the rest."""
+
+    reason: Reason
+    kind: str  # the error kind recorded on the row ("auth", "prediction", "timeout", ...)
+    message: str
+    error: WaveSpeedError | None = None
+    prediction: Prediction | None = None
+    via: str = ""  # "poll" or "webhook" when a prediction's end was read
+    followed: bool = False  # True once WaveSpeed holds the prediction
+
+
+class InputUnreadable(Exception):
+    """What a job is to send cannot be read (a file gone from storage): fails it."""
+
+
+class JobKind(ABC):
+    """One kind of call to WaveSpeed. Subclasses say what to send and what to do with the
+    result; `register()` one instance when the app is ready."""
+
+    name: ClassVar[str]  # in task arguments: stable
+    model: ClassVar[type[ProviderJob]]
+    provider_model: ClassVar[str]
+
+    # --- where a row is
+    def rows(self) -> QuerySet[ProviderJob]:
+        return self.model._default_manager.all()
+
+    @abstractmethod
+    def awaiting_submit(self) -> Q:
+        """The rows not yet held by WaveSpeed that may be sent (claimed or not)."""
+
+    @abstractmethod
+    def followed(self) -> Q:
+        """The rows whose prediction is followed (WaveSpeed holds it; no end applied yet)."""
+
+    @abstractmethod
+    def timings(self) -> Timings: ...
+
+    # --- what to send
+    def prepare(self, job: Any) -> bool:
+        """Work before the claim (uploads, which may take minutes). False: stop here (the kind
+        retried or failed it through the runner)."""
+        return True
+
+    @abstractmethod
+    def payload(self, job: Any) -> dict[str, Any]:
+        """The submit body. May raise WaveSpeedError (an upload) or InputUnreadable."""
+
+    def model_of(self, job: Any) -> str:
+        return self.provider_model
+
+    # --- what to do
+    @abstractmethod
+    def start_following(self, job_id: int, fields: dict[str, Any]) -> bool:
+        """Move an awaiting row to followed with `fields` (one conditional UPDATE); True if it
+        moved."""
+
+    def note_processing(self, job: Any, now: datetime) -> None:
+        """WaveSpeed started working on it (first seen in `processing`)."""
+        self.rows().filter(self.followed(), pk=job.pk, processing_at__isnull=True).update(
+            processing_at=now
+        )
+
+    @abstractmethod
+    def on_success(self, job: Any, prediction: Prediction, *, via: str) -> None:
+        """Apply a completed prediction to a job its caller claimed; only from followed."""
+
+    @abstractmethod
+    def on_failure(self, job_id: int, failure: Failure) -> bool:
+        """End the job without a result (free its hold); True if this call ended it."""
+
+    def needs_attention(self, job: Any, why: str) -> None:
+        """The history could not settle a lost submit. By default the job fails."""
+        self.on_failure(
+            job.pk,
+            Failure(
+                Reason.MAYBE_SENT,
+                "unknown_submit",
+                f"The request to WaveSpeed may or may not have arrived, and {why}. It was not "
+                "sent again, to avoid paying twice.",
+            ),
+        )
+
+    def note_fields(self, kind: str, message: str) -> dict[str, Any]:
+        """Fields that tell the person why the job waits (kinds with a message field)."""
+        return {"error_kind": kind}
+
+    def touch(self) -> dict[str, Any]:
+        """Fields every claim also sets (a kind's `updated_at`)."""
+        return {}
+
+    def sweep_extra(self) -> dict[str, int]:
+        """The kind's own steps the periodic sweeper resumes (a generation's save)."""
+        return {}
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> None:
+    _kinds[kind.name] = kind
+
+
+def kind_named(name: str) -> JobKind:
+    return _kinds[name]
+
+
+def kinds() -> list[JobKind]:
+    return list(_kinds.values())
+
+
+# --- Queueing steps ---------------------------------------------------------------------------
+def schedule_submit(kind: JobKind, job_id: int, countdown: float = 0) -> None:
+    from .tasks import submit_job
+
+    timing.after_commit(submit_job, countdown, kind.name, job_id)
+
+
+def schedule_reconcile(kind: JobKind, job_id: int, countdown: float = 0) -> None:
+    from .tasks import reconcile_job
+
+    timing.after_commit(reconcile_job, countdown, kind.name, job_id)
+
+
+def schedule_record(kind: JobKind, job_id: int, prediction_id: str, countdown: float) -> None:
+    from .tasks import record_job_prediction
+
+    timing.after_commit(record_job_prediction, countdown, kind.name, job_id, prediction_id)
+
+
+def schedule_follow(kind: JobKind, job_id: int, seq: int, countdown: float) -> None:
+    from .tasks import follow_job
+
+    timing.after_commit(follow_job, countdown, kind.name, job_id, seq)
+
+
+def schedule_apply_webhook(kind: JobKind, job_id: int, prediction: dict[str, Any]) -> None:
+    from .tasks import apply_webhook_result
+
+    timing.after_commit(apply_webhook_result, 0, kind.name, job_id, prediction)
+
+
+def queue_first_submit(kind: JobKind, job_id: int) -> None:
+    """A new job: due now, and its submit queued after the commit."""
+    kind.rows().filter(pk=job_id).update(next_step_at=timezone.now())
+    schedule_submit(kind, job_id)
+
+
+# --- Submit -----------------------------------------------------------------------------------
+def submit(kind: JobKind, job_id: int) -> None:
+    """Send a job waiting to be sent. Safe to run twice: only one run claims it."""
+    unclaimed = kind.rows().filter(
+        kind.awaiting_submit(),
+        pk=job_id,
+        provider_id__isnull=True,
+        submit_claimed_at__isnull=True,
+    )
+    job = unclaimed.first()
+    if job is None or not kind.prepare(job):
+        return
+    now = timezone.now()
+    claimed = unclaimed.update(
+        submit_claimed_at=now, submit_attempts=F("submit_attempts") + 1, **kind.touch()
+    )
+    if not claimed:
+        return
+    job = kind.rows().get(pk=job_id)
+    try:
+        payload = kind.payload(job)
+        prediction = get_client().submit(
+            kind.model_of(job), payload, webhook=webhooks.webhook_url()
+        )
+    except WaveSpeedError as exc:
+        _submit_failed(kind, job, exc)
+        return
+    except InputUnreadable as exc:
+        logger.exception("%s %s: what it sends cannot be read", kind.name, job_id)
+        kind.on_failure(job_id, Failure(Reason.INPUT, "invalid", str(exc)))
+        return
+    adopt(kind, job, prediction)
+
+
+def _submit_failed(kind: JobKind, job: ProviderJob, exc: WaveSpeedError) -> None:
+    if exc.permanent:
+        kind.on_failure(job.pk, Failure(Reason.REFUSED, exc.kind, exc.message, error=exc))
+        return
+    if exc.maybe_sent:
+        if not kind.timings().reconcile_lost_submits:
+            kind.on_failure(
+                job.pk,
+                Failure(
+                    Reason.MAYBE_SENT,
+                    exc.kind,
+                    f"WaveSpeed's answer was lost ({exc.message}); the request may have "
+                    "arrived, so it was not sent again.",
+                    error=exc,
+                ),
+            )
+            return
+        # The request may have reached WaveSpeed, which has no idempotency key: sending it again
+        # could run (and bill) it twice. Keep the claim and ask the history first.
+        logger.warning("Submit of %s %s has an unknown fate: %s", kind.name, job.pk, exc)
+        with transaction.atomic():
+            kind.rows().filter(pk=job.pk).update(
+                next_step_at=timing.due_at(RECONCILE_DELAY_SECONDS),
+                submit_retry_since=job.submit_retry_since or timezone.now(),
+                **kind.note_fields(
+                    "", f"Checking whether WaveSpeed received the request ({exc.message})."
+                ),
+            )
+            schedule_reconcile(kind, job.pk, RECONCILE_DELAY_SECONDS)
+        return
+    # Refused before anything was created (429, no connection): sending again is safe.
+    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+    retry_submit_later(kind, job, exc, retry_after=retry_after)
+
+
+def _retry_window_over(kind: JobKind, job: ProviderJob) -> bool:
+    t = kind.timings()
+    since = job.submit_retry_since
+    if t.max_submit_attempts is not None and job.submit_attempts >= t.max_submit_attempts:
+        return True
+    return (
+        t.submit_retry_window is not None
+        and since is not None
+        and (timezone.now() - since).total_seconds() >= t.submit_retry_window
+    )
+
+
+def retry_submit_later(
+    kind: JobKind, job: ProviderJob, exc: WaveSpeedError, *, retry_after: float | None = None
+) -> None:
+    """Nothing was created at WaveSpeed: send again after a backoff, while the kind's tries
+    and window last (the window from the first failure). A hold stays held."""
+    t = kind.timings()
+    now = timezone.now()
+    since = job.submit_retry_since or now
+    if _retry_window_over(kind, job):
+        minutes = (now - since).total_seconds() / 60
+        kind.on_failure(
+            job.pk,
+            Failure(
+                Reason.NOT_TAKEN,
+                exc.kind,
+                f"WaveSpeed did not take the request for {minutes:.0f} minutes "
+                f"({job.submit_attempts} tries), so it was given up; nothing was charged. "
+                f"Last answer: {exc.message}",
+                error=exc,
+            ),
+        )
+        return
+    delay = timing.backoff(
+        job.submit_attempts,
+        base=t.submit_retry_base,
+        cap=t.submit_retry_cap,
+        retry_after=retry_after,
+    )
+    logger.info("%s %s: submit retried in %.1f s: %s", kind.name, job.pk, delay, exc)
+    with transaction.atomic():
+        if (
+            kind.rows()
+            .filter(kind.awaiting_submit(), pk=job.pk)
+            .update(
+                submit_claimed_at=None,
+                submit_retry_since=since,
+                next_step_at=timing.due_at(delay),
+                **kind.touch(),
+                **kind.note_fields(
+                    exc.kind,
+                    f"Waiting for WaveSpeed, which is not taking requests right now "
+                    f"({exc.message}). Trying again in {delay:.0f} s; your budget hold is kept.",
+                ),
+            )
+        ):
+            schedule_submit(kind, job.pk, delay)
+
+
+def count_attempt(kind: JobKind, job: ProviderJob) -> None:
+    """Count a try that failed before the claim (an upload in `prepare`), so it cannot retry
+    forever."""
+    kind.rows().filter(pk=job.pk).update(submit_attempts=F("submit_attempts") + 1)
+    job.submit_attempts += 1
+
+
+def adopt(kind: JobKind, job: ProviderJob, prediction: Prediction) -> None:
+    """Record that WaveSpeed holds this job as `prediction`, and start following it.
+
+    The prediction id exists nowhere else yet (WaveSpeed bills it whether or not we remember
+    it), so it is logged at once, and a write that fails on a lost database connection is
+    tried again on a fresh one, then handed to a task that carries the id through the broker.
+    """
+    logger.info(
+        "submit_accepted %s=%s model=%s prediction=%s",
+        kind.name,
+        job.pk,
+        kind.model_of(job),
+        prediction.id,
+    )
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            record_prediction(kind, job.pk, prediction.id)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning(
+                "submit_record_retry %s=%s prediction=%s attempt=%s error=%r",
+                kind.name,
+                job.pk,
+                prediction.id,
+                attempt,
+                exc,
+            )
+            if connection.in_atomic_block:
+                raise  # not ours to reconnect (a caller's transaction)
+            connection.close()  # the next try opens a fresh connection
+            if attempt < RECORD_TRIES:
+                time.sleep(min(0.25 * 2**attempt, 4.0))
+    logger.error(
+        "submit_unrecorded %s=%s prediction=%s: the database is unreachable; a task will record it",
+        kind.name,
+        job.pk,
+        prediction.id,
+    )
+    schedule_record(kind, job.pk, prediction.id, RECORD_RETRY_TASK_DELAY_SECONDS)
+
+
+def record_prediction(kind: JobKind, job_id: int, prediction_id: str) -> bool:
+    """Move a job WaveSpeed accepted as `prediction_id` to followed and queue its first poll.
+
+    Idempotent through the row's state: a job that already holds this prediction is left
+    alone; one still waiting (or one its kind lets adopt it otherwise) adopts it."""
+    t = kind.timings()
+    first_poll = timing.first_poll_delay(expected=t.expected_run, first=t.poll_first)
+    with transaction.atomic():
+        moved = kind.start_following(
+            job_id,
+            {
+                "provider_id": prediction_id,
+                "submitted_at": timezone.now(),
+                "submit_claimed_at": None,
+                "submit_retry_since": None,
+                "error_kind": "",
+                "next_step_at": timing.due_at(first_poll),
+            },
+        )
+        if moved:
+            seq = kind.rows().values_list("poll_seq", flat=True).get(pk=job_id)
+            schedule_follow(kind, job_id, seq, first_poll)
+            return True
+    holder = kind.rows().filter(pk=job_id).values_list("provider_id", flat=True)
+    if holder.first() != prediction_id:
+        logger.error(
+            "%s %s got prediction %s but was no longer waiting", kind.name, job_id, prediction_id
+        )
+    return False
+
+
+# --- Reconcile --------------------------------------------------------------------------------
+def reconcile(kind: JobKind, job_id: int) -> None:
+    """Settle a submit whose answer was lost, through the provider's prediction history.
+
+    Found there: adopt it. Certainly absent: send again. The history cannot tell (its items carry
+    no `input`, or it cannot be read): the kind's `needs_attention` rather than risk a second,
+    billed run.
+    """
+    job = (
+        kind.rows()
+        .filter(
+            kind.awaiting_submit(),
+            pk=job_id,
+            provider_id__isnull=True,
+            submit_claimed_at__isnull=False,
+        )
+        .first()
+    )
+    if job is None:
+        return
+    claimed_at = job.submit_claimed_at
+    try:
+        verdict = _search_history(kind, job)
+    except WaveSpeedError as exc:
+        if exc.permanent or _retry_window_over(kind, job):
+            kind.needs_attention(job, f"the prediction history could not be read ({exc})")
+            return
+        kind.rows().filter(pk=job.pk).update(submit_attempts=F("submit_attempts") + 1)
+        delay = timing.backoff(
+            job.submit_attempts + 1,
+            base=RECONCILE_DELAY_SECONDS,
+            cap=RECONCILE_RETRY_CAP_SECONDS,
+        )
+        with transaction.atomic():
+            kind.rows().filter(pk=job.pk, submit_claimed_at=claimed_at).update(
+                next_step_at=timing.due_at(delay),
+                **kind.note_fields(
+                    "",
+                    "Waiting for WaveSpeed: checking whether it received the request "
+                    f"({exc.message}).",
+                ),
+            )
+            schedule_reconcile(kind, job.pk, delay)
+        return
+    if verdict.found is not None:
+        logger.info("%s %s found in history as %s", kind.name, job.pk, verdict.found.id)
+        adopt(kind, job, verdict.found)
+    elif verdict.absent:
+        # The history shows every prediction of that time with its input, and none is ours:
+        # safe to send again (counts as an attempt).
+        retry_submit_later(
+            kind,
+            job,
+            NetworkError(
+                "WaveSpeed's history shows that the earlier request did not arrive",
+                maybe_sent=False,
+            ),
+        )
+    else:
+        kind.needs_attention(job, verdict.why)
+
+
+def _search_history(kind: JobKind, job: ProviderJob) -> HistoryVerdict:
+    """Look for the request among the predictions WaveSpeed created since just before the
+    claim, skipping those that other jobs of this kind own."""
+
+    def taken(prediction_ids: list[str]) -> set[str]:
+        owned = (
+            kind.rows()
+            .filter(provider_id__in=prediction_ids)
+            .exclude(pk=job.pk)
+            .values_list("provider_id", flat=True)
+        )
+        return {prediction_id for prediction_id in owned if prediction_id}
+
+    return search_history(
+        get_client(),
+        model=kind.model_of(job),
+        payload=kind.payload(job),
+        since=(job.submit_claimed_at or job.created_at) - HISTORY_SKEW,
+        taken=taken,
+    )
+
+
+# --- Follow -----------------------------------------------------------------------------------
+def follow(kind: JobKind, job_id: int, seq: int) -> None:
+    """One look at the prediction. `seq` is the `poll_seq` this step expects: claiming the row
+    advances it, so a duplicated step finds nothing to do."""
+    claimed = (
+        kind.rows()
+        .filter(kind.followed(), pk=job_id, poll_seq=seq)
+        .update(poll_seq=seq + 1, poll_count=F("poll_count") + 1, **kind.touch())
+    )
+    if not claimed:
+        return
+    job = kind.rows().get(pk=job_id)
+    assert job.provider_id is not None  # followed rows hold one
+    try:
+        prediction = get_client().get_result(job.provider_id)
+    except WaveSpeedError as exc:
+        _poll_failed(kind, job, exc)
+        return
+    if prediction.is_final:
+        apply_final(kind, job, prediction, via="poll")
+    else:
+        _still_running(kind, job, prediction)
+
+
+def apply_final(kind: JobKind, job: ProviderJob, prediction: Prediction, *, via: str) -> None:
+    """Apply a final prediction, from a poll or a webhook, to a job its caller claimed. The
+    kind's moves only leave a followed state, so applying it twice changes nothing."""
+    if prediction.is_completed:
+        kind.on_success(job, prediction, via=via)
+        return
+    reason = prediction.error or f"The prediction ended as '{prediction.status}'."
+    code = f" (code {prediction.error_code})" if prediction.error_code else ""
+    kind.on_failure(
+        job.pk,
+        Failure(
+            Reason.PREDICTION,
+            "prediction",
+            f"WaveSpeed could not finish it{code}: {reason}",
+            prediction=prediction,
+            via=via,
+            followed=True,
+        ),
+    )
+
+
+def still_claimed(kind: JobKind, job: ProviderJob) -> QuerySet[ProviderJob]:
+    """The row, if this step's claim still holds: a webhook applied meanwhile (advancing
+    `poll_seq`, ending the job) must not get a next poll or lose its fields."""
+    return kind.rows().filter(kind.followed(), pk=job.pk, poll_seq=job.poll_seq)
+
+
+def next_poll_delay(kind: JobKind, job: ProviderJob, prediction: Prediction) -> float:
+    """The wait before the next look at a prediction still running: the kind's growing
+    schedule, shorter once WaveSpeed is working on it, never under the webhook grace."""
+    t = kind.timings()
+    delay = timing.poll_delay(
+        job.poll_count + 1, first=t.poll_first, factor=t.poll_factor, cap=t.poll_cap
+    )
+    if prediction.status == "processing":
+        now = timezone.now()
+        working = (now - (job.processing_at or now)).total_seconds()
+        delay = min(delay, timing.processing_poll_cap(working))
+    # With webhooks on, polls are the fallback: never closer together than the grace.
+    return max(delay, timing.fallback_poll_floor())
+
+
+def _gave_up(kind: JobKind, job: ProviderJob, status: str) -> bool:
+    """True (and the job failed) when it has been followed longer than the kind waits."""
+    give_up = kind.timings().give_up
+    started = job.submitted_at or job.created_at
+    if (timezone.now() - started).total_seconds() <= give_up:
+        return False
+    hours = give_up / 3600
+    waited = f"{hours:.0f} hours" if hours >= 1 else f"{give_up:.0f} s"
+    kind.on_failure(
+        job.pk,
+        Failure(
+            Reason.GAVE_UP,
+            "timeout",
+            f"WaveSpeed had not finished after {waited} (status '{status}'); gave up following it.",
+            followed=True,
+        ),
+    )
+    return True
+
+
+def _still_running(kind: JobKind, job: ProviderJob, prediction: Prediction) -> None:
+    if _gave_up(kind, job, prediction.status):
+        return
+    delay = next_poll_delay(kind, job, prediction)
+    with transaction.atomic():
+        if prediction.status == "processing":
+            kind.note_processing(job, timezone.now())
+        if still_claimed(kind, job).update(
+            next_step_at=timing.due_at(delay),
+            poll_errors=0,
+            **kind.note_fields("", ""),
+        ):
+            schedule_follow(kind, job.pk, job.poll_seq, delay)
+
+
+def _poll_failed(kind: JobKind, job: ProviderJob, exc: WaveSpeedError) -> None:
+    t = kind.timings()
+    errors = job.poll_errors + 1
+    if isinstance(exc, NotFoundError) and job.error_kind != NOT_FOUND:
+        # The first 404 for a prediction WaveSpeed accepted: read it once more before failing.
+        logger.warning("%s %s: WaveSpeed answered 404; reading it again", kind.name, job.pk)
+        with transaction.atomic():
+            if still_claimed(kind, job).update(
+                poll_errors=errors,
+                error_kind=NOT_FOUND,
+                next_step_at=timing.due_at(NOT_FOUND_CONFIRM_SECONDS),
+            ):
+                schedule_follow(kind, job.pk, job.poll_seq, NOT_FOUND_CONFIRM_SECONDS)
+        return
+    if exc.permanent or errors > t.max_poll_errors:
+        kind.on_failure(
+            job.pk,
+            Failure(
+                Reason.POLL,
+                exc.kind,
+                f"Could not read the prediction's result from WaveSpeed: {exc.message}",
+                error=exc,
+                followed=True,
+            ),
+        )
+        return
+    if _gave_up(kind, job, "unknown"):
+        return
+    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+    delay = timing.backoff(
+        errors, base=t.poll_error_base, cap=t.poll_error_cap, retry_after=retry_after
+    )
+    logger.warning("Poll %s of %s %s failed: %s", errors, kind.name, job.pk, exc)
+    with transaction.atomic():
+        if still_claimed(kind, job).update(
+            poll_errors=errors, error_kind="", next_step_at=timing.due_at(delay)
+        ):
+            schedule_follow(kind, job.pk, job.poll_seq, delay)
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+class Applied(StrEnum):
+    """What the receiver did with a verified webhook delivery."""
+
+    QUEUED = "queued"  # a followed job's end: handed to `apply_webhook_result`
+    UNKNOWN = "unknown"  # no job holds this prediction (yet, or ever)
+    IGNORED = "ignored"  # already ended (or changed under us), or not final
+
+
+# The fields of a prediction `apply_final` reads: what the hand-off task carries, so its message
+# stays small (a delivery's `input` can hold a long prompt and many reference URLs).
+_HANDED_OFF = ("id", "model", "status", "outputs", "has_nsfw_contents", "error", "code", "timings")
+
+
+def _holder(prediction: Prediction) -> tuple[JobKind, int, bool] | None:
+    """(kind, job id, whether it is followed) of the job holding this prediction."""
+    for kind in kinds():
+        found = (
+            kind.rows()
+            .filter(provider_id=prediction.id)
+            .annotate(is_followed=Q(kind.followed()))
+            .values_list("pk", "is_followed")
+            .first()
+        )
+        if found is not None:
+            if prediction.model and prediction.model != kind.provider_model:
+                return None
+            return kind, found[0], bool(found[1])
+    return None
+
+
+def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:
+    """Verify a WaveSpeed webhook delivery, record it, and hand a followed job's end to a task:
+    the request does one INSERT and an indexed SELECT per kind (at most), so WaveSpeed gets its
+    answer at once. Raises WebhookRejected (or WebhookReplayed) and SecretUnavailable as
+    `webhooks.receive` does.
+
+    The task is published after the commit, so it never runs before the receipt and never for
+    a delivery that was rolled back. If the publish is lost (broker down, process killed between
+    the commit and the publish), the receipt makes WaveSpeed's retry a replay, but the result is
+    not lost: nothing was claimed here, so the fallback poll queued at submit (and the sweeper,
+    from `next_step_at`) still reads it."""
+    with transaction.atomic():
+        delivery = webhooks.receive(headers, body)
+        prediction = delivery.prediction
+        outcome = Applied.IGNORED
+        if prediction.is_final:
+            holder = _holder(prediction)
+            if holder is None:
+                outcome = Applied.UNKNOWN
+            elif holder[2]:
+                data = json.loads(body)
+                payload = {key: data[key] for key in _HANDED_OFF if key in data}
+                schedule_apply_webhook(holder[0], holder[1], payload)
+                outcome = Applied.QUEUED
+    logger.info(
+        "webhook %s prediction=%s status=%s: %s",
+        delivery.webhook_id,
+        prediction.id,
+        prediction.status,
+        outcome.value,
+    )
+    return outcome
+
+
+def apply_webhook(kind: JobKind, job_id: int, prediction: Prediction) -> bool:
+    """A prediction's end as WaveSpeed's webhook told it: applied exactly as a poll's answer.
+    True when it was applied.
+
+    Claimed like a poll, by advancing `poll_seq`, so the poll waiting as the fallback (and any
+    poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late
+    delivery finds the job ended and changes nothing, and a poll that was already asking
+    WaveSpeed finds it ended when it applies its answer. Safe to run twice."""
+    job = kind.rows().filter(pk=job_id, provider_id=prediction.id).first()
+    if job is None or not prediction.is_final:
+        return False
+    claimed = (
+        kind.rows()
+        .filter(kind.followed(), pk=job.pk, poll_seq=job.poll_seq)
+        .update(poll_seq=job.poll_seq + 1, **kind.touch())
+    )
+    if not claimed:
+        return False
+    job.poll_seq += 1
+    apply_final(kind, job, prediction, via="webhook")
+    return True
+
+
+# --- Sweep ------------------------------------------------------------------------------------
+def sweep() -> dict[str, int]:
+    """Resume every job whose next step was lost (a dead worker, a lost message, a new broker),
+    for every kind: the periodic sweeper's one task. Each step claims its row before acting, so
+    a step queued twice still runs once."""
+    counts: dict[str, int] = {}
+    for kind in kinds():
+        for step, count in sweep_kind(kind).items():
+            counts[step] = counts.get(step, 0) + count
+    webhooks.forget_old_receipts()
+    return counts
+
+
+def sweep_kind(kind: JobKind) -> dict[str, int]:
+    t = kind.timings()
+    now = timezone.now()
+    stale = now - timedelta(seconds=t.stale_after)
+    lease = now - timedelta(seconds=t.submit_lease)
+    jobs = kind.rows()
+    prefix = "" if kind.name == "generation" else f"{kind.name}_"
+    counts = {f"{prefix}{step}": 0 for step in ("submit", "reconcile", "follow", "given_up")}
+
+    if t.give_up_unfinished is not None:
+        limit = now - timedelta(seconds=t.give_up_unfinished)
+        for job_id in jobs.filter(
+            kind.awaiting_submit() | kind.followed(), created_at__lt=limit
+        ).values_list("pk", flat=True):
+            failure = Failure(
+                Reason.GAVE_UP,
+                "timeout",
+                f"WaveSpeed had not finished after {t.give_up_unfinished:.0f} s; stopped waiting.",
+            )
+            counts[f"{prefix}given_up"] += kind.on_failure(job_id, failure)
+
+    awaiting = jobs.filter(kind.awaiting_submit(), provider_id__isnull=True, next_step_at__lt=stale)
+    for pk in awaiting.filter(submit_claimed_at__isnull=True).values_list("pk", flat=True):
+        schedule_submit(kind, pk)
+        counts[f"{prefix}submit"] += 1
+
+    # A claim this old with no answer recorded: the worker died mid-request, so the request
+    # may have arrived. Never resend blindly: ask the history (or fail, saying so).
+    for job in awaiting.filter(submit_claimed_at__lt=lease):
+        if t.reconcile_lost_submits:
+            schedule_reconcile(kind, job.pk)
+        else:
+            kind.on_failure(
+                job.pk,
+                Failure(
+                    Reason.LOST_SUBMIT,
+                    "unknown_submit",
+                    "Darkroom lost track of the request while sending it to WaveSpeed; it may "
+                    "have arrived.",
+                ),
+            )
+        counts[f"{prefix}reconcile"] += 1
+
+    for pk, seq in jobs.filter(kind.followed(), next_step_at__lt=stale).values_list(
+        "pk", "poll_seq"
+    ):
+        schedule_follow(kind, pk, seq, 0)
+        counts[f"{prefix}follow"] += 1
+    return {**counts, **kind.sweep_extra()}

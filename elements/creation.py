@@ -2,14 +2,14 @@
 
 The person gives a name, a description, a front view and more views. The pictures are kept as
 references (decoded, upright, metadata gone: references/cleaning.py) and uploaded through the
-same cache as a generation's references. A task submits `{name, description, image,
-element_refer_list}` [inferred shape, docs/wavespeed.md]; short countdown tasks follow the
-prediction, and its `outputs[0].element_id` becomes the element's Kling id.
+same cache as a generation's references. The job runner (`wavespeed.runner`) submits `{name,
+description, image, element_refer_list}` [inferred shape, docs/wavespeed.md] and follows the
+prediction (webhook first, polls as the fallback); `ElementJob` below says what to send and what
+to do with the result: `outputs[0].element_id` becomes the element's Kling id.
 
 A submit is sent again only when WaveSpeed certainly did not take it (429, no connection); one
 that may have arrived fails with a message instead, and the person may try again knowingly.
-A creation whose task was lost is resumed or ended by its own periodic sweeper
-(`kling_elements_sweep`, beat entry "resume-kling-element-creations").
+A creation whose task was lost is resumed or ended by the runner's sweeper.
 
 A creation is paid like any call to the provider: asking for one holds its price under the same
 budgets as a generation (the creator's, the project's, the organisation's), Kling's success
@@ -31,7 +31,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -43,8 +43,9 @@ from references.services import reference_provider_url, reference_store
 from spend import money
 from spend import services as spend
 from spend.published import PER_USE
-from wavespeed import timing
-from wavespeed.client import RateLimitError, WaveSpeedError, get_client
+from wavespeed import runner
+from wavespeed.client import Prediction
+from wavespeed.runner import Failure, Reason, Timings
 from wavespeed.specs import KLING_ELEMENTS
 
 from . import services
@@ -59,6 +60,8 @@ MAX_SUBMIT_ATTEMPTS = 4
 SUBMIT_RETRY_BASE_SECONDS = 2.0
 SUBMIT_RETRY_CAP_SECONDS = 30.0
 MAX_POLL_ERRORS = 5
+POLL_ERROR_BASE_SECONDS = 1.0
+POLL_ERROR_CAP_SECONDS = 15.0
 # Element creation is not documented to be slow, but may wait behind the account's task limit
 # like any prediction: poll on the generations' schedule and give up after an hour.
 GIVE_UP_SECONDS = 3600.0
@@ -143,8 +146,8 @@ class Picture(NamedTuple):
 
 
 def _submit_lease() -> timedelta:
-    """How long a submit may take: every picture uploaded, then the request itself. A claim
-    older than this belongs to a worker that died mid-request."""
+    """How long a submit may take: every picture uploaded (after the claim), then the request
+    itself. A claim older than this belongs to a worker that died mid-request."""
     uploads = (1 + MAX_EXTRA_VIEWS) * settings.WAVESPEED_UPLOAD_TIMEOUT
     return timedelta(seconds=uploads + settings.WAVESPEED_SUBMIT_TIMEOUT)
 
@@ -207,35 +210,8 @@ def element_create_on_kling(
             project=project,
             after={"name": name, "held": f"${price:.4f}"},
         )
-        _schedule("submit_kling_element", 0, element.pk)
+        runner.queue_first_submit(ELEMENT_CREATION, element.pk)
     return element
-
-
-def kling_element_submit(*, element_id: int) -> None:
-    """Upload the views and send the creation to WaveSpeed. Only one run claims it."""
-    claimed = Element.objects.filter(
-        pk=element_id, creation=Creation.QUEUED, provider_id__isnull=True
-    ).update(
-        creation=Creation.RUNNING,
-        creation_attempts=F("creation_attempts") + 1,
-        next_step_at=timezone.now() + _submit_lease(),
-    )
-    if not claimed:
-        return
-    element = Element.objects.get(pk=element_id)
-    try:
-        body = _body(element)
-        prediction = get_client().submit(KLING_ELEMENTS, body)
-    except WaveSpeedError as exc:
-        _submit_failed(element, exc)
-        return
-    except (OSError, ReferenceImage.DoesNotExist):
-        logger.exception("The views of element %s cannot be read", element_id)
-        _fail(element_id, "Its pictures could not be read from storage. Create it again.")
-        return
-    with transaction.atomic():
-        Element.objects.filter(pk=element_id).update(provider_id=prediction.id)
-        _schedule("follow_kling_element", timing.poll_delay(1), element_id, 0, 0)
 
 
 def _body(element: Element) -> dict[str, Any]:
@@ -251,62 +227,7 @@ def _body(element: Element) -> dict[str, Any]:
     }
 
 
-def _submit_failed(element: Element, exc: WaveSpeedError) -> None:
-    if exc.permanent or exc.maybe_sent or element.creation_attempts >= MAX_SUBMIT_ATTEMPTS:
-        sent = (
-            " It may have reached Kling: check before creating it again." if exc.maybe_sent else ""
-        )
-        _fail(element.pk, f"WaveSpeed did not create it: {exc.message}.{sent}")
-        return
-    retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-    delay = timing.backoff(
-        element.creation_attempts,
-        base=SUBMIT_RETRY_BASE_SECONDS,
-        cap=SUBMIT_RETRY_CAP_SECONDS,
-        retry_after=retry_after,
-    )
-    with transaction.atomic():
-        released = Element.objects.filter(
-            pk=element.pk, creation=Creation.RUNNING, provider_id__isnull=True
-        ).update(creation=Creation.QUEUED)
-        if released:
-            _schedule("submit_kling_element", delay, element.pk)
-
-
-def kling_element_follow(*, element_id: int, seq: int, errors: int = 0) -> None:
-    """One look at the creation. Claiming advances the poll count from `seq`, so a duplicated
-    task finds nothing to do."""
-    claimed = Element.objects.filter(
-        pk=element_id, creation=Creation.RUNNING, provider_id__isnull=False, poll_count=seq
-    ).update(poll_count=F("poll_count") + 1)
-    if not claimed:
-        return
-    element = Element.objects.get(pk=element_id)
-    try:
-        prediction = get_client().get_result(element.provider_id)
-    except WaveSpeedError as exc:
-        errors += 1
-        if exc.permanent or errors > MAX_POLL_ERRORS or _too_old(element):
-            _fail(element_id, f"WaveSpeed could not say how the creation went: {exc.message}")
-            return
-        retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
-        delay = timing.backoff(errors, base=1.0, cap=15.0, retry_after=retry_after)
-        _schedule("follow_kling_element", delay, element_id, seq + 1, errors)
-        return
-    if prediction.is_completed:
-        _completed(element, prediction.outputs)
-    elif prediction.is_final:
-        code = f" (code {prediction.error_code})" if prediction.error_code else ""
-        reason = prediction.error or f"the prediction ended as '{prediction.status}'"
-        _fail(element_id, f"Kling could not create the element{code}: {reason}")
-    elif _too_old(element):
-        _fail(element_id, _GAVE_UP_MESSAGE)
-    else:
-        delay = timing.poll_delay(seq + 2)
-        _schedule("follow_kling_element", delay, element_id, seq + 1, 0)
-
-
-def _completed(element: Element, outputs: list[Any]) -> None:
+def _completed(element: Element, outputs: list[Any], via: str) -> None:
     first = outputs[0] if outputs else None
     # [inferred] third parties read `outputs[0].element_id`; a bare id string is taken too.
     kling_id = first.get("element_id") if isinstance(first, dict) else first
@@ -317,6 +238,7 @@ def _completed(element: Element, outputs: list[Any]) -> None:
         done = Element.objects.filter(pk=element.pk, creation=Creation.RUNNING).update(
             creation=Creation.DONE,
             kling_element_id=str(kling_id).strip()[:64],
+            result_via=via,
             creation_error="",
             cost=F("price"),
             updated_at=timezone.now(),
@@ -325,11 +247,7 @@ def _completed(element: Element, outputs: list[Any]) -> None:
             spend.settle(subject=Element.objects.get(pk=element.pk))
 
 
-def _too_old(element: Element) -> bool:
-    return timezone.now() - element.created_at > timedelta(seconds=GIVE_UP_SECONDS)
-
-
-def _fail(element_id: int, message: str) -> None:
+def _fail(element_id: int, message: str) -> bool:
     """End the creation without a charge and free its hold (WaveSpeed refunds failures)."""
     with transaction.atomic():
         failed = Element.objects.filter(
@@ -342,36 +260,7 @@ def _fail(element_id: int, message: str) -> None:
         )
         if failed:
             spend.release(subject=Element.objects.get(pk=element_id))
-
-
-def kling_elements_sweep() -> dict[str, int]:
-    """Resume or end the creations whose task was lost (the beat runs this): one
-    past the time limit is failed; one whose next step is overdue has it queued again (every
-    task claims its row, so a step queued twice still runs once); one whose submit claim ran
-    out may have reached Kling, so it is failed with a word to check, never sent again."""
-    now = timezone.now()
-    unfinished = Element.objects.filter(creation__in=[Creation.QUEUED, Creation.RUNNING])
-    limit = now - timedelta(seconds=GIVE_UP_SECONDS)
-    counts = {"element_given_up": 0, "element_resumed": 0}
-    for pk in unfinished.filter(created_at__lt=limit).values_list("pk", flat=True):
-        _fail(pk, _GAVE_UP_MESSAGE)
-        counts["element_given_up"] += 1
-    late = unfinished.filter(
-        created_at__gte=limit,
-        next_step_at__lt=now - timedelta(seconds=settings.STALE_AFTER_SECONDS),
-    )
-    for pk, creation, provider_id, poll_count in late.values_list(
-        "pk", "creation", "provider_id", "poll_count"
-    ):
-        if creation == Creation.QUEUED:
-            _schedule("submit_kling_element", 0, pk)
-        elif provider_id:
-            _schedule("follow_kling_element", 0, pk, poll_count, 0)
-        else:
-            _fail(pk, _LOST_SUBMIT_MESSAGE)
-            continue
-        counts["element_resumed"] += 1
-    return counts
+    return bool(failed)
 
 
 _GAVE_UP_MESSAGE = "Kling had not created the element after an hour; Darkroom stopped."
@@ -381,10 +270,84 @@ _LOST_SUBMIT_MESSAGE = (
 )
 
 
-def _schedule(task_name: str, countdown: float, element_id: int, *args: int) -> None:
-    """Queue a creation task and record when it is due, for the sweeper."""
-    from . import tasks
+class ElementJob(runner.JobKind):
+    """A creation on Kling as a job of the runner: what it sends, what it does with the
+    result."""
 
-    Element.objects.filter(pk=element_id).update(next_step_at=timing.due_at(countdown))
-    # Queued after commit, countdown capped, like every provider job's step.
-    timing.after_commit(getattr(tasks, task_name), countdown, element_id, *args)
+    name = "element"
+    model = Element
+    provider_model = KLING_ELEMENTS
+
+    def awaiting_submit(self) -> Q:
+        return Q(creation=Creation.QUEUED)
+
+    def followed(self) -> Q:
+        return Q(creation=Creation.RUNNING, provider_id__isnull=False)
+
+    def timings(self) -> Timings:
+        return Timings(
+            expected_run=settings.EXPECTED_RUN_SECONDS,
+            poll_first=settings.POLL_MIN_SECONDS,
+            poll_factor=settings.POLL_FACTOR,
+            poll_cap=settings.POLL_MAX_SECONDS,
+            give_up=GIVE_UP_SECONDS,
+            submit_retry_base=SUBMIT_RETRY_BASE_SECONDS,
+            submit_retry_cap=SUBMIT_RETRY_CAP_SECONDS,
+            max_submit_attempts=MAX_SUBMIT_ATTEMPTS,
+            submit_retry_window=None,
+            max_poll_errors=MAX_POLL_ERRORS,
+            poll_error_base=POLL_ERROR_BASE_SECONDS,
+            poll_error_cap=POLL_ERROR_CAP_SECONDS,
+            stale_after=settings.STALE_AFTER_SECONDS,
+            submit_lease=_submit_lease().total_seconds(),
+            reconcile_lost_submits=False,
+            give_up_unfinished=GIVE_UP_SECONDS,
+        )
+
+    def payload(self, job: Element) -> dict[str, Any]:
+        try:
+            return _body(job)
+        except (OSError, ReferenceImage.DoesNotExist) as exc:
+            raise runner.InputUnreadable(_UNREADABLE_MESSAGE) from exc
+
+    def start_following(self, job_id: int, fields: dict[str, Any]) -> bool:
+        return bool(
+            Element.objects.filter(
+                pk=job_id, creation=Creation.QUEUED, provider_id__isnull=True
+            ).update(creation=Creation.RUNNING, updated_at=timezone.now(), **fields)
+        )
+
+    def touch(self) -> dict[str, Any]:
+        return {"updated_at": timezone.now()}
+
+    def on_success(self, job: Element, prediction: Prediction, *, via: str) -> None:
+        _completed(job, prediction.outputs, via)
+
+    def on_failure(self, job_id: int, failure: Failure) -> bool:
+        return _fail(job_id, _message(failure))
+
+
+ELEMENT_CREATION = ElementJob()
+_UNREADABLE_MESSAGE = "Its pictures could not be read from storage. Create it again."
+
+
+def _message(failure: Failure) -> str:
+    """What the person reads, by cause."""
+    if failure.reason == Reason.PREDICTION and failure.prediction is not None:
+        prediction = failure.prediction
+        code = f" (code {prediction.error_code})" if prediction.error_code else ""
+        reason = prediction.error or f"the prediction ended as '{prediction.status}'"
+        return f"Kling could not create the element{code}: {reason}"
+    if failure.reason == Reason.GAVE_UP:
+        return _GAVE_UP_MESSAGE
+    if failure.reason == Reason.LOST_SUBMIT:
+        return _LOST_SUBMIT_MESSAGE
+    if failure.reason == Reason.INPUT:
+        return _UNREADABLE_MESSAGE
+    exc = failure.error
+    if exc is None:
+        return failure.message
+    if failure.followed:
+        return f"WaveSpeed could not say how the creation went: {exc.message}"
+    sent = " It may have reached Kling: check before creating it again." if exc.maybe_sent else ""
+    return f"WaveSpeed did not create it: {exc.message}.{sent}"

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from wavespeed.models import ProviderJob
+
 # Kling Elements caps an element's name at 20 characters (docs/wavespeed.md).
 NAME_MAX_LENGTH = 20
 
@@ -36,7 +38,7 @@ class ElementQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
 
-class Element(models.Model):
+class Element(ProviderJob):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -70,19 +72,15 @@ class Element(models.Model):
     # A WebP of at most 512 px made by us from the uploaded picture: no metadata survives.
     preview = models.FileField(upload_to=preview_upload_to, max_length=200, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # "Create on Kling": the prediction of `kwaivgi/kling-elements` that makes the element.
+    # "Create on Kling": the prediction of `kwaivgi/kling-elements` that makes the element;
+    # created_at (ProviderJob) is when it was asked for or entered.
     creation = models.CharField(max_length=8, choices=Creation.choices, blank=True, default="")
     # ReferenceImage pks of the creator: {"image": front view, "refer": [more views]}.
     creation_inputs = models.JSONField(default=dict, blank=True)
-    provider_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
-    creation_attempts = models.PositiveSmallIntegerField(default=0)
-    poll_count = models.PositiveIntegerField(default=0)
-    # When the creation's next task (submit or poll) should run; the sweeper queues it again
-    # once it is late (a lost message, a killed worker).
-    next_step_at = models.DateTimeField(null=True, blank=True)
+    # Its call to WaveSpeed (provider_id, next_step_at, submit and poll counters: ProviderJob)
+    # is the job runner's (wavespeed/runner.py).
     creation_error = models.TextField(blank=True)
     # A creation on Kling is paid like a run: its price is held when it is asked for, charged
     # (`cost`) when Kling creates it, released when it fails. Empty for one entered by hand.

@@ -346,7 +346,6 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "wavespeed.tasks.submit_job": {"queue": SUBMIT_QUEUE},
     "wavespeed.tasks.reconcile_job": {"queue": SUBMIT_QUEUE},
-    "elements.tasks.submit_kling_element": {"queue": SUBMIT_QUEUE},
     "generations.tasks.save_generation_outputs": {"queue": IMAGES_QUEUE},
 }
 # Publishing from a web request must not hang on a broker that is down: a few quick tries,
@@ -378,10 +377,6 @@ CELERY_BEAT_SCHEDULE = {
     "record-expired-share-links": {
         "task": "gallery.tasks.expire_share_links",
         "schedule": env_float("DARKROOM_SHARE_EXPIRY_INTERVAL", 600.0),
-    },
-    "resume-kling-element-creations": {
-        "task": "elements.tasks.sweep_kling_elements",
-        "schedule": SWEEP_INTERVAL_SECONDS,
     },
 }
 

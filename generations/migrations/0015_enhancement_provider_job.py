@@ -3,6 +3,17 @@
 from django.db import migrations, models
 
 
+def claims_in_flight(apps, schema_editor):
+    """A submit under way when this ran (running, no prediction yet) becomes the runner's
+    claim: the sweeper ends it after the submit lease, as before, since it may have arrived."""
+    from django.utils import timezone
+
+    Model = apps.get_model("generations", "promptenhancement")
+    Model.objects.filter(status="running", provider_id__isnull=True).update(
+        status="queued", submit_claimed_at=timezone.now()
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -55,4 +66,5 @@ class Migration(migrations.Migration):
             name='submitted_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.RunPython(claims_in_flight, migrations.RunPython.noop),
     ]

@@ -50,7 +50,7 @@ def test_an_element_is_created_on_kling_and_gets_its_id(client, user, sim, pipel
     front = ReferenceImage.objects.get(pk=element.creation_inputs["image"])
     # The front view's tile, from the one decode that made the reference.
     assert element.preview.read() == front.preview.read()
-    assert pipeline.names() == ["submit_kling_element"]
+    assert pipeline.names() == ["submit_job"]
     # Not offered while Kling works on it.
     assert str(element.uuid) not in client.get(reverse("generations:generate")).content.decode()
 
@@ -101,17 +101,17 @@ def test_a_refused_submit_is_sent_again(client, user, sim, pipeline) -> None:
     create_on_kling(client)
     element = run_element_tasks(pipeline, Element.objects.get())
     assert element.creation == Creation.DONE
-    assert element.creation_attempts == 2
+    assert element.submit_attempts == 2
 
 
 def test_running_a_task_twice_submits_once(client, user, sim, pipeline) -> None:
-    from elements import tasks
+    from wavespeed import tasks
 
     client.force_login(user)
     create_on_kling(client)
     element = Element.objects.get()
-    tasks.submit_kling_element.run(element.pk)
-    tasks.submit_kling_element.run(element.pk)
+    tasks.submit_job.run("element", element.pk)
+    tasks.submit_job.run("element", element.pk)
     submits = [r for r in sim.requests("/api/v3/kwaivgi/kling-elements") if r["method"] == "POST"]
     assert len(submits) == 1
 

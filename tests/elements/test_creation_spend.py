@@ -70,13 +70,13 @@ def test_a_failed_creation_releases_its_hold(client, user, sim, pipeline) -> Non
 
 
 def test_the_sweeper_giving_up_releases_the_hold(client, user, sim, pipeline) -> None:
-    from elements.creation import kling_elements_sweep
+    from wavespeed import runner
 
     client.force_login(user)
     create_on_kling(client)
     element = Element.objects.get()
     Element.objects.filter(pk=element.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    kling_elements_sweep()
+    runner.sweep()
     assert entries(element) == {EntryKind.HOLD: PRICE, EntryKind.RELEASE: PRICE}
 
 

@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from elements.creation import GIVE_UP_SECONDS, kling_elements_sweep
+from elements.creation import ELEMENT_CREATION, GIVE_UP_SECONDS
 from elements.models import Creation, Element
-from elements.tasks import sweep_kling_elements
 from wavespeed import runner
 
 from .test_create_on_kling import create_on_kling, run_element_tasks
@@ -28,10 +27,12 @@ def submits(sim) -> list[dict]:
     return sim.posts(KLING_ELEMENTS)
 
 
-def test_the_beat_runs_the_element_sweeper_on_its_own(settings) -> None:
-    entry = settings.CELERY_BEAT_SCHEDULE["resume-kling-element-creations"]
-    assert entry["task"] == sweep_kling_elements.name == "elements.tasks.sweep_kling_elements"
-    assert "element_resumed" not in runner.sweep()
+def test_the_one_beat_entry_sweeps_element_creations_too(settings) -> None:
+    from wavespeed.tasks import sweep_jobs
+
+    sweeps = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if "sweep" in e["task"]]
+    assert [entry["task"] for entry in sweeps] == [sweep_jobs.name]
+    assert "element_submit" in runner.sweep()
 
 
 def overdue(element: Element) -> None:
@@ -48,10 +49,10 @@ def test_a_lost_submit_is_queued_again_and_the_element_is_created(
     pipeline.queued.clear()  # the message was lost
     overdue(element)
 
-    counts = sweep_kling_elements()  # what its beat entry runs
+    counts = runner.sweep()  # what the beat entry runs
 
-    assert counts["element_resumed"] == 1
-    assert pipeline.names() == ["submit_kling_element"]
+    assert counts["element_submit"] == 1
+    assert pipeline.names() == ["submit_job"]
     element = run_element_tasks(pipeline, element)
     assert element.creation == Creation.DONE and element.kling_element_id
     assert len(submits(sim)) == 1
@@ -65,22 +66,25 @@ def test_a_lost_poll_is_queued_again_without_a_second_submit(client, user, sim, 
     pipeline.queued.clear()  # ...and lost
     overdue(element)
 
-    assert kling_elements_sweep()["element_resumed"] == 1
-    assert pipeline.names() == ["follow_kling_element"]
+    assert runner.sweep()["element_follow"] == 1
+    assert pipeline.names() == ["follow_job"]
     assert run_element_tasks(pipeline, element).creation == Creation.DONE
     assert len(submits(sim)) == 1
 
 
-@pytest.mark.parametrize("creation", [Creation.QUEUED, Creation.RUNNING])
-def test_a_step_not_yet_due_is_left_alone(client, user, pipeline, creation) -> None:
+@pytest.mark.parametrize("claimed", [False, True])
+def test_a_step_not_yet_due_is_left_alone(client, user, pipeline, claimed) -> None:
     client.force_login(user)
     create_on_kling(client)
     pipeline.queued.clear()
-    # RUNNING without a provider id: a worker is uploading and submitting right now.
-    Element.objects.update(creation=creation, next_step_at=timezone.now() + timedelta(seconds=30))
-    assert kling_elements_sweep() == {"element_given_up": 0, "element_resumed": 0}
+    # Claimed: a worker is uploading and submitting right now.
+    Element.objects.update(
+        submit_claimed_at=timezone.now() if claimed else None,
+        next_step_at=timezone.now() + timedelta(seconds=30),
+    )
+    assert not any(runner.sweep_kind(ELEMENT_CREATION).values())
     assert pipeline.queued == []
-    assert Element.objects.get().creation == creation
+    assert Element.objects.get().creation == Creation.QUEUED
 
 
 def test_a_submit_claim_is_due_back_only_after_every_upload_and_the_request(settings) -> None:
@@ -95,10 +99,11 @@ def test_a_submit_whose_worker_died_is_failed_not_sent_again(client, user, sim, 
     create_on_kling(client)
     pipeline.queued.clear()
     # Claimed by a worker that died mid-request; its lease ran out.
-    Element.objects.update(creation=Creation.RUNNING)
+    lease = ELEMENT_CREATION.timings().submit_lease
+    Element.objects.update(submit_claimed_at=timezone.now() - timedelta(seconds=lease + 1))
     overdue(Element.objects.get())
 
-    kling_elements_sweep()
+    runner.sweep()
 
     element = Element.objects.get()
     assert element.creation == Creation.FAILED
@@ -112,7 +117,8 @@ def test_a_creation_past_its_limit_is_failed(client, user, pipeline) -> None:
     pipeline.queued.clear()
     Element.objects.update(created_at=timezone.now() - timedelta(seconds=GIVE_UP_SECONDS + 1))
 
-    assert kling_elements_sweep() == {"element_given_up": 1, "element_resumed": 0}
+    counts = runner.sweep_kind(ELEMENT_CREATION)
+    assert counts.pop("element_given_up") == 1 and not any(counts.values())
 
     element = Element.objects.get()
     assert element.creation == Creation.FAILED

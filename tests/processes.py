@@ -88,6 +88,8 @@ class WorkerProcess:
             "DARKROOM_SWEEP_INTERVAL": "1",
             "DARKROOM_STALE_AFTER": "3",
             "DARKROOM_POLL_MAX": "2",
+            "DARKROOM_POLL_BATCH": "1",
+            "DARKROOM_POLL_TICK": "0.5",
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }

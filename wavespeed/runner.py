@@ -30,16 +30,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import timing, webhooks
@@ -254,9 +257,18 @@ def schedule_record(kind: JobKind, job_id: int, prediction_id: str, countdown: f
 
 
 def schedule_follow(kind: JobKind, job_id: int, seq: int, countdown: float) -> None:
+    """Queue the next look at a prediction; with batched polling (POLL_BATCH) nothing is queued:
+    the row's `next_step_at`, which every caller has set, is what the tick reads."""
+    if batch_polling():
+        return
     from .tasks import follow_job
 
     timing.after_commit(follow_job, countdown, kind.name, job_id, seq)
+
+
+def batch_polling() -> bool:
+    batch: bool = settings.POLL_BATCH
+    return batch
 
 
 def schedule_apply_webhook(kind: JobKind, job_id: int, prediction: dict[str, Any]) -> None:
@@ -848,9 +860,123 @@ def sweep_kind(kind: JobKind) -> dict[str, int]:
             )
         counts[f"{prefix}reconcile"] += 1
 
-    for pk, seq in jobs.filter(kind.followed(), next_step_at__lt=stale).values_list(
-        "pk", "poll_seq"
-    ):
+    # With batched polling a late poll is simply due: the next tick takes it.
+    late = jobs.filter(kind.followed(), next_step_at__lt=stale).values_list("pk", "poll_seq")
+    for pk, seq in [] if batch_polling() else late:
         schedule_follow(kind, pk, seq, 0)
         counts[f"{prefix}follow"] += 1
     return {**counts, **kind.sweep_extra()}
+
+
+# --- Batched polling --------------------------------------------------------------------------
+def _claim_due(kind: JobKind, now: datetime, limit: int) -> list[ProviderJob]:
+    """Claim up to `limit` followed jobs whose poll is due, as a poll task claims one (advancing
+    `poll_seq`), and push their `next_step_at` past a lease so the next tick leaves them to
+    this one; a tick that dies leaves them due again once the lease is over."""
+    lease = settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_READ_TIMEOUT + 15
+    with transaction.atomic():
+        due = list(
+            kind.rows()
+            .select_for_update(skip_locked=True)
+            .filter(kind.followed(), next_step_at__lte=now)
+            .order_by("next_step_at")[:limit]
+        )
+        if due:
+            kind.rows().filter(pk__in=[job.pk for job in due]).update(
+                poll_seq=F("poll_seq") + 1,
+                poll_count=F("poll_count") + 1,
+                next_step_at=now + timedelta(seconds=lease),
+                **kind.touch(),
+            )
+    for job in due:
+        job.poll_seq += 1
+        job.poll_count += 1
+    return due
+
+
+Answer = Prediction | WaveSpeedError | None
+
+
+def _fetch_all(prediction_ids: list[str]) -> dict[str, Answer]:
+    """Each prediction's state, asked concurrently through the one pooled client, at most
+    POLL_CONCURRENCY requests in flight. After a 429 no further request is sent this tick:
+    the rest answer None (not asked)."""
+    client = get_client()
+    limited = threading.Event()
+
+    def ask(prediction_id: str) -> tuple[str, Answer]:
+        if limited.is_set():
+            return prediction_id, None
+        try:
+            return prediction_id, client.get_result(prediction_id)
+        except RateLimitError as exc:
+            limited.set()
+            return prediction_id, exc
+        except WaveSpeedError as exc:
+            return prediction_id, exc
+
+    workers = max(1, min(int(settings.POLL_CONCURRENCY), len(prediction_ids)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+        return dict(pool.map(ask, prediction_ids))
+
+
+def poll_due() -> dict[str, int]:
+    """One tick of batched polling: every followed job (of every kind) whose poll is due is
+    claimed, asked about concurrently, and its answer applied: an end as a poll task applies
+    it, an error as a poll task's error, and the next polls of those still running recorded in
+    one UPDATE per kind. Does nothing when POLL_BATCH is off."""
+    counts = {"polled": 0, "ended": 0, "running": 0, "errors": 0, "not_asked": 0}
+    if not batch_polling():
+        return counts
+    now = timezone.now()
+    limit = int(settings.POLL_BATCH_LIMIT)
+    claimed: list[tuple[JobKind, ProviderJob]] = []
+    for kind in kinds():
+        claimed += [(kind, job) for job in _claim_due(kind, now, limit - len(claimed))]
+        if len(claimed) >= limit:
+            break
+    if not claimed:
+        return counts
+    answers = _fetch_all([job.provider_id or "" for _, job in claimed])
+    retry_after = next(
+        (a.retry_after for a in answers.values() if isinstance(a, RateLimitError)), None
+    )
+    waits: dict[str, list[tuple[ProviderJob, float]]] = {}
+    for kind, job in claimed:
+        answer = answers.get(job.provider_id or "")
+        if answer is None:
+            # Not asked (the account's rate limit): due again after the wait, no error counted.
+            delay = timing.jittered(retry_after or settings.POLL_MIN_SECONDS)
+            waits.setdefault(kind.name, []).append((job, delay))
+            counts["not_asked"] += 1
+            continue
+        counts["polled"] += 1
+        if isinstance(answer, WaveSpeedError):
+            counts["errors"] += 1
+            _poll_failed(kind, job, answer)
+        elif answer.is_final:
+            counts["ended"] += 1
+            apply_final(kind, job, answer, via="poll")
+        elif not _gave_up(kind, job, answer.status):
+            counts["running"] += 1
+            if answer.status == "processing":
+                kind.note_processing(job, now)
+            waits.setdefault(kind.name, []).append((job, next_poll_delay(kind, job, answer)))
+    for name, jobs in waits.items():
+        _record_next_polls(kind_named(name), jobs)
+    return counts
+
+
+def _record_next_polls(kind: JobKind, waits: list[tuple[ProviderJob, float]]) -> None:
+    """One UPDATE: each job's next poll, only where this tick's claim still holds (a webhook
+    applied meanwhile has advanced `poll_seq` and ended the job)."""
+    still_ours = Q()
+    for job, _ in waits:
+        still_ours |= Q(pk=job.pk, poll_seq=job.poll_seq)
+    due = Case(
+        *[When(pk=job.pk, then=Value(timing.due_at(delay))) for job, delay in waits],
+        output_field=DateTimeField(),
+    )
+    kind.rows().filter(kind.followed()).filter(still_ours).update(
+        next_step_at=due, poll_errors=0, **kind.note_fields("", "")
+    )

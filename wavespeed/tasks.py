@@ -40,3 +40,8 @@ def apply_webhook_result(kind: str, job_id: int, prediction: dict[str, Any]) -> 
 @shared_task(ignore_result=True)
 def sweep_jobs() -> dict[str, int]:
     return runner.sweep()
+
+
+@shared_task(ignore_result=True)
+def poll_due_jobs() -> dict[str, int]:
+    return runner.poll_due()

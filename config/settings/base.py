@@ -464,6 +464,21 @@ WEBHOOK_GRACE_SECONDS = env_float("DARKROOM_WEBHOOK_GRACE_SECONDS", 10.0)
 POLL_MIN_SECONDS = env_float("DARKROOM_POLL_MIN", 1.0)
 POLL_FACTOR = env_float("DARKROOM_POLL_FACTOR", 1.5)
 POLL_MAX_SECONDS = env_float("DARKROOM_POLL_MAX", 15.0)
+# Batched polling (wavespeed/runner.py, `poll_due`): one task per POLL_TICK_SECONDS (a beat
+# entry) claims every followed job whose poll is due, asks WaveSpeed about all of them at once
+# through the pooled client (at most POLL_CONCURRENCY requests in flight, POLL_BATCH_LIMIT jobs a
+# tick; a 429 stops the tick's remaining requests) and records the next polls in one UPDATE,
+# instead of one Celery task per poll. Off: one `follow_job` task per poll.
+POLL_BATCH = env_bool("DARKROOM_POLL_BATCH", True)
+POLL_TICK_SECONDS = env_float("DARKROOM_POLL_TICK", 1.0)
+POLL_CONCURRENCY = int(env_float("DARKROOM_POLL_CONCURRENCY", 16))
+POLL_BATCH_LIMIT = int(env_float("DARKROOM_POLL_BATCH_LIMIT", 500))
+# A tick not started within its interval is dropped, so a busy worker never finds a pile.
+CELERY_BEAT_SCHEDULE["poll-due-jobs"] = {
+    "task": "wavespeed.tasks.poll_due_jobs",
+    "schedule": POLL_TICK_SECONDS,
+    "options": {"expires": POLL_TICK_SECONDS},
+}
 # Once the provider says `processing`, waits are capped at a fifth of the time it has worked so
 # far (never under POLL_PROCESSING_MIN_SECONDS), so a finished run is noticed soon after.
 POLL_PROCESSING_MIN_SECONDS = env_float("DARKROOM_POLL_PROCESSING_MIN", 2.0)

@@ -80,3 +80,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_BEAT_SCHEDULE_FILENAME = str(
     VAR_DIR / f"test-celerybeat-schedule{XDIST_WORKER and '-' + XDIST_WORKER}"
 )
+
+# Unit tests drive one `follow_job` task per poll through the `pipeline` fixture; the end-to-end
+# workers (tests/processes.py) poll in batches, as base.py's default.
+POLL_BATCH = env_bool("DARKROOM_POLL_BATCH", False)

@@ -801,7 +801,7 @@ def log_facts(bench: Bench) -> list[tuple[str, str]]:
         "Unrecoverable error": r"Unrecoverable error",
         "broker connection lost": r"Connection to broker lost",
         "sweeps that queued steps": r"sweep_jobs\[[^\]]+\] succeeded in [\d.]+s: "
-        r"\{[^}]*(?:'(?:submit|reconcile|follow|save)': [1-9])",
+        r"\{[^}]*(?:'\w+_(?:submit|reconcile|follow|save)': [1-9])",
         "submit answers lost (reconciled)": r"has an unknown fate",
         "found in history": r"found in history",
         "ERROR/CRITICAL lines": r"\b(ERROR|CRITICAL)\b",

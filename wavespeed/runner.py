@@ -823,7 +823,7 @@ def sweep_kind(kind: JobKind) -> dict[str, int]:
     stale = now - timedelta(seconds=t.stale_after)
     lease = now - timedelta(seconds=t.submit_lease)
     jobs = kind.rows()
-    prefix = "" if kind.name == "generation" else f"{kind.name}_"
+    prefix = f"{kind.name}_"
     counts = {f"{prefix}{step}": 0 for step in ("submit", "reconcile", "follow", "given_up")}
 
     if t.give_up_unfinished is not None:

@@ -30,4 +30,4 @@ def saves_sweep() -> dict[str, int]:
     # A killed save's files are deleted when the save is taken again (every way out of saving
     # passes through a claim); temporary downloads of a killed worker are removed here.
     remove_stale_downloads()
-    return {"save": saves}
+    return {"generation_save": saves}

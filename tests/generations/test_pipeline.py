@@ -257,7 +257,7 @@ def test_the_sweeper_resumes_a_generation_whose_task_was_lost(
     pipeline.queued.clear()  # ...and lost with its worker.
     Generation.objects.filter(pk=generation.pk).update(next_step_at=generation.created_at)
     counts = runner.sweep()
-    assert counts["follow"] == 1
+    assert counts["generation_follow"] == 1
     generation = finish(pipeline, generation)
     assert generation.status == Status.DONE
     assert len(sim.submits()) == 1

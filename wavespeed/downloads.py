@@ -157,7 +157,7 @@ def _check_url(url: httpx.URL, *, allowed_hosts: Sequence[str], trusted_origin: 
     if not host or not host_is_allowed(host, allowed_hosts):
         raise DownloadError(f"{host or 'The output host'} is not an allowed host", permanent=True)
     for address in _resolve(host):
-        if not _is_public(address):
+        if not is_public_address(address):
             raise DownloadError(f"{host} resolves to a non-public address", permanent=True)
 
 
@@ -171,7 +171,9 @@ def _resolve(host: str) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def _is_public(address: str) -> bool:
+def is_public_address(address: str) -> bool:
+    """Whether `address` (an IP, v4 or v6) is on the public internet; also the host policy of
+    other outgoing requests (the hooks app's notifications)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback, whatever Python 3.11 says

@@ -52,6 +52,8 @@ class Action(models.TextChoices):
     ACCOUNT_CREATED = "account.created", "Account created"
     ACCOUNT_DEACTIVATED = "account.deactivated", "Account deactivated"
     ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
+    ENDPOINT_CREATED = "endpoint.created", "Notification endpoint added"
+    ENDPOINT_DELETED = "endpoint.deleted", "Notification endpoint deleted"
     LOGIN = "login.succeeded", "Logged in"
     LOCKOUT = "login.locked_out", "Login locked out"
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("spend/", include("reports.urls")),
     path("elements/", include("elements.urls")),
     path("audit/", include("audit.urls")),
+    path("notifications/", include("hooks.urls")),
     path("", include("wavespeed.urls")),
     path("", include("generations.urls")),
     path("", include("gallery.urls")),

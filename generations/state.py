@@ -20,6 +20,7 @@ from audit.models import Action
 from audit.services import record
 from spend import services as spend
 
+from . import events
 from .models import FINAL_STATUSES, TRANSITIONS, ErrorKind, Generation, Status
 
 
@@ -62,6 +63,7 @@ def move(
     updated = Generation.objects.filter(pk=generation_id, status__in=allowed).update(
         status=target, **fields
     )
+    events.on_move(generation_id=generation_id, target=target, moved=updated == 1)
     return updated == 1
 
 

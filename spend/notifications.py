@@ -11,7 +11,10 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 
+from hooks.models import Event
+from hooks.services import event_emit
 from projects.models import Role
 
 from .models import Budget
@@ -47,6 +50,44 @@ def budget_alert_send(
     subject = " ".join(render_to_string("spend/mail/budget_alert_subject.txt", context).split())
     body = render_to_string("spend/mail/budget_alert.txt", context)
     return send_mail(subject, body, None, recipients)
+
+
+def budget_alert_emit(
+    *, budget_id: int, period: date, threshold: int, person_id: int | None = None
+) -> None:
+    """Tell the budget's endpoints (the project's, or the person's own) of the alert; the
+    organisation's budget has none."""
+    budget = Budget.objects.select_related("person", "project").filter(pk=budget_id).first()
+    if budget is None:
+        return
+    if budget.is_personal_default:
+        if person_id is None:
+            return
+        budget = budget.applied_to(person_id)
+    if not budget.project_id and not budget.person_id:
+        return
+    used = spent_in(budget, period)
+    event_emit(
+        kind=Event.BUDGET_100 if threshold >= 100 else Event.BUDGET_80,
+        project_id=budget.project_id,
+        person_id=budget.person_id,
+        data={
+            "budget": {
+                "scope": budget.scope_label,
+                "project": str(budget.project.uuid) if budget.project else None,
+                "month": period.strftime("%Y-%m"),
+                "threshold_percent": threshold,
+                "monthly_limit": f"{budget.monthly_limit:.3f}",
+                "used": f"{used:.3f}",
+                "currency": "USD",
+            }
+        },
+        text=f"{budget.scope_label.capitalize()} has used {threshold} % of its month "
+        f"(US$ {used:.2f} of {budget.monthly_limit:.2f}).",
+        path=reverse("spend:project", args=[budget.project.uuid])
+        if budget.project
+        else reverse("spend:mine"),
+    )
 
 
 def budget_owners_emails(budget: Budget) -> list[str]:

@@ -272,7 +272,7 @@ def _alert_if_crossed(budget: Budget, period: date, used: Decimal) -> None:
     new = [t for t in reached if _claim_alert(budget, period, t)]
     if not new:
         return
-    from .notifications import budget_alert_send
+    from .notifications import budget_alert_emit, budget_alert_send
 
     threshold = max(new)
     person_id = _alerted_person_id(budget)
@@ -281,6 +281,12 @@ def _alert_if_crossed(budget: Budget, period: date, used: Decimal) -> None:
             budget_id=budget.pk, period=period, threshold=threshold, person_id=person_id
         ),
         robust=True,  # a mail server that is down must not fail a submit already committed
+    )
+    transaction.on_commit(
+        lambda: budget_alert_emit(
+            budget_id=budget.pk, period=period, threshold=threshold, person_id=person_id
+        ),
+        robust=True,
     )
 
 

@@ -23,6 +23,7 @@ APPS = (
     "elements",
     "gallery",
     "generations",
+    "hooks",
     "imaging",
     "projects",
     "references",

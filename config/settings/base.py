@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "reports",
     "wavespeed",
     "audit",
+    "hooks",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +379,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gallery.tasks.expire_share_links",
         "schedule": env_float("DARKROOM_SHARE_EXPIRY_INTERVAL", 600.0),
     },
+    # Notifications to a team's tools whose task was lost (a broker restart, a killed worker).
+    "resume-notification-deliveries": {
+        "task": "hooks.tasks.sweep_deliveries",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
 }
 
 # --- Cache ------------------------------------------------------------------------------------
@@ -449,6 +455,10 @@ if (
     DARKROOM_PUBLIC_URL = f"http://{_host}:{os.environ.get('PORT') or 8000}"
 # The signing secret; empty: fetched from WaveSpeed (GET /api/v3/webhook/secret) once per
 # process. Deliveries whose timestamp is further than this from our clock are refused.
+# Notifications to a team's tools (the hooks app) reach public addresses only; true lets every
+# endpoint reach private and loopback ones too (a receiver on this machine or your network).
+# Staff can allow one endpoint in the admin instead.
+DARKROOM_HOOKS_ALLOW_PRIVATE = env_bool("DARKROOM_HOOKS_ALLOW_PRIVATE", False)
 WAVESPEED_WEBHOOK_SECRET = os.environ.get("WAVESPEED_WEBHOOK_SECRET", "")
 WAVESPEED_WEBHOOK_TOLERANCE_SECONDS = env_float("WAVESPEED_WEBHOOK_TOLERANCE", 300.0)
 # With webhooks on, polling is the fallback: the first poll waits until the run should be

@@ -27,12 +27,15 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action
 from audit.services import entry, record, record_all
 from generations.models import OutputImage, RevokeReason, ShareLink
 from generations.rights import link_is_honoured, may_edit_image, memberships_for_images
+from hooks.models import Event
+from hooks.services import event_emit
 from projects.models import Membership
 from projects.selectors import membership_for
 
@@ -104,7 +107,31 @@ def share_create(
             "prompt shown": "yes" if show_prompt else "no",
         },
     )
+    _shared_emit(link, image=image, user=user)
     return link
+
+
+def _shared_emit(link: ShareLink, *, image: OutputImage, user: AbstractBaseUser) -> None:
+    """Tell the project's (or the sharer's own) endpoints: the share link is public, so the
+    Slack message may show the image itself."""
+    prompt = " ".join(image.generation.prompt.split())
+    event_emit(
+        kind=Event.IMAGE_SHARED,
+        project_id=image.project_id,
+        person_id=user.pk,
+        data={
+            "image": {"id": str(image.uuid), "width": image.width, "height": image.height},
+            "share_link": {
+                "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+                "prompt_shown": link.show_prompt,
+            },
+            "shared_by": user.get_username(),
+        },
+        text=f"{user.get_username()} shared an image"
+        + (f": “{prompt[:80]}”" if link.show_prompt else "."),
+        path=reverse("gallery:shared_image", args=[link.token]),
+        image_path=reverse("gallery:shared_image_file", args=[link.token]),
+    )
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from .models import Delivery, Endpoint
 
@@ -10,6 +11,7 @@ class EndpointAdmin(admin.ModelAdmin):
     """Where staff allow an endpoint private addresses (`allow_private`); owners cannot."""
 
     list_display = ["url", "project", "person", "format", "allow_private", "paused_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["allow_private", "format"]
     search_fields = ["url", "description"]
     fields = [

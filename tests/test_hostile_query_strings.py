@@ -44,6 +44,7 @@ from accounts.services import invitation_create
 from gallery.services.sharing import share_create
 from generations.models import PromptEnhancement
 from generations.references import reference_create
+from hooks.models import Delivery, Endpoint, Event
 from projects.models import Role
 from projects.services import invite_create
 from tests.factories import add_member, image_bytes, make_element, make_image, make_project
@@ -148,12 +149,17 @@ def world(django_user_model, user, staff) -> World:
     )
     invite = invite_create(project=project, role=Role.VIEWER, created_by=user)
     invitation = invitation_create(created_by=staff)
+    endpoint = Endpoint.objects.create(
+        project=project, url="https://hooks.example.com/", events=[Event.BUDGET_80]
+    )
+    delivery = Delivery.objects.create(endpoint=endpoint, event=Event.BUDGET_80, payload={})
 
     common = {
         "member": membership.uuid,
         "project": project.uuid,
         "batch": uuid_module.uuid4(),  # a batch of moves out that does not exist: 404
         "element": element.uuid,
+        "delivery": delivery.uuid,
         "token": link.token,
         "size": 256,
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
@@ -173,6 +179,7 @@ def world(django_user_model, user, staff) -> World:
         "elements/": element.uuid,
         "enhancements/": enhancement.uuid,
         "references/": reference.uuid,
+        "notifications/": endpoint.uuid,
     }
     tokens = {
         "accounts:join": invitation.token,

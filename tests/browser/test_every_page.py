@@ -85,6 +85,11 @@ NOT_PAGES = {
     "projects:member_remove": "POST only",
     "spend:review_thumbnail": "an image file",
     "spend:project_budget": "POST only",
+    "hooks:delete": "POST only",
+    "hooks:rotate": "POST only",
+    "hooks:resume": "POST only",
+    "hooks:test": "POST only",
+    "hooks:resend": "POST only",
 }
 
 
@@ -136,6 +141,7 @@ def build_world(django_user_model) -> list[Page]:
     from gallery.services.sharing import share_create, share_revoke
     from gallery.services.trash import images_trash
     from generations.models import ErrorKind, Generation, Status
+    from hooks.models import Delivery, DeliveryStatus, Endpoint, Event, Format
     from projects.models import Role
     from projects.services import invite_create, member_set_role
     from spend.models import Budget
@@ -217,6 +223,36 @@ def build_world(django_user_model) -> list[Page]:
     invitations_revoke(invitation_ids=[used_up.pk])
     project_invite = invite_create(project=alices, role=Role.EDITOR, created_by=alice)
     invite_create(project=harbour, role=Role.VIEWER, created_by=staff)
+    endpoint = Endpoint.objects.create(
+        project=harbour,
+        url="https://hooks.slack.com/services/T000/B000/a-long-token-for-a-phone",
+        description="The team's #renders channel",
+        events=[Event.GENERATION_FINISHED, Event.BUDGET_80, Event.BUDGET_100],
+        format=Format.SLACK,
+        created_by=staff,
+        paused_at=now,
+        paused_reason="Every delivery failed for a day: paused until an owner resumes it.",
+    )
+    for n, (status, code, error) in enumerate(
+        [
+            (DeliveryStatus.SUCCEEDED, 200, ""),
+            (DeliveryStatus.FAILED, 500, "HTTP 500: upstream unavailable"),
+            (DeliveryStatus.PENDING, None, "The receiver did not answer in time"),
+        ]
+    ):
+        Delivery.objects.create(
+            endpoint=endpoint,
+            event=Event.GENERATION_FINISHED,
+            payload={},
+            status=status,
+            attempts=n + 1,
+            response_code=code,
+            duration_ms=120 * (n + 1),
+            error=error,
+            next_attempt_at=now + timedelta(seconds=40)
+            if status == DeliveryStatus.PENDING
+            else None,
+        )
     uid = urlsafe_base64_encode(force_bytes(alice.pk))
     reset_token = default_token_generator.make_token(alice)
 
@@ -272,6 +308,10 @@ def build_world(django_user_model) -> list[Page]:
         Page("spend:review", "/spend/review/"),
         Page("spend:project", f"/spend/projects/{harbour.uuid}/"),
         Page("audit:trail", "/audit/"),
+        Page("hooks:list", "/notifications/"),
+        Page("hooks:create", "/notifications/new/"),
+        Page("hooks:detail", f"/notifications/{endpoint.uuid}/"),
+        Page("hooks:edit", f"/notifications/{endpoint.uuid}/edit/"),
         Page("404 (signed in)", "/no-such-page/", status=404),
         Page("accounts:profile", "/accounts/profile/"),
         Page("accounts:invite", "/accounts/invite/"),

@@ -26,13 +26,24 @@ def world(user, outsider, django_user_model):
         project=harbour, url="https://hooks.example.com/darkroom", events=[Event.BUDGET_80]
     )
     delivery = Delivery.objects.create(
-        endpoint=endpoint, event=Event.BUDGET_80, payload={}, status=DeliveryStatus.FAILED,
-        attempts=3, response_code=500, duration_ms=42,
+        endpoint=endpoint,
+        event=Event.BUDGET_80,
+        payload={},
+        status=DeliveryStatus.FAILED,
+        attempts=3,
+        response_code=500,
+        duration_ms=42,
     )
     own = Endpoint.objects.create(person=user, url="https://me.example.com/", events=[])
     return {
-        "harbour": harbour, "endpoint": endpoint, "delivery": delivery, "own": own,
-        "owner": user, "editor": editor, "viewer": viewer, "outsider": outsider,
+        "harbour": harbour,
+        "endpoint": endpoint,
+        "delivery": delivery,
+        "own": own,
+        "owner": user,
+        "editor": editor,
+        "viewer": viewer,
+        "outsider": outsider,
     }
 
 
@@ -126,8 +137,12 @@ def test_an_editor_cannot_add_an_endpoint_to_the_project(client, world) -> None:
     client.force_login(world["editor"])
     response = client.post(
         reverse("hooks:create"),
-        {"owner": str(world["harbour"].uuid), "url": "https://x.example.com/",
-         "events": [Event.BUDGET_80], "format": "json"},
+        {
+            "owner": str(world["harbour"].uuid),
+            "url": "https://x.example.com/",
+            "events": [Event.BUDGET_80],
+            "format": "json",
+        },
     )
     assert response.status_code == 200 and "owner" in response.context["form"].errors
     assert not Endpoint.objects.filter(url="https://x.example.com/").exists()
@@ -137,8 +152,12 @@ def test_someone_adds_an_endpoint_for_their_own_runs(client, world) -> None:
     client.force_login(world["viewer"])
     client.post(
         reverse("hooks:create"),
-        {"owner": "mine", "url": "https://vic.example.com/", "events": [Event.BUDGET_100],
-         "format": "json"},
+        {
+            "owner": "mine",
+            "url": "https://vic.example.com/",
+            "events": [Event.BUDGET_100],
+            "format": "json",
+        },
     )
     endpoint = Endpoint.objects.get(url="https://vic.example.com/")
     assert endpoint.person == world["viewer"] and endpoint.project is None
@@ -146,8 +165,13 @@ def test_someone_adds_an_endpoint_for_their_own_runs(client, world) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://tools.example.com/", "https://127.0.0.1/", "https://localhost:8000/",
-     "https://[fd00::1]/", "https://u:p@tools.example.com/"],
+    [
+        "http://tools.example.com/",
+        "https://127.0.0.1/",
+        "https://localhost:8000/",
+        "https://[fd00::1]/",
+        "https://u:p@tools.example.com/",
+    ],
 )
 def test_private_plain_or_credentialled_urls_are_refused(client, world, url) -> None:
     client.force_login(world["owner"])

@@ -8,7 +8,7 @@ project's settings (`projects.selectors.project_for_member`).
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from projects.models import Project
@@ -23,7 +23,7 @@ def endpoint_for_owner(user: AbstractBaseUser, uuid: str) -> Endpoint:
     endpoint = Endpoint.objects.select_related("project").filter(uuid=uuid).first()
     if endpoint is None:
         raise Http404("No such endpoint.")
-    if endpoint.project_id is None:
+    if endpoint.project is None:
         if endpoint.person_id != user.pk:
             raise Http404("No such endpoint.")
         return endpoint
@@ -37,8 +37,6 @@ def managed_projects(user: AbstractBaseUser) -> list[Project]:
 
 
 def endpoints_of(*, person: AbstractBaseUser, projects: list[Project]) -> QuerySet[Endpoint]:
-    from django.db.models import Q
-
     return Endpoint.objects.filter(Q(person=person) | Q(project__in=projects)).select_related(
         "project"
     )

@@ -64,7 +64,8 @@ TARGETS: dict[str, tuple[str, Callable[[Any], tuple[str, str]]]] = {
         lambda e: (str(e.uuid), f"“{_short(e.text)}”"),
     ),
     "elements.element": ("element", lambda e: (str(e.uuid), e.name)),
-    "hooks.endpoint": ("endpoint", lambda e: (str(e.uuid), e.url)),
+    # The host only: a URL's path can be its secret (a Slack incoming webhook's is).
+    "hooks.endpoint": ("endpoint", lambda e: (str(e.uuid), e.host)),
     "spend.budget": ("budget", lambda b: (str(b.pk), b.scope_label)),
     "spend.price": (
         "price",

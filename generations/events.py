@@ -17,7 +17,10 @@ from .models import Generation, Status
 
 def on_move(*, generation_id: int, target: str, moved: bool) -> None:
     if moved and target in (Status.DONE, Status.FAILED):
-        transaction.on_commit(lambda: generation_final_emit(generation_id=generation_id))
+        transaction.on_commit(
+            lambda: generation_final_emit(generation_id=generation_id),
+            robust=True,  # a notification that fails must not fail the run
+        )
 
 
 def generation_final_emit(*, generation_id: int) -> None:

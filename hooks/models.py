@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -88,6 +89,12 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def host(self) -> str:
+        """The URL's host, for places that must not show the rest (a Slack webhook URL's path
+        is its secret): the audit trail, mails."""
+        return urlsplit(self.url).hostname or ""
 
     @property
     def is_active(self) -> bool:

@@ -292,7 +292,7 @@ def endpoint_create(
         actor=by,
         target=endpoint,
         project=project,
-        after={"url": url, "events": ", ".join(events), "format": format},
+        after={"host": endpoint.host, "events": ", ".join(events), "format": format},
     )
     return endpoint
 

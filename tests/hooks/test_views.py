@@ -131,6 +131,8 @@ def test_an_owner_adds_a_project_endpoint_recorded_in_the_trail(client, world) -
     assert endpoint.created_by == world["owner"] and not endpoint.allow_private
     entry = Entry.objects.get(action=Action.ENDPOINT_CREATED)
     assert entry.project_id == world["harbour"].pk and entry.object_id == str(endpoint.uuid)
+    # The host only: a Slack webhook URL's path is its secret, and the trail is exported.
+    assert entry.object_repr == "tools.example.com" and "/in" not in str(entry.after)
 
 
 def test_an_editor_cannot_add_an_endpoint_to_the_project(client, world) -> None:

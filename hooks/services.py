@@ -81,9 +81,9 @@ def _emit_now(
     path: str,
     image_path: str,
 ) -> list[int]:
-    owner = Q(project_id=project_id) if project_id else Q(person_id=person_id)
     if not project_id and not person_id:
         return []
+    owner = Q(project_id=project_id) if project_id else Q(person_id=person_id)
     endpoints = [e for e in Endpoint.objects.filter(owner, paused_at__isnull=True) if e.wants(kind)]
     return [
         _delivery_create(e, kind=kind, data=data, text=text, path=path, image_path=image_path)
@@ -300,9 +300,11 @@ def endpoint_create(
 def endpoint_update(
     *, endpoint: Endpoint, url: str, description: str, events: list[str], format: str
 ) -> None:
+    if url != endpoint.url:
+        endpoint.failing_since = None  # a new receiver: its own day before a pause
     endpoint.url, endpoint.description = url, description
     endpoint.events, endpoint.format = events, format
-    endpoint.save(update_fields=["url", "description", "events", "format"])
+    endpoint.save(update_fields=["url", "description", "events", "format", "failing_since"])
 
 
 @transaction.atomic

@@ -348,3 +348,27 @@ def test_a_test_event_reaches_a_paused_endpoint(ada, queued, receiver) -> None:
     services.delivery_attempt(delivery_id=pk)
     [got] = receiver.received
     assert got.headers["Darkroom-Event"] == "endpoint.test"
+
+
+def test_the_task_queues_the_next_attempt_for_when_it_is_due(
+    ada, queued, receiver, monkeypatch
+) -> None:
+    from hooks import tasks
+
+    receiver.status = 500
+    endpoint = endpoint_for(url=receiver.url, person=ada, allow_private=True)
+    delivery = make_delivery(endpoint)
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.deliver, "apply_async", lambda args, eta: scheduled.append((args, eta))
+    )
+    tasks.deliver(delivery.pk)
+    delivery.refresh_from_db()
+    assert scheduled == [((delivery.pk,), delivery.next_attempt_at)]
+    receiver.status = 200
+    due(delivery)
+    scheduled.clear()
+    tasks.deliver(delivery.pk)
+    assert scheduled == []  # delivered: nothing more
+    tasks.deliver(delivery.pk)  # a duplicate message: nothing sent again
+    assert len(receiver.received) == 2

@@ -30,6 +30,8 @@ from elements.models import GenerationElement
 from gallery.services.sharing import share_create
 from generations.models import GenerationReference, PromptEnhancement
 from generations.references import reference_create
+from hooks.models import Delivery, Event
+from hooks.services import endpoint_create
 from projects import services as project_services
 from projects.models import Role
 from tests.factories import add_member, image_bytes, make_element, make_image, make_project
@@ -175,6 +177,18 @@ def world(django_user_model, settings) -> World:
     project_invite = project_services.invite_create(
         project=project, role=Role.VIEWER, created_by=owner
     )
+    endpoint = endpoint_create(
+        by=owner,
+        project=project,
+        url="https://hooks.example.com/darkroom",
+        description="the team's chat",
+        events=[Event.GENERATION_FINISHED],
+        format="json",
+    )
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, event=Event.GENERATION_FINISHED, payload={"type": "test"}
+    )
+    by_endpoint = {"uuid": endpoint.uuid}
     by_image = {"uuid": image.uuid}
     by_generation = {"uuid": generation.uuid}
     by_project = {"uuid": project.uuid}
@@ -224,6 +238,11 @@ def world(django_user_model, settings) -> World:
         "elements:archive": by_element,
         "elements:preview": by_element,
         "generations:generation_element_preview": {**by_generation, "element": element.uuid},
+        **{
+            f"hooks:{name}": by_endpoint
+            for name in ("detail", "edit", "delete", "rotate", "resume", "test")
+        },
+        "hooks:resend": {**by_endpoint, "delivery": delivery.uuid},
     }
     extra_urls = [
         reverse("generations:generate") + f"?again={generation.uuid}",

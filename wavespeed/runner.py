@@ -839,6 +839,12 @@ def sweep_kind(kind: JobKind) -> dict[str, int]:
             counts[f"{prefix}given_up"] += kind.on_failure(job_id, failure)
 
     awaiting = jobs.filter(kind.awaiting_submit(), provider_id__isnull=True, next_step_at__lt=stale)
+    # Submits and reconciles wait in the submit queue: while it holds messages, a late one is
+    # most likely waiting its turn there (a backlog), so nothing is queued twice; a message
+    # that was really lost is queued again once the queue has drained. (Polls queue no task
+    # each when batched, and a claimed step's row says so itself.)
+    if submit_queue_busy():
+        awaiting = awaiting.none()
     for pk in awaiting.filter(submit_claimed_at__isnull=True).values_list("pk", flat=True):
         schedule_submit(kind, pk)
         counts[f"{prefix}submit"] += 1
@@ -866,6 +872,13 @@ def sweep_kind(kind: JobKind) -> dict[str, int]:
         schedule_follow(kind, pk, seq, 0)
         counts[f"{prefix}follow"] += 1
     return {**counts, **kind.sweep_extra()}
+
+
+def submit_queue_busy() -> bool:
+    """Whether submit steps are waiting in the broker (a backlog, not a loss)."""
+    from .tasks import submit_job
+
+    return bool(timing.messages_waiting(submit_job.name))
 
 
 # --- Batched polling --------------------------------------------------------------------------

@@ -116,3 +116,27 @@ def after_commit(task: Task, countdown: float, *args: int | str | dict[str, Any]
             )
 
     transaction.on_commit(publish)
+
+
+def queue_of(task_name: str) -> str:
+    """The queue CELERY_TASK_ROUTES sends `task_name` to (the default queue when unrouted)."""
+    route: dict[str, str] = settings.CELERY_TASK_ROUTES.get(task_name, {})
+    queue: str = route.get("queue", settings.CELERY_TASK_DEFAULT_QUEUE)
+    return queue
+
+
+def messages_waiting(task_name: str) -> int | None:
+    """How many messages wait in the broker's queue for `task_name` (not yet handed to a
+    worker), or None when the broker cannot be asked. The sweepers ask before queueing a late
+    step again: while a queue holds messages, a late step there is most likely one of them,
+    waiting its turn behind a backlog, and a second copy would only be a duplicate."""
+    from celery import current_app
+
+    try:
+        with current_app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(queue=queue_of(task_name))
+            waiting: int = declared.message_count
+            return waiting
+    except Exception:
+        logger.warning("Could not count the messages waiting for %s", task_name, exc_info=True)
+        return None

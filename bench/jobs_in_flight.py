@@ -117,6 +117,13 @@ def parse_args() -> argparse.Namespace:
         "--set CELERY_DB_REUSE_MAX=1000; may be repeated",
     )
     parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="also start the web process (gunicorn) and set DARKROOM_PUBLIC_URL, so the "
+        "simulator delivers each result to the app's webhook receiver; its CPU is counted "
+        "with the workers'",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=180.0, help="give up waiting after this (180 s)"
     )
     parser.add_argument(
@@ -278,6 +285,11 @@ def main() -> int:
             LOG_LEVEL="INFO",  # the worker's " ready." and "succeeded in" lines are read
         )
         (tmp / "var").mkdir()
+        if args.webhooks:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                web_port = probe.getsockname()[1]
+            env["DARKROOM_PUBLIC_URL"] = f"http://127.0.0.1:{web_port}"
         if args.set:
             # a settings module in the temp dir: base plus the overrides, for worker and bench
             lines = ["from config.settings.base import *  # noqa: F403"]
@@ -326,6 +338,27 @@ def main() -> int:
             )
         for name, worker in workers.items():
             wait_for_log(worker, tmp / f"{name}.log", r" ready\.", 90)
+        if args.webhooks:
+            # the web process, as the Procfile's `web` (one process, threads) receives them
+            log = tmp / "web.log"
+            workers["web"] = subprocess.Popen(
+                [
+                    *venv_bin("gunicorn"),
+                    "config.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{web_port}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    "8",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=open(log, "wb"),  # noqa: SIM115
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            wait_for_log(workers["web"], log, r"Booting worker", 60)
 
         # 4. this process: Django with the same environment, to create and watch generations
         os.environ.clear()
@@ -498,6 +531,7 @@ def run(
             "completed_at",
             "finished_at",
             "poll_count",
+            "result_via",
             "submit_attempts",
             "save_attempts",
             "provider_id",
@@ -584,6 +618,13 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
         for row in rows
         if row["completed_at"] and row["provider_id"] in sim_finished
     ]
+    # the issue's figure: provider finished -> the image visible in the gallery (done)
+    visible_lag = [
+        row["finished_at"].timestamp() - sim_finished[row["provider_id"]]
+        for row in rows
+        if row["finished_at"] and row["provider_id"] in sim_finished
+    ]
+    via = Counter(row["result_via"] or "-" for row in rows)
     polls = [row["poll_count"] for row in rows]
     # when each result GET arrived, counted from the prediction's submit
     sim_created = {p["id"]: p["_sim"]["created_at"] for p in r["predictions"]}
@@ -609,12 +650,18 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
         and "No hostname was supplied" not in line
     ]
     log_problems = len(problem_lines)
-    # "Task generations.tasks.x[id] succeeded in 0.012s": time each kind of task held a slot
+    # "Task wavespeed.tasks.x[id] succeeded in 0.012s": time each kind of task held a slot
     task_times: dict[str, list[float]] = {}
     for name, seconds in re.findall(
-        r"Task generations\.tasks\.(\w+)\[[^\]]+\] succeeded in ([\d.]+)s", log_text
+        r"Task (?:generations|wavespeed)\.tasks\.(\w+)\[[^\]]+\] succeeded in ([\d.]+)s",
+        log_text,
     ):
         task_times.setdefault(name, []).append(float(seconds))
+    # "Task wavespeed.tasks.x[id] received": a step queued twice (the sweeper's duplicates)
+    # shows as more than one submit or save per generation.
+    received = Counter(
+        re.findall(r"Task (?:generations|wavespeed)\.tasks\.(\w+)\[[^\]]+\] received", log_text)
+    )
 
     ours = r["cpu_worker"] + r["cpu_sim"] + r["cpu_self"] + (r["pg_cpu"] or 0)
     pmin, pfactor, pmax = r["poll_settings"]
@@ -640,7 +687,9 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
             stats([secs(x["created_at"], x["finished_at"]) for x in rows]),
         ),
         ("  created -> submitted", stats([secs(x["created_at"], x["submitted_at"]) for x in rows])),
-        ("  provider done -> poll noticed", stats(notice_lag)),
+        ("  provider done -> noticed", stats(notice_lag)),
+        ("  provider done -> visible (done)", stats(visible_lag)),
+        ("results arrived by", ", ".join(f"{k} {c}" for k, c in sorted(via.items()))),
         (
             "  noticed -> saved (done)",
             stats([secs(x["completed_at"], x["finished_at"]) for x in rows]),
@@ -680,7 +729,15 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
             for name, v in sorted(task_times.items())
         ),
         (
-            "Celery CPU (+pools, +beat)",
+            "tasks received / generation",
+            ", ".join(
+                f"{name} {count / n:.2f}"
+                for name, count in sorted(received.items())
+                if name in ("submit_job", "reconcile_job", "save_generation_outputs")
+            ),
+        ),
+        (
+            "Celery CPU (+pools, +beat, + web with --webhooks)",
             f"{r['cpu_worker']:.2f} s = {1000 * r['cpu_worker'] / n:.1f} ms / generation",
         ),
         *(

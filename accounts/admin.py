@@ -9,10 +9,11 @@ from django.utils.html import format_html
 
 from audit.models import Action
 from audit.services import record
+from config.admin import ReadOnlyAdmin
 
 from . import services
 from .forms import AdminProfileForm, AdminUserChangeForm
-from .models import Invitation, Profile
+from .models import AccessToken, Invitation, Profile
 
 User = get_user_model()
 
@@ -109,3 +110,28 @@ class InvitationAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         done = services.invitations_revoke(invitation_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"{done} invitation(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(ReadOnlyAdmin):
+    """Every person's API tokens (never a secret: only its first characters are kept in the
+    clear). Staff revoke them here; people make and revoke their own on their profile page."""
+
+    list_display = (
+        "name", "hint", "user", "scope_list", "project", "created_at", "expires_at",
+        "last_used_at", "last_used_ip", "revoked_at",
+    )  # fmt: skip
+    list_select_related = ("user", "project")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "hint", "user__username")
+    date_hierarchy = "created_at"
+    actions = ["revoke"]
+
+    @admin.display(description="Scopes")
+    def scope_list(self, obj: AccessToken) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.action(description="Revoke (they stop working at once)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
+        done = services.tokens_revoke(tokens=list(queryset), by=request.user, why="by staff")
+        self.message_user(request, f"{done} token(s) revoked.", messages.SUCCESS)

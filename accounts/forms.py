@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from . import selectors
-from .models import Profile
+from .models import Profile, TokenScope
 
 DISPLAY_NAME_MAX = Profile._meta.get_field("display_name").max_length
 
@@ -115,3 +117,39 @@ class AdminUserChangeForm(UserChangeForm):
         if is_active and selectors.email_in_use(email, exclude_user_id=self.instance.pk):
             self.add_error("email" if "email" in self.fields else None, selectors.EMAIL_TAKEN)
         return cleaned
+
+
+# How long a new API token lasts, in days (0: until revoked).
+TOKEN_LIFETIMES = [(30, "30 days"), (90, "90 days"), (365, "A year"), (0, "Until I revoke it")]
+
+
+class TokenForm(forms.Form):
+    """A new personal access token: its name, scopes, project and lifetime."""
+
+    name = forms.CharField(
+        max_length=80, help_text="What it is for, e.g. “nightly catalogue script”."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices,
+        initial=[TokenScope.READ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Pick at least one scope."},
+    )
+    project = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Project",
+        help_text="Limit the token to one project, or leave it with all of your rights.",
+    )
+    lifetime = forms.TypedChoiceField(
+        coerce=int, choices=TOKEN_LIFETIMES, initial=90, label="Expires after"
+    )
+
+    def __init__(self, *args, projects: Iterable[tuple[int, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["project"].choices = [("", "Every project and personal work"), *projects]
+
+    def expires_at(self) -> datetime | None:
+        days = self.cleaned_data["lifetime"]
+        return timezone.now() + timedelta(days=days) if days else None

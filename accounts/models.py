@@ -91,3 +91,67 @@ class Invitation(models.Model):
     @property
     def state(self) -> InvitationState:
         return self.state_at(timezone.now())
+
+
+class TokenScope(models.TextChoices):
+    """What a personal access token may do through the API (api/): each operation names one."""
+
+    READ = "read", "Read: projects, generations, spend, elements"
+    GENERATE = "generate", "Generate: start runs (they cost money)"
+    MANAGE = "manage", "Manage: change images and projects (later API versions)"
+
+
+TOKEN_PREFIX = "drk_"
+
+
+class AccessToken(models.Model):
+    """A personal access token for the JSON API (api/). The secret is shown once, when it is
+    made (`services.token_create`); only its SHA-256 is kept, and a request's token is found by
+    that digest (a unique index: the lookup is the comparison). It acts as its owner with the
+    owner's rights at the time of each call, narrowed to `scopes` and, when set, to one project.
+
+    Here and not in api/: deactivating an account revokes its tokens (services.users_deactivate),
+    and accounts sits below the apps the API reads from."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=80)
+    scopes = models.JSONField(default=list)  # TokenScope values
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="When set, the token sees and acts in this project only.",
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The secret's first characters, so a person can tell their tokens apart.
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_ip = models.CharField(max_length=45, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    def usable_at(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -12,7 +12,7 @@ from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import Invitation, Profile
+from .models import AccessToken, Invitation, Profile
 
 OPEN_INVITATIONS_LIMIT = 50
 USERNAME_TAKEN = "A user with that username already exists."
@@ -124,3 +124,27 @@ def email_in_use(email: str, *, exclude_user_id: int | None = None) -> bool:
     if exclude_user_id is not None:
         users = users.exclude(pk=exclude_user_id)
     return users.exists()
+
+
+def tokens_of(user: AbstractBaseUser) -> list[AccessToken]:
+    """The person's API tokens, newest first, with the project each is limited to."""
+    return list(AccessToken.objects.filter(user=user).select_related("project"))
+
+
+def token_projects(user: AbstractBaseUser) -> list[tuple[int, str]]:
+    """(id, name) of the projects a token may be limited to: the person's, through the user's
+    reverse relation (projects imports accounts, not the other way)."""
+    return list(
+        user.memberships.order_by("project__name", "project_id").values_list(
+            "project_id", "project__name"
+        )
+    )
+
+
+def token_by_digest(digest: str) -> AccessToken | None:
+    return AccessToken.objects.filter(digest=digest).select_related("user", "project").first()
+
+
+def token_of(user: AbstractBaseUser, uuid: uuid.UUID) -> AccessToken | None:
+    """One of the person's own tokens (anyone else's is not found)."""
+    return AccessToken.objects.filter(user=user, uuid=uuid).first()

@@ -8,7 +8,11 @@ holder of a valid link learns whether a username exists.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,7 +24,14 @@ from audit.models import Action
 from audit.services import record
 
 from . import selectors
-from .models import Invitation, InvitationState, Profile
+from .models import (
+    TOKEN_PREFIX,
+    AccessToken,
+    Invitation,
+    InvitationState,
+    Profile,
+    TokenScope,
+)
 
 
 class InvitationUnusable(Exception):
@@ -136,7 +147,8 @@ def user_create(*, form_data: Mapping[str, Any], how: str = "") -> AbstractBaseU
 @transaction.atomic
 def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
     """Stop people from logging in (their sessions stop working too: Django's auth backend
-    refuses inactive users on every request). Nothing of theirs is deleted, but every share
+    refuses inactive users on every request). Nothing of theirs is deleted, but their API tokens
+    are revoked, and every share
     link they made, to any image, is revoked (a deactivated person's links never work again:
     rights.link_is_honoured refuses them even before this runs). Never `by` themselves, so an
     admin cannot lock themselves out by mistake."""
@@ -157,4 +169,94 @@ def users_deactivate(*, user_ids: Iterable[int], by: AbstractBaseUser) -> int:
     for person in people:
         record(Action.ACCOUNT_DEACTIVATED, actor=by, target=person)
         links_revoke_of_person(person=person, actor=by)
+        tokens_revoke(
+            tokens=AccessToken.objects.filter(user=person, revoked_at__isnull=True),
+            by=by,
+            why="account deactivated",
+        )
     return done
+
+
+# --- Personal access tokens (the JSON API's, api/) ------------------------------------------
+
+
+class TokenRefused(Exception):
+    """The token cannot be made as asked; the message is for the person."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: AccessToken
+    secret: str  # shown once, never stored
+
+
+def token_digest(secret: str) -> str:
+    """The stored form of a token: SHA-256 is enough for 256 random bits (no guessing to slow)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    scopes: Iterable[str],
+    project_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> NewToken:
+    """A new token for `user`; the secret is in the result and nowhere else. A project
+    restriction must name a project the person belongs to now (their rights are checked again
+    on every call anyway)."""
+    scopes = sorted(set(scopes))
+    if not scopes or not set(scopes) <= set(TokenScope.values):
+        raise TokenRefused("Pick at least one scope: read, generate or manage.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise TokenRefused("The expiry date has passed: pick one in the future.")
+    # Through the user's reverse relation: accounts does not import projects (which imports it).
+    if project_id is not None and not user.memberships.filter(project_id=project_id).exists():
+        raise TokenRefused("You can only limit a token to a project you belong to.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken.objects.create(
+        user=user,
+        name=name.strip(),
+        scopes=scopes,
+        project_id=project_id,
+        expires_at=expires_at,
+        digest=token_digest(secret),
+        hint=secret[: len(TOKEN_PREFIX) + 4],
+    )
+    record(
+        Action.TOKEN_CREATED,
+        actor=user,
+        target=token,
+        after={"scopes": scopes, "expires": expires_at.isoformat() if expires_at else None},
+    )
+    return NewToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def tokens_revoke(
+    *, tokens: Iterable[AccessToken], by: AbstractBaseUser | None, why: str = ""
+) -> int:
+    """Revoke the tokens not revoked yet (one conditional UPDATE each); each revoke is recorded.
+    Returns how many were revoked now."""
+    now = timezone.now()
+    done = 0
+    for token in tokens:
+        if AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            token.revoked_at = now
+            record(Action.TOKEN_REVOKED, actor=by, target=token, reason=why)
+            done += 1
+    return done
+
+
+def token_used(*, token: AccessToken, address: str | None) -> None:
+    """Note the token's last use; written at most once a minute per token and address, so a
+    busy script does not write a row per request."""
+    now = timezone.now()
+    address = address or ""
+    recent = now - timedelta(minutes=1)
+    if token.last_used_ip == address and token.last_used_at and token.last_used_at > recent:
+        return
+    AccessToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=address)
+    token.last_used_at, token.last_used_ip = now, address

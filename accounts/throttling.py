@@ -12,6 +12,9 @@ records (axes' AccessAttempt rows, within the same cool-off):
   username could otherwise keep its owner locked out, so this one does not apply from an
   address the account logged in from successfully in the last KNOWN_ADDRESS_DAYS.
 
+`window_wait` is the one fixed-window counter of the site: the reset mails below and the API's
+per-token limits (api/auth.py) count with it.
+
 Password-reset mails: at most DARKROOM_PASSWORD_RESETS_PER_ADDRESS an hour from one address and
 DARKROOM_PASSWORD_RESETS_PER_ACCOUNT an hour to one e-mail address, counted in Django's cache
 (settings: the database or Redis, shared by every process; never a per-process memory cache).
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -127,15 +131,14 @@ def password_reset_allowed(*, address: str | None, email: str) -> bool:
     """Count a request for a reset mail; False once its address or its account has had its
     hour's share. A request the address limit refuses is not counted against the account, so
     one address cannot use up somebody's resets."""
-    window = int(time.time() // RESET_WINDOW_SECONDS)
     if not _within(
-        f"pwreset:address:{_digest(address or '-')}:{window}",
+        f"pwreset:address:{_digest(address or '-')}",
         settings.DARKROOM_PASSWORD_RESETS_PER_ADDRESS,
     ):
         logger.warning("Password reset mails from %s are over the hourly limit", address)
         return False
     if not _within(
-        f"pwreset:account:{_digest(email.strip().casefold())}:{window}",
+        f"pwreset:account:{_digest(email.strip().casefold())}",
         settings.DARKROOM_PASSWORD_RESETS_PER_ACCOUNT,
     ):
         logger.warning("Password reset mails to one account are over the hourly limit")
@@ -144,18 +147,29 @@ def password_reset_allowed(*, address: str | None, email: str) -> bool:
 
 
 def _within(key: str, limit: int) -> bool:
-    """Count one more under `key` for the rest of this window; whether it is within `limit`."""
-    left = RESET_WINDOW_SECONDS - time.time() % RESET_WINDOW_SECONDS + 1
+    return window_wait(key, limit=limit, window=RESET_WINDOW_SECONDS) is None
+
+
+def window_wait(key: str, *, limit: int, window: int) -> int | None:
+    """Count one more under `key` in the current fixed window of `window` seconds (windows
+    start at multiples of it, so every process agrees on them). None while the count is within
+    `limit`; else how many seconds until the next window opens (a Retry-After). The key should
+    already name what is counted; the window's number is added here."""
+    now = time.time()
+    key = f"{key}:{int(now // window)}"
+    left = window - now % window + 1
     if cache.add(key, 1, timeout=left):
-        return limit >= 1
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=left)
-        return limit >= 1
-    # The database cache's incr() sets the default timeout again: keep the window's.
-    cache.touch(key, timeout=left)
-    return count <= limit
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.set(key, 1, timeout=left)
+            count = 1
+        else:
+            # The database cache's incr() sets the default timeout again: keep the window's.
+            cache.touch(key, timeout=left)
+    return None if count <= limit else max(1, math.ceil(window - now % window))
 
 
 def _digest(value: str) -> str:

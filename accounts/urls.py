@@ -7,6 +7,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/tokens/", views.token_create, name="token_create"),
+    path("profile/tokens/<uuid:uuid>/revoke/", views.token_revoke, name="token_revoke"),
     path("invite/", views.invite, name="invite"),
     path("join/<uuid:token>/", views.join, name="join"),
     path("signup/", views.signup, name="signup"),

@@ -23,11 +23,39 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.addresses import client_ip
 
 from . import selectors, services, theme, throttling
-from .forms import InvitationForm, ProfileForm, SignupForm
+from .forms import InvitationForm, ProfileForm, SignupForm, TokenForm
 from .models import InvitationState
 
 # The backend a new account is logged in with (axes' backend only watches attempts).
 LOGIN_BACKEND = "accounts.backends.ModelBackend"
+
+
+def _profile_page(
+    request: HttpRequest,
+    form: ProfileForm,
+    *,
+    token_form: TokenForm | None = None,
+    new_token: services.NewToken | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "token_form": token_form or TokenForm(projects=selectors.token_projects(request.user)),
+            "tokens": selectors.tokens_of(request.user),
+            "new_token": new_token,
+        },
+        status=status,
+    )
+
+
+def _profile_form(request: HttpRequest) -> ProfileForm:
+    current = selectors.profile_of(request.user)
+    return ProfileForm(
+        initial={"display_name": current.display_name if current else ""}, user=request.user
+    )
 
 
 @login_required
@@ -46,11 +74,42 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Profile saved.")
                 return redirect("accounts:profile")
     else:
-        current = selectors.profile_of(request.user)
-        form = ProfileForm(
-            initial={"display_name": current.display_name if current else ""}, user=request.user
-        )
-    return render(request, "accounts/profile.html", {"form": form})
+        form = _profile_form(request)
+    return _profile_page(request, form)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """A new API token, its secret shown on this answer only (never stored, never redirected
+    to: the page that shows it is not one a reload or the history can bring back)."""
+    token_form = TokenForm(request.POST, projects=selectors.token_projects(request.user))
+    if token_form.is_valid():
+        data = token_form.cleaned_data
+        try:
+            new_token = services.token_create(
+                user=request.user,
+                name=data["name"],
+                scopes=data["scopes"],
+                project_id=data["project"],
+                expires_at=token_form.expires_at(),
+            )
+        except services.TokenRefused as exc:
+            token_form.add_error(None, str(exc))
+        else:
+            return _profile_page(request, _profile_form(request), new_token=new_token)
+    return _profile_page(request, _profile_form(request), token_form=token_form, status=400)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, uuid: uuid.UUID) -> HttpResponse:
+    token = selectors.token_of(request.user, uuid)
+    if token is None:
+        raise Http404("No such token.")
+    if services.tokens_revoke(tokens=[token], by=request.user):
+        messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("accounts:profile")
 
 
 @login_required

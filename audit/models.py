@@ -54,6 +54,8 @@ class Action(models.TextChoices):
     ACCOUNT_REACTIVATED = "account.reactivated", "Account reactivated"
     ENDPOINT_CREATED = "endpoint.created", "Notification endpoint added"
     ENDPOINT_DELETED = "endpoint.deleted", "Notification endpoint deleted"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
     LOGIN = "login.succeeded", "Logged in"
     LOCKOUT = "login.locked_out", "Login locked out"
 

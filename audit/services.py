@@ -63,6 +63,8 @@ TARGETS: dict[str, tuple[str, Callable[[Any], tuple[str, str]]]] = {
         "enhancer use",
         lambda e: (str(e.uuid), f"“{_short(e.text)}”"),
     ),
+    # Never the secret, nor its digest: the name and the hint the person sees in their list.
+    "accounts.accesstoken": ("API token", lambda t: (str(t.uuid), f"{t.name} ({t.hint}…)")),
     "elements.element": ("element", lambda e: (str(e.uuid), e.name)),
     # The host only: a URL's path can be its secret (a Slack incoming webhook's is).
     "hooks.endpoint": ("endpoint", lambda e: (str(e.uuid), e.host)),

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "wavespeed",
     "audit",
     "hooks",
+    # The JSON API (api/) on django-ninja; "ninja" serves the reference page's swagger-ui from
+    # our static files (never a CDN).
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +171,11 @@ DARKROOM_LOGIN_ADDRESS_FAILURE_LIMIT = int(
 )
 DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT = int(
     os.environ.get("DARKROOM_LOGIN_USERNAME_FAILURE_LIMIT") or 10
+)
+# The JSON API's limits per personal access token, per minute: every request, and creates.
+DARKROOM_API_REQUESTS_PER_MINUTE = int(os.environ.get("DARKROOM_API_REQUESTS_PER_MINUTE") or 120)
+DARKROOM_API_GENERATIONS_PER_MINUTE = int(
+    os.environ.get("DARKROOM_API_GENERATIONS_PER_MINUTE") or 10
 )
 # Password-reset mails an hour: from one address, and to one account (accounts/throttling.py).
 DARKROOM_PASSWORD_RESETS_PER_ADDRESS = int(

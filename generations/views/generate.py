@@ -21,7 +21,6 @@ from spend import services as spend
 
 from .. import examples, pricing, selectors
 from ..forms import GenerateForm, QuoteForm
-from ..models import ResultType
 from ..rights import move_targets
 from . import references as reference_views
 from . import studio
@@ -141,23 +140,7 @@ def _quote_for(request: HttpRequest, form: GenerateForm) -> dict[str, object]:
 def _quote_from(
     data: dict[str, object], *, person: AbstractBaseUser, project: Project | None
 ) -> dict[str, object]:
-    resolution = data.get("resolution") or "1k"
-    num_images = data.get("num_images") or 1
-    series = data.get("result_type") == ResultType.SERIES
-    price = pricing.price_per_image(resolution)
-    # What the submit will hold: a series holds the most a run can deliver.
-    hold = price * pricing.held_images(num_images=num_images, series=series)
-    budgets = spend.standings(person_id=person.pk, project_id=project.pk if project else None)
-    refusal = spend.first_exceeded(budgets, hold)
-    return {
-        "resolution": resolution,
-        "num_images": num_images,
-        "series": series,
-        "price": pricing.format_usd(price),
-        "total": pricing.format_usd(price * num_images),
-        "budgets": budgets,
-        "refusal": str(refusal) if refusal else "",
-    }
+    return pricing.quote(data, person=person, project=project)
 
 
 @login_required

@@ -1,0 +1,37 @@
+"""The JSON API, version 1: `/api/v1/`, its schema at `/api/v1/openapi.json` and its
+interactive reference at `/api/v1/docs` (swagger-ui from our own static files: "ninja" is in
+INSTALLED_APPS, so django-ninja serves its bundled copy instead of a CDN's)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI, Swagger
+
+from . import errors
+from .endpoints import router
+
+DESCRIPTION = """\
+Darkroom's JSON API: the same rules as its pages, for scripts.
+
+**Authentication.** Make a personal access token on your profile page and send it as
+`Authorization: Bearer drk_…`. A token acts as you, with your rights at the time of each call,
+narrowed to its scopes (`read`, `generate`, `manage`) and, if you chose one, to one project.
+
+**Errors** all have one shape: `{"error": {"code", "message", "field_errors"}}`; 401 no usable
+token, 403 no right (or scope), 404 nothing you may see, 409/422 a request that cannot be done as
+sent (422: invalid values, a budget refusal, an Idempotency-Key reused), 429 over a rate limit
+(see `Retry-After`).
+
+**Example**: `curl -H "Authorization: Bearer $DARKROOM_TOKEN" https://darkroom.example/api/v1/projects`
+"""
+
+api = NinjaAPI(
+    title="Darkroom API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+)
+errors.install(api)
+api.add_router("/", router)

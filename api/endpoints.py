@@ -1,0 +1,476 @@
+"""The operations of /api/v1/. Each one: the caller's rights (api/access.py, over the pages'
+selectors), then the same selector, form or service the page uses, then a schema."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Header, Query, Router, Status
+
+from accounts.selectors import display_name_of
+from elements.selectors import elements_for_picker, libraries_for
+from generations import pricing
+from generations.forms import GenerateForm, QuoteForm
+from generations.models import Generation
+from generations.runs import run_of
+from generations.selectors import visible_to
+from generations.services.submission import generation_create
+from projects.selectors import members_of
+from reports import selectors as reports
+from spend import money
+from spend.services import BudgetExceeded, Standing, month_of
+
+from . import access, schemas, services
+from .auth import GENERATE, READ, Caller, rate_limited
+from .errors import ApiError
+
+router = Router()
+
+# Every answer an operation may give besides its success, for the schema.
+ERRORS: dict[int, Any] = {code: schemas.Error for code in (400, 401, 403, 404, 422, 429)}
+PAGE_SIZE = 50
+PAGE_MAX = 100
+
+
+def _caller(request: HttpRequest) -> Caller:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _usd(amount: object) -> str:
+    return money.exact_number(amount)
+
+
+def _budget(standing: Standing | None) -> dict[str, Any] | None:
+    if standing is None:
+        return None
+    return {
+        "kind": standing.kind,
+        "name": standing.budget.scope_label,
+        "limit": _usd(standing.limit),
+        "used": _usd(standing.used),
+        "left": _usd(standing.left),
+        "percent": standing.percent,
+    }
+
+
+def _form_errors(form: Any) -> dict[str, list[str]]:
+    return {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+
+
+def _month(value: str | None) -> Any:
+    if not value:
+        return month_of(timezone.now())
+    if (period := reports.month_parse(value)) is None:
+        raise ApiError(422, "Name a month as YYYY-MM.", field_errors={"month": ["Not YYYY-MM."]})
+    return period
+
+
+# --- Quote ------------------------------------------------------------------------------------
+
+
+@router.get("/quote", response={200: schemas.Quote, **ERRORS}, auth=READ, tags=["generations"])
+def quote(
+    request: HttpRequest,
+    resolution: str | None = None,
+    num_images: int | None = None,
+    result_type: str | None = None,
+    project: UUID | None = None,
+) -> dict[str, Any]:
+    """The price of a run and the budgets it counts against, as the Generate form's live price
+    shows it; `refusal` is what a submit would be told now."""
+    caller = _caller(request)
+    form = QuoteForm(
+        {
+            key: value
+            for key, value in (
+                ("resolution", resolution),
+                ("num_images", num_images),
+                ("result_type", result_type),
+            )
+            if value is not None
+        }
+    )
+    if not form.is_valid():
+        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    if project is None:
+        access.personal_allowed(caller)
+        where = None
+    else:
+        where, _ = access.project(caller, str(project), generate=True)
+    found = pricing.quote(form.cleaned_data, person=caller.user, project=where)
+    return {
+        "resolution": found["resolution"],
+        "num_images": found["num_images"],
+        "series": found["series"],
+        "price_per_image": _usd(pricing.price_per_image(found["resolution"])),
+        "total": found["total"].lstrip("$"),
+        "hold": _usd(found["hold"]),
+        "budgets": [_budget(s) for s in found["budgets"]],
+        "refusal": found["refusal"] or None,
+    }
+
+
+# --- Projects ---------------------------------------------------------------------------------
+
+
+def _project(membership: Any) -> dict[str, Any]:
+    project = membership.project
+    return {
+        "uuid": project.uuid,
+        "name": project.name,
+        "role": membership.role,
+        "can_generate": membership.can_generate,
+        "archived": project.is_archived,
+        "created_at": project.created_at,
+    }
+
+
+@router.get(
+    "/projects", response={200: list[schemas.Project], **ERRORS}, auth=READ, tags=["projects"]
+)
+def projects(request: HttpRequest) -> list[dict[str, Any]]:
+    """The projects you belong to (only the token's project, for a token limited to one)."""
+    return [_project(m) for m in access.memberships(_caller(request))]
+
+
+@router.get(
+    "/projects/{uuid}", response={200: schemas.Project, **ERRORS}, auth=READ, tags=["projects"]
+)
+def project(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
+    _, membership = access.project(_caller(request), str(uuid))
+    return _project(membership)
+
+
+@router.get(
+    "/projects/{uuid}/members",
+    response={200: list[schemas.Member], **ERRORS},
+    auth=READ,
+    tags=["projects"],
+)
+def members(request: HttpRequest, uuid: UUID) -> list[dict[str, Any]]:
+    """Everyone in the project, as its members page lists them (any member may see it)."""
+    found, _ = access.project(_caller(request), str(uuid))
+    return [
+        {
+            "username": m.user.get_username(),
+            "display_name": display_name_of(m.user),
+            "role": m.role,
+            "joined_at": m.created_at,
+        }
+        for m in members_of(found)
+    ]
+
+
+@router.get(
+    "/projects/{uuid}/spend",
+    response={200: schemas.ProjectSpend, **ERRORS},
+    auth=READ,
+    tags=["spend"],
+)
+def project_spend(request: HttpRequest, uuid: UUID, month: str | None = None) -> dict[str, Any]:
+    """A project's spend in a month (this one unless `month`, YYYY-MM): its owners only."""
+    found, _ = access.project(_caller(request), str(uuid), manage=True)
+    data = reports.project_month(project=found, period=_month(month))
+    return {
+        "month": f"{data.period:%Y-%m}",
+        "total": _usd(data.total),
+        "by_member": [
+            {"name": row["username"], "total": _usd(row["total"])} for row in data.by_member
+        ],
+        "budget": _budget(data.budget),
+    }
+
+
+# --- Spend ------------------------------------------------------------------------------------
+
+
+@router.get("/spend/me", response={200: schemas.MySpend, **ERRORS}, auth=READ, tags=["spend"])
+def my_spend(request: HttpRequest, month: str | None = None) -> dict[str, Any]:
+    """Your own spend in a month (this one unless `month`, YYYY-MM), wherever it was made: not
+    for a token limited to one project."""
+    caller = _caller(request)
+    access.personal_allowed(caller)
+    data = reports.person_month(user=caller.user, period=_month(month))
+    return {
+        "month": f"{data.period:%Y-%m}",
+        "total": _usd(data.total),
+        "by_resolution": [{"name": k, "total": _usd(v)} for k, v in data.by_resolution],
+        "by_project": [{"name": k, "total": _usd(v)} for k, v in data.by_project],
+        "generations": [{"uuid": g.uuid, "spend": _usd(g.spend)} for g in data.generations],
+        "budget": _budget(data.budget),
+    }
+
+
+# --- Elements ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/elements", response={200: list[schemas.Element], **ERRORS}, auth=READ, tags=["elements"]
+)
+def elements(request: HttpRequest) -> list[dict[str, Any]]:
+    """Your element library and your projects' (the element library page's), live ones."""
+    caller = _caller(request)
+    found = []
+    for library in libraries_for(user=caller.user):
+        project_id = library.project.pk if library.project else None
+        if caller.project_id is not None and project_id != caller.project_id:
+            continue
+        for element in library.elements:
+            if element.archived_at is not None:
+                continue
+            found.append(
+                {
+                    "uuid": element.uuid,
+                    "name": element.name,
+                    "project": library.project.uuid if library.project else None,
+                    "usable": bool(element.kling_element_id),
+                    "created_at": element.created_at,
+                }
+            )
+    return found
+
+
+# --- Generations ------------------------------------------------------------------------------
+
+
+def _generation(generation: Generation) -> dict[str, Any]:
+    run = run_of(generation)
+    images = list(generation.images.all())
+    failure = None
+    if run.state == "failed":
+        failure = {
+            "kind": generation.error_kind,
+            "code": generation.error_code,
+            "message": generation.error_message,
+        }
+    return {
+        "uuid": generation.uuid,
+        "url": reverse("generations:generation_detail", kwargs={"uuid": generation.uuid}),
+        "status": generation.status,
+        "state": run.state,
+        "phase": run.phase,
+        "project": generation.project.uuid if generation.project else None,
+        "owner": generation.owner.get_username(),
+        "prompt": generation.prompt,
+        "prompt_original": generation.prompt_original,
+        "aspect_ratio": generation.aspect_ratio,
+        "resolution": generation.resolution,
+        "result_type": generation.result_type,
+        "num_images": generation.num_images,
+        "price_per_image": _usd(generation.price_per_image),
+        "held": _usd(generation.quoted_cost),
+        "cost": None if generation.cost is None else _usd(generation.cost),
+        "request": generation.request_payload,
+        "references": [link.reference.uuid for link in generation.reference_links.all()],
+        "elements": [link.element.uuid for link in generation.element_links.all()],
+        "outputs": [
+            {
+                "uuid": image.uuid,
+                "index": image.index,
+                "width": image.width,
+                "height": image.height,
+                "bytes": image.bytes,
+                "content_type": image.content_type,
+                "sha256": image.sha256,
+                "nsfw": image.nsfw,
+                "trashed": image.deleted_at is not None,
+            }
+            for image in images
+        ],
+        "failure": failure,
+        "created_at": generation.created_at,
+        "finished_at": generation.finished_at,
+    }
+
+
+@router.post(
+    "/generations",
+    response={201: schemas.Generation, 200: schemas.Generation, **ERRORS},
+    auth=GENERATE,
+    tags=["generations"],
+)
+def generation_create_view(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: schemas.GenerationIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+) -> Status[dict[str, Any]]:
+    """Start a run, through the Generate form's checks and its budget check. With an
+    `Idempotency-Key` (any string up to 255 characters, unique per request you mean), a retry
+    of the same request answers 200 with the same generation, never a second run or hold; the
+    same key with another request is a 422."""
+    caller = _caller(request)
+    data = payload.dict()
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
+        raise ApiError(400, "An Idempotency-Key is 1 to 255 characters.")
+    digest = services.request_digest(path=request.path, payload=data)
+    if idempotency_key:
+        try:
+            earlier = services.created_before(
+                token=caller.token, key=idempotency_key, digest=digest
+            )
+        except services.KeyReused:
+            raise _key_reused() from None
+        if earlier is not None:
+            response["Idempotent-Replayed"] = "true"
+            return Status(200, _generation(access.generation(caller, str(earlier.uuid))))
+    rate_limited(
+        f"api:generations:{caller.token.pk}",
+        limit=settings.DARKROOM_API_GENERATIONS_PER_MINUTE,
+        what="generations",
+    )
+    form = _generate_form(caller, data)
+    if not form.is_valid():
+        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+
+    def create() -> Generation:
+        return generation_create(
+            owner=caller.user, params=form.to_params(), project=form.selected_project()
+        )
+
+    try:
+        if idempotency_key:
+            made, new = services.create_once(
+                token=caller.token, key=idempotency_key, digest=digest, create=create
+            )
+        else:
+            made, new = create(), True
+    except services.KeyReused:
+        raise _key_reused() from None
+    except BudgetExceeded as exc:
+        raise ApiError(422, str(exc), code="budget_exceeded") from None
+    if not new:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201 if new else 200, _generation(access.generation(caller, str(made.uuid))))
+
+
+def _key_reused() -> ApiError:
+    return ApiError(
+        422,
+        "This Idempotency-Key was used for another request: use a new key for a new request.",
+        code="idempotency_key_reused",
+    )
+
+
+def _generate_form(caller: Caller, data: dict[str, Any]) -> GenerateForm:
+    """The Generate page's form, bound to the request's values, offering what the page offers
+    (the projects the person may generate in, inside the token's project)."""
+    if data["project"] is None:
+        access.personal_allowed(caller)
+    else:
+        access.project(caller, str(data["project"]), generate=True)
+    projects = access.projects_for_generating(caller)
+    bound = {
+        "project": str(data["project"] or ""),
+        "prompt": data["prompt"],
+        "prompt_original": data["prompt_original"],
+        "aspect_ratio": data["aspect_ratio"],
+        "resolution": data["resolution"],
+        "result_type": data["result_type"],
+        "num_images": "" if data["num_images"] is None else str(data["num_images"]),
+        "references": [str(key) for key in data["references"]],
+        "elements": [str(key) for key in data["elements"]],
+    }
+    return GenerateForm(
+        bound,
+        projects=projects,
+        elements=elements_for_picker(user=caller.user, projects=projects),
+        user=caller.user,
+    )
+
+
+@router.get(
+    "/generations/{uuid}",
+    response={200: schemas.Generation, **ERRORS},
+    auth=READ,
+    tags=["generations"],
+)
+def generation(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
+    """One generation you may see: its status and phase, outputs, cost and the request sent."""
+    return _generation(access.generation(_caller(request), str(uuid)))
+
+
+class ListFilters(schemas.Schema):
+    cursor: str | None = None
+    limit: int = schemas.Field(PAGE_SIZE, ge=1, le=PAGE_MAX)
+    project: UUID | None = None
+    status: str | None = None
+
+
+@router.get(
+    "/generations",
+    response={200: schemas.GenerationPage, **ERRORS},
+    auth=READ,
+    tags=["generations"],
+)
+def generations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    """The generations you may see, newest first, a page at a time: pass `next_cursor` back as
+    `cursor` (a keyset: the same cost at any depth)."""
+    caller = _caller(request)
+    found = Generation.objects.filter(visible_to(caller.user))
+    if caller.project_id is not None:
+        found = found.filter(project_id=caller.project_id)
+    if filters.project is not None:
+        where, _ = access.project(caller, str(filters.project))
+        found = found.filter(project=where)
+    if filters.status:
+        found = found.filter(status=filters.status)
+    if filters.cursor:
+        created_at, pk = _decode_cursor(filters.cursor)
+        found = found.filter(created_at__lte=created_at).exclude(created_at=created_at, id__gte=pk)
+    page = list(_with_details(found.order_by("-created_at", "-id"), caller)[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {
+        "items": [_generation(g) for g in page],
+        "next_cursor": _encode_cursor(page[-1]) if more else None,
+    }
+
+
+def _with_details(found: Any, caller: Caller) -> Any:
+    from django.db.models import Prefetch
+
+    from elements.models import GenerationElement
+    from generations.models import GenerationReference, OutputImage
+
+    return found.select_related("project", "owner").prefetch_related(
+        Prefetch(
+            "images",
+            OutputImage.objects.filter(visible_to(caller.user)).order_by("index"),
+        ),
+        Prefetch("reference_links", GenerationReference.objects.select_related("reference")),
+        Prefetch("element_links", GenerationElement.objects.select_related("element")),
+    )
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _encode_cursor(generation: Generation) -> str:
+    delta = generation.created_at - EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return base64.urlsafe_b64encode(f"{micros}.{generation.pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(value: str) -> tuple[datetime, int]:
+    try:
+        if len(value) > 64:
+            raise ValueError(value)
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+        micros_text, pk_text = raw.split(".")
+        micros, pk = int(micros_text), int(pk_text)
+        if micros < 0 or pk <= 0:
+            raise ValueError(raw)
+        return EPOCH + timedelta(microseconds=micros), pk
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+        raise ApiError(
+            422, "This cursor is broken.", field_errors={"cursor": ["Not a cursor we gave."]}
+        ) from None

@@ -1,0 +1,121 @@
+"""One error shape for every answer that is not a success:
+
+    {"error": {"code": "not_found", "message": "No such project.", "field_errors": {}}}
+
+`code` is stable (clients branch on it), `message` is for a person, `field_errors` maps a
+request field to its messages (422 only). Statuses as their RFCs mean them: 400 a request that
+cannot be read, 401 no usable token (with `WWW-Authenticate: Bearer`, RFC 6750), 403 a token or
+a person without the right, 404 nothing the caller may see, 409 a conflict with the state (an
+Idempotency-Key reused for another request), 422 a readable request with invalid values
+(including a budget refusal), 429 over a rate limit (with `Retry-After`, RFC 6585).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+# The code each status has when nothing more precise is said.
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere below an operation."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str = "",
+        field_errors: Mapping[str, Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or CODES.get(status, "error")
+        self.field_errors = {k: list(v) for k, v in (field_errors or {}).items()}
+        self.headers = dict(headers or {})
+
+
+class Unauthenticated(ApiError):
+    def __init__(self, message: str, *, code: str = "unauthenticated") -> None:
+        # RFC 6750: a request without a token gets the bare challenge, a bad token its error.
+        challenge = 'Bearer realm="darkroom"'
+        if code != "unauthenticated":
+            challenge += ', error="invalid_token"'
+        super().__init__(401, message, code=code, headers={"WWW-Authenticate": challenge})
+
+
+def body(code: str, message: str, field_errors: Mapping[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "field_errors": dict(field_errors or {})}}
+
+
+def _answer(api: NinjaAPI, request: HttpRequest, exc: ApiError) -> HttpResponse:
+    response = api.create_response(
+        request, body(exc.code, exc.message, exc.field_errors), status=exc.status
+    )
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def _field_errors(errors: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """pydantic's errors by field: the location without where it came from (body, query)."""
+    found: dict[str, list[str]] = {}
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in {"body", "query", "path", "header", "form", "file"}:
+            location = location[1:]
+        if location and location[0] == "payload":  # the body parameter's own name
+            location = location[1:]
+        found.setdefault(".".join(location) or "__all__", []).append(str(error.get("msg", "")))
+    return found
+
+
+def install(api: NinjaAPI) -> None:
+    """Every exception an operation can meet, answered in the one shape."""
+
+    @api.exception_handler(ApiError)
+    def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return _answer(api, request, exc)
+
+    @api.exception_handler(ValidationError)
+    def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return _answer(
+            api,
+            request,
+            ApiError(422, "Some values are not valid.", field_errors=_field_errors(exc.errors)),
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return _answer(api, request, Unauthenticated("Send a token: Authorization: Bearer drk_…"))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _answer(api, request, ApiError(404, str(exc) or "Not found."))
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return _answer(api, request, ApiError(403, str(exc) or "You may not do that."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return _answer(api, request, ApiError(exc.status_code, str(exc)))

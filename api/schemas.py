@@ -1,0 +1,165 @@
+"""The shapes the API reads and answers, as pydantic models (the OpenAPI schema comes from
+them). Amounts of money are strings of US dollars (`"0.0280"`), never floats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from generations.models import AspectRatio, Resolution, ResultType
+
+# The choices of the models the form validates against, so the schema cannot drift from them.
+AspectRatioValue = Literal[tuple(AspectRatio.values)]  # type: ignore[valid-type]
+ResolutionValue = Literal[tuple(Resolution.values)]  # type: ignore[valid-type]
+ResultTypeValue = Literal[tuple(ResultType.values)]  # type: ignore[valid-type]
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="Stable, for programs: not_found, insufficient_scope, …")
+    message: str = Field(description="For people.")
+    field_errors: dict[str, list[str]] = Field(
+        description="Request field → what is wrong with it (422 only; else empty)."
+    )
+
+
+class Error(Schema):
+    error: ErrorDetail
+
+
+class Budget(Schema):
+    kind: Literal["person", "project", "organisation"]
+    name: str
+    limit: str
+    used: str
+    left: str
+    percent: int
+
+
+class Quote(Schema):
+    resolution: str
+    num_images: int
+    series: bool = Field(description="A series: the model picks 2–9 images; 9 are held.")
+    price_per_image: str
+    total: str = Field(description="The price of the images asked for.")
+    hold: str = Field(description="What a submit holds against the budgets now.")
+    budgets: list[Budget]
+    refusal: str | None = Field(
+        description="The budget refusal a submit would meet now, naming the cap and what is left."
+    )
+
+
+class Project(Schema):
+    uuid: UUID
+    name: str
+    role: str
+    can_generate: bool
+    archived: bool
+    created_at: datetime
+
+
+class Member(Schema):
+    username: str
+    display_name: str
+    role: str
+    joined_at: datetime
+
+
+class Element(Schema):
+    uuid: UUID
+    name: str
+    project: UUID | None
+    usable: bool = Field(description="Live and created on Kling: it can go into a generation.")
+    created_at: datetime
+
+
+class GenerationIn(Schema):
+    """Every parameter of the Generate form. References and elements by uuid (upload
+    references on the Generate page or through a later API version)."""
+
+    prompt: str
+    prompt_original: str = Field("", description="Your own prompt, when `prompt` is enhanced.")
+    project: UUID | None = Field(None, description="None: your personal gallery.")
+    aspect_ratio: AspectRatioValue = AspectRatio.AUTO.value
+    resolution: ResolutionValue = Resolution.R1K.value
+    result_type: ResultTypeValue = ResultType.SINGLE.value
+    num_images: int | None = Field(1, description="1–9; ignored for a series.")
+    references: list[UUID] = Field(default_factory=list)
+    elements: list[UUID] = Field(default_factory=list)
+
+
+class OutputImage(Schema):
+    uuid: UUID
+    index: int
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+    sha256: str
+    nsfw: bool
+    trashed: bool
+
+
+class GenerationFailure(Schema):
+    kind: str
+    code: int | None
+    message: str
+
+
+class Generation(Schema):
+    uuid: UUID
+    url: str = Field(description="Its page in the studio.")
+    status: str
+    state: Literal["active", "done", "failed"]
+    phase: str = Field(description="What is happening, in words.")
+    project: UUID | None
+    owner: str
+    prompt: str
+    prompt_original: str
+    aspect_ratio: str
+    resolution: str
+    result_type: str
+    num_images: int
+    price_per_image: str
+    held: str = Field(description="What was held against the budgets when it was made.")
+    cost: str | None = Field(description="What it cost, once final.")
+    request: dict[str, Any] = Field(description="The exact request sent to WaveSpeed.")
+    references: list[UUID]
+    elements: list[UUID]
+    outputs: list[OutputImage]
+    failure: GenerationFailure | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class GenerationPage(Schema):
+    items: list[Generation]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
+
+
+class MonthSpendGeneration(Schema):
+    uuid: UUID
+    spend: str
+
+
+class NamedAmount(Schema):
+    name: str
+    total: str
+
+
+class MySpend(Schema):
+    month: str
+    total: str
+    by_resolution: list[NamedAmount]
+    by_project: list[NamedAmount]
+    generations: list[MonthSpendGeneration]
+    budget: Budget | None
+
+
+class ProjectSpend(Schema):
+    month: str
+    total: str
+    by_member: list[NamedAmount]
+    budget: Budget | None

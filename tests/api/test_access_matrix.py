@@ -1,0 +1,144 @@
+"""Every API operation × every kind of caller: the same answers the pages give (404 for what a
+caller may not know exists, 403 for too small a role), plus the token's own limits (401 without
+a usable token, 403 without the scope, nothing outside a token's project)."""
+
+from __future__ import annotations
+
+import pytest
+
+CALLERS = (
+    "alice",  # owns the project
+    "bob",  # edits in it
+    "carol",  # views it
+    "dave",  # member of another project
+    "erin",  # in no project
+    "alice:read-only",
+    "alice:generate-only",
+    "alice:expired",
+    "alice:revoked",
+    None,  # no token
+    "alice:other-project",  # limited to dave's project
+)
+
+V1 = "/api/v1"
+
+READS = {
+    # path builder: expected status for each caller, in CALLERS' order
+    "quote in the project": (
+        lambda w: f"{V1}/quote?project={w.project.uuid}&resolution=4k",
+        (200, 200, 403, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "personal quote": (
+        lambda w: f"{V1}/quote",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403),
+    ),
+    "projects": (
+        lambda w: f"{V1}/projects",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+    ),
+    "project": (
+        lambda w: f"{V1}/projects/{w.project.uuid}",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "members": (
+        lambda w: f"{V1}/projects/{w.project.uuid}/members",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "project spend": (
+        lambda w: f"{V1}/projects/{w.project.uuid}/spend",
+        (200, 403, 403, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "my spend": (
+        lambda w: f"{V1}/spend/me",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403),
+    ),
+    "elements": (
+        lambda w: f"{V1}/elements",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+    ),
+    "project generation": (
+        lambda w: f"{V1}/generations/{w.project_image.generation.uuid}",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "personal generation": (
+        lambda w: f"{V1}/generations/{w.personal_image.generation.uuid}",
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "generations": (
+        lambda w: f"{V1}/generations",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_reads_answer_each_caller_as_the_pages_do(api, world, name):
+    build, expected = READS[name]
+    got = tuple(api.get(build(world), as_=caller).status_code for caller in CALLERS)
+    assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
+
+
+def test_creates_answer_each_caller_as_the_generate_page_does(api, world, pipeline):
+    expected = (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404)
+    body = {"prompt": "a harbour at dawn", "project": str(world.project.uuid)}
+    got = tuple(api.post(f"{V1}/generations", body, as_=caller).status_code for caller in CALLERS)
+    assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
+
+
+def test_every_refusal_has_the_one_error_shape(api, world):
+    for caller in CALLERS:
+        response = api.get(f"{V1}/projects/{world.project.uuid}/spend", as_=caller)
+        if response.status_code >= 400:
+            error = response.json()["error"]
+            assert set(error) == {"code", "message", "field_errors"}
+            assert error["message"]
+
+
+def test_401_challenges_with_bearer(api, world):
+    for caller in (None, "alice:expired", "alice:revoked", "drk_not-a-token", "Basic abc"):
+        response = api.get(f"{V1}/projects", as_=caller)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    assert api.get(f"{V1}/projects", as_="alice:expired").json()["error"]["code"] == (
+        "token_expired"
+    )
+    assert api.get(f"{V1}/projects", as_="alice:revoked").json()["error"]["code"] == (
+        "token_revoked"
+    )
+
+
+def test_too_small_a_scope_is_403_naming_the_scope(api, world):
+    response = api.get(f"{V1}/projects", as_="alice:generate-only")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+    assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
+
+
+def test_a_token_limited_to_a_project_lists_only_that_project(api, world):
+    listed = api.get(f"{V1}/projects", as_="alice:other-project").json()
+    assert [p["uuid"] for p in listed] == [str(world.other_project.uuid)]
+    assert api.get(f"{V1}/elements", as_="alice:other-project").json() == []
+    assert api.get(f"{V1}/generations", as_="alice:other-project").json()["items"] == []
+
+
+def test_lists_hold_only_what_the_caller_may_see(api, world):
+    assert api.get(f"{V1}/projects", as_="dave").json()[0]["name"] == "Elsewhere"
+    assert api.get(f"{V1}/generations", as_="dave").json()["items"] == []
+    uuids = {g["uuid"] for g in api.get(f"{V1}/generations", as_="bob").json()["items"]}
+    assert uuids == {str(world.project_image.generation.uuid)}
+    assert [e["name"] for e in api.get(f"{V1}/elements", as_="carol").json()] == ["Mira"]
+    assert api.get(f"{V1}/elements", as_="erin").json() == []
+
+
+def test_rights_are_read_at_each_call(api, world):
+    """Removing bob from the project ends what his token sees there, at once."""
+    path = f"{V1}/projects/{world.project.uuid}"
+    assert api.get(path, as_="bob").status_code == 200
+    world.project.memberships.filter(user=world.users["bob"]).delete()
+    assert api.get(path, as_="bob").status_code == 404
+
+
+def test_a_deactivated_persons_token_stops_working_even_before_the_revoke(api, world):
+    world.users["erin"].is_active = False
+    world.users["erin"].save(update_fields=["is_active"])
+    assert api.get(f"{V1}/projects", as_="erin").status_code == 401

@@ -27,7 +27,7 @@ UV_COMPILE = $(TOOLS)/bin/uv pip compile --quiet --universal --python-version 3.
 	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 
 .PHONY: install run prepare createsuperuser test lint format lock audit bench bench-gallery \
-	bench-gallery-weight clean
+	bench-gallery-weight api-schema clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# docs/api/openapi.json, the API schema's checked-in copy (tests/api/test_schema.py compares).
+api-schema: install
+	$(BIN)/python manage.py api_schema
 
 format: install
 	$(BIN)/ruff format .

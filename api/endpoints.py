@@ -297,7 +297,7 @@ def _generation(generation: Generation) -> dict[str, Any]:
     auth=GENERATE,
     tags=["generations"],
 )
-def generation_create_view(
+def create_generation(
     request: HttpRequest,
     response: HttpResponse,
     payload: schemas.GenerationIn,

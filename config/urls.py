@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from api.api import api
-
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -13,7 +11,7 @@ urlpatterns = [
     path("spend/", include("reports.urls")),
     path("elements/", include("elements.urls")),
     path("audit/", include("audit.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", include(("api.urls", "api-1"), namespace="api-1")),
     path("notifications/", include("hooks.urls")),
     path("", include("wavespeed.urls")),
     path("", include("generations.urls")),

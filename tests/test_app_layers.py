@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Our top-level packages, Django apps or not (config and imaging are plain packages).
 APPS = (
     "accounts",
+    "api",
     "audit",
     "config",
     "elements",

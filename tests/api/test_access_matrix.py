@@ -142,3 +142,11 @@ def test_a_deactivated_persons_token_stops_working_even_before_the_revoke(api, w
     world.users["erin"].is_active = False
     world.users["erin"].save(update_fields=["is_active"])
     assert api.get(f"{V1}/projects", as_="erin").status_code == 401
+
+
+def test_paths_and_methods_the_api_does_not_have_answer_in_the_one_shape(api, world):
+    missing = api.get(f"{V1}/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    refused = api.client.delete(f"{V1}/projects")
+    assert refused.status_code == 405 and refused["Allow"] == "GET"
+    assert refused.json()["error"]["code"] == "method_not_allowed"

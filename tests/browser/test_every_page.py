@@ -90,6 +90,24 @@ NOT_PAGES = {
     "hooks:resume": "POST only",
     "hooks:test": "POST only",
     "hooks:resend": "POST only",
+    "accounts:token_create": "POST only: the profile page's token form (its answer shows the "
+    "secret once; tests/api/test_tokens.py)",
+    "accounts:token_revoke": "POST only",
+    # The JSON API (tests/api/): JSON, not pages; its reference page is django-ninja's
+    # swagger-ui, checked by tests/browser/test_api_docs_page.py.
+    "api-1:api-root": "the API's root: JSON",
+    "api-1:openapi-json": "the API's OpenAPI document (JSON)",
+    "api-1:openapi-view": "swagger-ui's reference page (tests/browser/test_api_docs_page.py)",
+    "api-1:quote": "JSON API",
+    "api-1:projects": "JSON API",
+    "api-1:project": "JSON API",
+    "api-1:members": "JSON API",
+    "api-1:project_spend": "JSON API",
+    "api-1:my_spend": "JSON API",
+    "api-1:elements": "JSON API",
+    "api-1:create_generation": "JSON API",
+    "api-1:generations": "JSON API",
+    "api-1:generation": "JSON API",
 }
 
 
@@ -163,6 +181,14 @@ def build_world(django_user_model) -> list[Page]:
     add_member(harbour, alice, Role.EDITOR)
     membership = add_member(harbour, bob, Role.VIEWER)
     member_set_role(membership=membership, role=Role.EDITOR, by=staff)
+    # API tokens on the profile page: one used, one limited to a project, one revoked.
+    from accounts.services import token_create, token_used, tokens_revoke
+
+    used = token_create(user=staff, name="Nightly catalogue", scopes=["read", "generate"]).token
+    token_used(token=used, address="203.0.113.7")
+    token_create(user=staff, name="DAM export", scopes=["read"], project_id=harbour.pk)
+    old = token_create(user=staff, name="Old laptop", scopes=["read", "manage"]).token
+    tokens_revoke(tokens=[old], by=staff)
 
     prompts = [
         "a lighthouse in a storm, seen from the cliffs at dusk, long exposure, 35 mm film",

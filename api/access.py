@@ -30,7 +30,8 @@ def project(
 ) -> tuple[Project, Membership]:
     """As projects.selectors.project_for_member: 404 for a stranger, 403 for too small a role;
     any other project than a restricted token's is not found, before any role is looked at."""
-    if caller.project_id is not None and str(caller.token.project.uuid) != str(uuid):
+    restricted = caller.token.project
+    if restricted is not None and str(restricted.uuid) != str(uuid):
         raise Http404("No such project.")
     found, membership = project_selectors.project_for_member(
         caller.user, uuid, manage=manage, generate=generate

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Header, Query, Router, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from accounts.selectors import display_name_of
 from elements.selectors import elements_for_picker, libraries_for
@@ -204,7 +204,11 @@ def my_spend(request: HttpRequest, month: str | None = None) -> dict[str, Any]:
         "total": _usd(data.total),
         "by_resolution": [{"name": k, "total": _usd(v)} for k, v in data.by_resolution],
         "by_project": [{"name": k, "total": _usd(v)} for k, v in data.by_project],
-        "generations": [{"uuid": g.uuid, "spend": _usd(g.spend)} for g in data.generations],
+        "generations": [
+            # person_month puts each generation's spend of the month on it.
+            {"uuid": g.uuid, "spend": _usd(g.spend)}  # type: ignore[attr-defined]
+            for g in data.generations
+        ],
         "budget": _budget(data.budget),
     }
 
@@ -301,7 +305,7 @@ def create_generation(
     request: HttpRequest,
     response: HttpResponse,
     payload: schemas.GenerationIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
 ) -> Status[dict[str, Any]]:
     """Start a run, through the Generate form's checks and its budget check. With an
     `Idempotency-Key` (any string up to 255 characters, unique per request you mean), a retry
@@ -398,9 +402,9 @@ def generation(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
     return _generation(access.generation(_caller(request), str(uuid)))
 
 
-class ListFilters(schemas.Schema):
+class ListFilters(Schema):
     cursor: str | None = None
-    limit: int = schemas.Field(PAGE_SIZE, ge=1, le=PAGE_MAX)
+    limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX)
     project: UUID | None = None
     status: str | None = None
 

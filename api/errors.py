@@ -63,7 +63,9 @@ class Unauthenticated(ApiError):
         super().__init__(401, message, code=code, headers={"WWW-Authenticate": challenge})
 
 
-def body(code: str, message: str, field_errors: Mapping[str, list[str]] | None = None) -> dict:
+def body(
+    code: str, message: str, field_errors: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field_errors": dict(field_errors or {})}}
 
 

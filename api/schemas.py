@@ -4,17 +4,23 @@ them). Amounts of money are strings of US dollars (`"0.0280"`), never floats."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from uuid import UUID
 
 from ninja import Field, Schema
 
 from generations.models import AspectRatio, Resolution, ResultType
 
-# The choices of the models the form validates against, so the schema cannot drift from them.
-AspectRatioValue = Literal[tuple(AspectRatio.values)]  # type: ignore[valid-type]
-ResolutionValue = Literal[tuple(Resolution.values)]  # type: ignore[valid-type]
-ResultTypeValue = Literal[tuple(ResultType.values)]  # type: ignore[valid-type]
+# The choices of the models the form validates against, so the schema cannot drift from them
+# (built at run time: to a type checker they are strings).
+if TYPE_CHECKING:
+    AspectRatioValue: TypeAlias = str
+    ResolutionValue: TypeAlias = str
+    ResultTypeValue: TypeAlias = str
+else:
+    AspectRatioValue = Literal[tuple(AspectRatio.values)]
+    ResolutionValue = Literal[tuple(Resolution.values)]
+    ResultTypeValue = Literal[tuple(ResultType.values)]
 
 
 class ErrorDetail(Schema):

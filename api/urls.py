@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import cast
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, re_path
@@ -40,7 +41,7 @@ def no_such_operation(request: HttpRequest, *args: object) -> HttpResponse:
 
 patterns, app_name, namespace = api.urls
 urlpatterns = [
-    path(str(pattern.pattern), _one_shape(pattern.callback), name=pattern.name)
+    path(str(pattern.pattern), _one_shape(pattern.callback), name=cast(str, pattern.name))
     for pattern in patterns
     if isinstance(pattern, URLPattern)
 ]

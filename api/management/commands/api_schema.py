@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api.schema import SNAPSHOT, schema_text
 
@@ -10,10 +10,10 @@ from api.schema import SNAPSHOT, schema_text
 class Command(BaseCommand):
     help = "Write the API's OpenAPI schema to docs/api/openapi.json (--check: only compare)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--check", action="store_true", help="Fail if the file differs.")
 
-    def handle(self, *args, check: bool = False, **options) -> None:
+    def handle(self, *args: object, check: bool = False, **options: object) -> None:
         text = schema_text()
         if check:
             if not SNAPSHOT.exists() or SNAPSHOT.read_text(encoding="utf-8") != text:

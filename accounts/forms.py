@@ -127,7 +127,9 @@ class TokenForm(forms.Form):
     """A new personal access token: its name, scopes, project and lifetime."""
 
     name = forms.CharField(
-        max_length=80, help_text="What it is for, e.g. “nightly catalogue script”."
+        max_length=80,
+        label="Token name",
+        help_text="What it is for, e.g. “nightly catalogue script”.",
     )
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,

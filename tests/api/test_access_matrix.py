@@ -150,3 +150,14 @@ def test_paths_and_methods_the_api_does_not_have_answer_in_the_one_shape(api, wo
     refused = api.client.delete(f"{V1}/projects")
     assert refused.status_code == 405 and refused["Allow"] == "GET"
     assert refused.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_body_that_cannot_be_read_is_400_in_the_one_shape(api, world):
+    response = api.client.post(
+        f"{V1}/generations",
+        "{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {world.tokens['alice']}"},
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]) == {"code", "message", "field_errors"}

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
 
 from accounts.selectors import display_name_of
+from elements.models import GenerationElement
 from elements.selectors import elements_for_picker, libraries_for
 from generations import pricing
 from generations.forms import GenerateForm, QuoteForm
-from generations.models import Generation
+from generations.models import Generation, GenerationReference, OutputImage
+from generations.models import Status as RunStatus
 from generations.runs import run_of
 from generations.selectors import visible_to
 from generations.services.submission import generation_create
@@ -65,7 +68,7 @@ def _form_errors(form: Any) -> dict[str, list[str]]:
     return {field: [str(m) for m in messages] for field, messages in form.errors.items()}
 
 
-def _month(value: str | None) -> Any:
+def _month(value: str | None) -> date:
     if not value:
         return month_of(timezone.now())
     if (period := reports.month_parse(value)) is None:
@@ -110,8 +113,8 @@ def quote(
         "resolution": found["resolution"],
         "num_images": found["num_images"],
         "series": found["series"],
-        "price_per_image": _usd(pricing.price_per_image(found["resolution"])),
-        "total": found["total"].lstrip("$"),
+        "price_per_image": _usd(found["price_amount"]),
+        "total": _usd(found["total_amount"]),
         "hold": _usd(found["hold"]),
         "budgets": [_budget(s) for s in found["budgets"]],
         "refusal": found["refusal"] or None,
@@ -426,10 +429,16 @@ def generations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, 
         where, _ = access.project(caller, str(filters.project))
         found = found.filter(project=where)
     if filters.status:
+        if filters.status not in RunStatus.values:
+            raise ApiError(
+                422,
+                "Unknown status.",
+                field_errors={"status": [f"One of: {', '.join(RunStatus.values)}."]},
+            )
         found = found.filter(status=filters.status)
     if filters.cursor:
         created_at, pk = _decode_cursor(filters.cursor)
-        found = found.filter(created_at__lte=created_at).exclude(created_at=created_at, id__gte=pk)
+        found = found.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
     page = list(_with_details(found.order_by("-created_at", "-id"), caller)[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
@@ -439,12 +448,9 @@ def generations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, 
     }
 
 
-def _with_details(found: Any, caller: Caller) -> Any:
-    from django.db.models import Prefetch
-
-    from elements.models import GenerationElement
-    from generations.models import GenerationReference, OutputImage
-
+def _with_details(found: QuerySet[Generation], caller: Caller) -> QuerySet[Generation]:
+    """As generations.selectors.generation_for_viewer reads one: images the caller may see,
+    references and elements, one query each for the whole page."""
     return found.select_related("project", "owner").prefetch_related(
         Prefetch(
             "images",

@@ -56,6 +56,8 @@ def quote(
         "series": series,
         "price": format_usd(price),
         "total": format_usd(price * num_images),
+        "price_amount": price,
+        "total_amount": price * num_images,
         "hold": hold,
         "budgets": budgets,
         "refusal": str(refusal) if refusal else "",

@@ -196,3 +196,13 @@ def test_a_broken_cursor_is_422(api, world):
     response = api.get(f"{V1}/generations", cursor="%%%")
     assert response.status_code == 422
     assert "cursor" in response.json()["error"]["field_errors"]
+
+
+def test_the_list_narrows_by_project_and_status(api, world, pipeline):
+    api.post(f"{V1}/generations", body(world))
+    queued = api.get(f"{V1}/generations", status="queued").json()["items"]
+    assert [g["status"] for g in queued] == ["queued"]
+    in_project = api.get(f"{V1}/generations", project=str(world.project.uuid)).json()["items"]
+    assert {g["project"] for g in in_project} == {str(world.project.uuid)}
+    assert len(in_project) == 2
+    assert api.get(f"{V1}/generations", status="lost").status_code == 422

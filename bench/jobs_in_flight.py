@@ -117,6 +117,14 @@ def parse_args() -> argparse.Namespace:
         "--set CELERY_DB_REUSE_MAX=1000; may be repeated",
     )
     parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="first record this many finished generations of the measured shape that took the "
+        "simulator's time (as a studio in use has them): without webhooks the first poll waits "
+        "for most of a typical run (0: a new install, which polls from the start)",
+    )
+    parser.add_argument(
         "--webhooks",
         action="store_true",
         help="also start the web process (gunicorn) and set DARKROOM_PUBLIC_URL, so the "
@@ -464,6 +472,30 @@ def run(
     from generations.services.submission import GenerationParams
 
     user = get_user_model().objects.create(username="bench-jobs-in-flight")
+    if args.history:
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from django.utils import timezone
+
+        from generations.models import Status
+
+        took = timedelta(seconds=args.latency + args.queue_delay + 0.5)
+        long_ago = timezone.now() - timedelta(hours=1)
+        Generation.objects.bulk_create(
+            Generation(
+                owner=user,
+                prompt="history",
+                status=Status.DONE,
+                request_payload={"prompt": "history"},
+                price_per_image=Decimal("0.028"),
+                quoted_cost=Decimal("0.028"),
+                cost=Decimal("0.028"),
+                submitted_at=long_ago,
+                completed_at=long_ago + took,
+            )
+            for _ in range(args.history)
+        )
     cpu_workers0 = {name: cpu_seconds(w.pid) for name, w in workers.items()}
     cpu_sim0 = cpu_seconds(simulator.pid)
     cpu_self0 = sum(os.times()[:2])

@@ -10,6 +10,8 @@ the generation to saving (its charge settled, the save queued); a failure fails 
 from __future__ import annotations
 
 import logging
+import statistics
+import time
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +47,38 @@ def submit_lease_seconds() -> float:
     return float(settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_SUBMIT_TIMEOUT + 15)
 
 
+# The runs a typical time is taken from (the latest of the same shape), and how long it is kept
+# in each process before it is read again.
+TYPICAL_SAMPLE = 50
+TYPICAL_TTL_SECONDS = 60.0
+_typical: dict[tuple[str, int], tuple[float, float | None]] = {}
+
+
+def typical_run_seconds(resolution: str, num_images: int) -> float | None:
+    """The median time from submit to result of the latest finished generations of this
+    resolution and image count (None before there are five). Read once a minute per process."""
+    key = (resolution, num_images)
+    now = time.monotonic()
+    cached = _typical.get(key)
+    if cached and now - cached[0] < TYPICAL_TTL_SECONDS:
+        return cached[1]
+    spans = [
+        (completed - submitted).total_seconds()
+        for submitted, completed in Generation.objects.filter(
+            resolution=resolution,
+            num_images=num_images,
+            status=Status.DONE,
+            submitted_at__isnull=False,
+            completed_at__isnull=False,
+        )
+        .order_by("-pk")
+        .values_list("submitted_at", "completed_at")[:TYPICAL_SAMPLE]
+    ]
+    typical = statistics.median(spans) if len(spans) >= 5 else None
+    _typical[key] = (now, typical)
+    return typical
+
+
 class GenerationJob(runner.JobKind):
     name = "generation"
     model = Generation
@@ -55,6 +89,10 @@ class GenerationJob(runner.JobKind):
 
     def followed(self) -> Q:
         return Q(status__in=FOLLOWED)
+
+    def typical_run_seconds(self, job_id: int) -> float | None:
+        shape = Generation.objects.filter(pk=job_id).values_list("resolution", "num_images")
+        return typical_run_seconds(*shape.get())
 
     def timings(self) -> Timings:
         return Timings(

@@ -221,6 +221,12 @@ class JobKind(ABC):
         """The kind's own steps the periodic sweeper resumes (a generation's save)."""
         return {}
 
+    def typical_run_seconds(self, job_id: int) -> float | None:
+        """How long jobs like this one have lately taken from submit to result, if the kind
+        knows: without webhooks the first poll waits for most of it (timing.first_poll_delay),
+        so a run is looked at about twice instead of every second or two from the start."""
+        return None
+
 
 _kinds: dict[str, JobKind] = {}
 
@@ -466,7 +472,9 @@ def record_prediction(kind: JobKind, job_id: int, prediction_id: str) -> bool:
     Idempotent through the row's state: a job that already holds this prediction is left
     alone; one still waiting (or one its kind lets adopt it otherwise) adopts it."""
     t = kind.timings()
-    first_poll = timing.first_poll_delay(expected=t.expected_run, first=t.poll_first)
+    first_poll = timing.first_poll_delay(
+        expected=t.expected_run, first=t.poll_first, typical=kind.typical_run_seconds(job_id)
+    )
     with transaction.atomic():
         moved = kind.start_following(
             job_id,

@@ -57,17 +57,29 @@ def poll_delay(
     return jittered(min(cap, raw))
 
 
-def first_poll_delay(*, expected: float | None = None, first: float | None = None) -> float:
+# Without webhooks, the first poll waits for this share of a run's typical time (the rest, and
+# a run slower than usual, is covered by the polls that follow: POLL_PROCESSING_*).
+TYPICAL_RUN_SHARE = 0.8
+
+
+def first_poll_delay(
+    *, expected: float | None = None, first: float | None = None, typical: float | None = None
+) -> float:
     """Wait before the first poll after a submit. With webhooks on, polling is the fallback:
     it waits until the run should be over (`expected`, by default EXPECTED_RUN_SECONDS) plus
-    WEBHOOK_GRACE_SECONDS, so a webhook that arrives makes the poll unneeded."""
+    WEBHOOK_GRACE_SECONDS, so a webhook that arrives makes the poll unneeded. Without, it waits
+    `first`, or most of the `typical` run time of jobs like this one when that is longer: a
+    10 s run is then polled twice or three times, not five."""
     from .webhooks import webhooks_enabled
 
     if webhooks_enabled():
         expected = settings.EXPECTED_RUN_SECONDS if expected is None else expected
         grace: float = settings.WEBHOOK_GRACE_SECONDS
         return expected + grace
-    return poll_delay(1, first=first)
+    delay = poll_delay(1, first=first)
+    if typical:
+        delay = max(delay, jittered(TYPICAL_RUN_SHARE * typical, spread=0.1))
+    return delay
 
 
 def fallback_poll_floor() -> float:

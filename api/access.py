@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from generations.models import Generation
-from generations.selectors import generation_for_viewer
+from generations.models import Generation, OutputImage
+from generations.selectors import generation_for_viewer, image_for_viewer
 from projects import selectors as project_selectors
 from projects.models import Membership, Project
 
@@ -50,6 +50,15 @@ def generation(caller: Caller, uuid: str) -> Generation:
     found = generation_for_viewer(user=caller.user, uuid=uuid)
     if not _within(caller, found.project_id):
         raise Http404("No such generation.")
+    return found
+
+
+def image(caller: Caller, uuid: str) -> OutputImage:
+    """An image the person may see (generations.selectors, the image page's), inside the token's
+    project; trashed ones included, as on the page."""
+    found = image_for_viewer(user=caller.user, uuid=uuid)
+    if not _within(caller, found.project_id):
+        raise Http404("No such image.")
     return found
 
 

@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Swagger
 
 from . import errors
 from .endpoints import router
+from .images import router as images_router
 
 DESCRIPTION = """\
 Darkroom's JSON API: the same rules as its pages, for scripts.
@@ -35,3 +36,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/", router)
+api.add_router("/", images_router)

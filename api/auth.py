@@ -91,3 +91,4 @@ class TokenAuth(HttpBearer):
 
 READ = TokenAuth("read")
 GENERATE = TokenAuth("generate")
+MANAGE = TokenAuth("manage")

@@ -169,3 +169,60 @@ class ProjectSpend(Schema):
     total: str
     by_member: list[NamedAmount]
     budget: Budget | None
+
+
+class ImageThumbnail(Schema):
+    size: int = Field(description="Longest side in pixels.")
+    width: int
+    height: int
+    url: str
+
+
+class ImageTile(Schema):
+    """An image as a gallery tile shows it."""
+
+    uuid: UUID
+    created_at: datetime
+    prompt: str
+    author: str = Field(description="The author's username.")
+    nsfw: bool
+    starred: bool = Field(description="In your favourites.")
+    trashed_at: datetime | None = Field(description="Set in the trash (`status=trash`) only.")
+    original_url: str
+    thumbnails: list[ImageThumbnail]
+
+
+class ImagePage(Schema):
+    items: list[ImageTile]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
+
+
+class Image(Schema):
+    uuid: UUID
+    url: str = Field(description="Its page in the studio.")
+    generation: UUID
+    project: UUID | None
+    author: str
+    prompt: str
+    aspect_ratio: str
+    resolution: str
+    index: int
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+    sha256: str
+    nsfw: bool
+    starred: bool
+    created_at: datetime
+    trashed_at: datetime | None
+    original_url: str
+    thumbnails: list[ImageThumbnail]
+
+
+class Starred(Schema):
+    starred: bool
+
+
+class MoveIn(Schema):
+    project: UUID = Field(description="A project you belong to and may move the image into.")

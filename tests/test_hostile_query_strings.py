@@ -177,6 +177,7 @@ def world(django_user_model, user, staff) -> World:
     by_prefix = {  # the first part of the route → what its <uuid> is
         "api/v1/generations/": generation.uuid,
         "api/v1/projects/": project.uuid,
+        "api/v1/images/": image.uuid,
         "accounts/profile/tokens/": api_token.token.uuid,
         "generations/": generation.uuid,
         "spend/review/": generation.uuid,
@@ -464,6 +465,8 @@ OWNER_MUST = {
     "api-1:generations",
     "api-1:my_spend",
     "api-1:project_spend",
+    "api-1:images",
+    "api-1:image_original",
 }
 STAFF_MUST = {
     "spend:review",

@@ -68,7 +68,76 @@ READS = {
         lambda w: f"{V1}/generations",
         (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
     ),
+    "images": (
+        lambda w: f"{V1}/images",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+    ),
+    "project image": (
+        lambda w: f"{V1}/images/{w.project_image.uuid}",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "personal image": (
+        lambda w: f"{V1}/images/{w.personal_image.uuid}",
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "project image's original": (
+        lambda w: f"{V1}/images/{w.project_image.uuid}/original",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "personal image's original": (
+        lambda w: f"{V1}/images/{w.personal_image.uuid}/original",
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
+    "project image's thumbnail": (
+        lambda w: f"{V1}/images/{w.project_image.uuid}/thumbnails/256",
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+    ),
 }
+
+# Changes, each asked by every caller in turn, last caller first (so that alice, who may do
+# each, comes last and the others meet the state the world started in).
+WRITES = {
+    "star a project image": (
+        "put",
+        lambda w: (f"{V1}/images/{w.project_image.uuid}/star", None),
+        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
+    "unstar a project image": (
+        "delete",
+        lambda w: (f"{V1}/images/{w.project_image.uuid}/star", None),
+        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
+    "move a personal image into the project": (
+        "post",
+        lambda w: (f"{V1}/images/{w.personal_image.uuid}/move", {"project": str(w.project.uuid)}),
+        (200, 404, 404, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
+    "trash a project image": (
+        "post",
+        lambda w: (f"{V1}/images/{w.project_image.uuid}/trash", {}),
+        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
+    "restore a project image": (
+        "post",
+        lambda w: (f"{V1}/images/{w.project_image.uuid}/restore", {}),
+        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+def test_changes_answer_each_caller_as_the_pages_do(api, world, name):
+    method, build, expected = WRITES[name]
+    path, body = build(world)
+    got = {}
+    for caller in reversed(CALLERS):
+        headers = api._headers(caller, None)
+        if method == "post":
+            response = api.post(path, body, as_=caller)
+        else:
+            response = getattr(api.client, method)(path, headers=headers)
+        got[caller] = response.status_code
+    assert got == dict(zip(CALLERS, expected, strict=True))
 
 
 @pytest.mark.parametrize("name", list(READS))

@@ -108,6 +108,15 @@ NOT_PAGES = {
     "api-1:create_generation": "JSON API",
     "api-1:generations": "JSON API",
     "api-1:generation": "JSON API",
+    "api-1:images": "JSON API",
+    "api-1:image": "JSON API",
+    "api-1:image_original": "JSON API",
+    "api-1:image_thumbnail": "JSON API",
+    "api-1:image_star": "JSON API",
+    "api-1:image_unstar": "JSON API",
+    "api-1:image_move": "JSON API",
+    "api-1:image_trash": "JSON API",
+    "api-1:image_restore": "JSON API",
 }
 
 

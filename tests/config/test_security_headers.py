@@ -254,6 +254,19 @@ def world(django_user_model, settings) -> World:
         "api-1:members": by_project,
         "api-1:project_spend": by_project,
         "api-1:generation": by_generation,
+        **{
+            f"api-1:{name}": by_image
+            for name in (
+                "image",
+                "image_original",
+                "image_star",
+                "image_unstar",
+                "image_move",
+                "image_trash",
+            )
+        },
+        "api-1:image_restore": by_image,
+        "api-1:image_thumbnail": {**by_image, "size": 256},
     }
     extra_urls = [
         reverse("generations:generate") + f"?again={generation.uuid}",

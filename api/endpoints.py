@@ -25,6 +25,7 @@ from generations.models import Generation, GenerationReference, OutputImage
 from generations.models import Status as RunStatus
 from generations.runs import run_of
 from generations.selectors import visible_to
+from generations.services.cancelling import generation_cancel
 from generations.services.submission import generation_create
 from projects.selectors import members_of
 from reports import selectors as reports
@@ -357,6 +358,67 @@ def create_generation(
     if not new:
         response["Idempotent-Replayed"] = "true"
     return Status(201 if new else 200, _generation(access.generation(caller, str(made.uuid))))
+
+
+@router.post(
+    "/generations/{uuid}/retry",
+    response={201: schemas.Generation, 409: schemas.Error, **ERRORS},
+    auth=GENERATE,
+    tags=["generations"],
+)
+def retry_generation(request: HttpRequest, uuid: UUID) -> Status[dict[str, Any]]:
+    """Run a failed generation again, as the studio's Retry does: its settings through the
+    Generate form and its budget check, a new generation with a new quote (the failed one
+    stays as it is). 409 unless it failed."""
+    caller = _caller(request)
+    source = access.generation(caller, str(uuid))
+    if run_of(source).state != "failed":
+        raise ApiError(409, "Only a failed generation can be retried.", code="not_failed")
+    if source.project is None:
+        access.personal_allowed(caller)
+    else:
+        access.project(caller, str(source.project.uuid), generate=True)
+    rate_limited(
+        f"api:generations:{caller.token.pk}",
+        limit=settings.DARKROOM_API_GENERATIONS_PER_MINUTE,
+        what="generations",
+    )
+    projects = access.projects_for_generating(caller)
+    form = GenerateForm(
+        GenerateForm.initial_from(source),
+        projects=projects,
+        elements=elements_for_picker(user=caller.user, projects=projects),
+        user=caller.user,
+    )
+    if not form.is_valid():
+        raise ApiError(422, "It cannot run again as it was.", field_errors=_form_errors(form))
+    try:
+        made = generation_create(
+            owner=caller.user, params=form.to_params(), project=form.selected_project()
+        )
+    except BudgetExceeded as exc:
+        raise ApiError(422, str(exc), code="budget_exceeded") from None
+    return Status(201, _generation(access.generation(caller, str(made.uuid))))
+
+
+@router.post(
+    "/generations/{uuid}/cancel",
+    response={200: schemas.Generation, 409: schemas.Error, **ERRORS},
+    auth=GENERATE,
+    tags=["generations"],
+)
+def cancel_generation(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
+    """Cancel your own generation while it is still queued: it fails as cancelled and its hold
+    is freed. 409 once it was sent to WaveSpeed (or finished): it runs to its end."""
+    caller = _caller(request)
+    found = access.generation(caller, str(uuid))
+    if found.owner_id != caller.user.pk:
+        raise ApiError(403, "Only the person who started a generation can cancel it.")
+    if not generation_cancel(generation=found, by=caller.user):
+        raise ApiError(
+            409, "It was already sent to WaveSpeed: it cannot be cancelled.", code="not_queued"
+        )
+    return _generation(access.generation(caller, str(uuid)))
 
 
 def _key_reused() -> ApiError:

@@ -76,6 +76,7 @@ class ErrorKind(models.TextChoices):
     DOWNLOAD = "download", "Download failed"
     TIMEOUT = "timeout", "Timed out"
     UNKNOWN_SUBMIT = "unknown_submit", "Submit fate unknown"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class ResultVia(models.TextChoices):

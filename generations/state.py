@@ -38,10 +38,11 @@ def move(
     *,
     source: str | None = None,
     only_from: Collection[str] | None = None,
+    where: Q | None = None,
     **fields: Any,
 ) -> bool:
     """Move to `target` if the row is in a status it may come from (and, with `only_from`, in
-    one of those); True if it moved.
+    one of those, and matches `where`); True if it moved.
 
     Asking for a move the table forbids (from `source`, or into a status nothing leads to)
     is a programming error and raises.
@@ -60,9 +61,10 @@ def move(
     if target in FINAL_STATUSES:
         fields.setdefault("finished_at", timezone.now())
         fields.setdefault("next_step_at", None)
-    updated = Generation.objects.filter(pk=generation_id, status__in=allowed).update(
-        status=target, **fields
-    )
+    rows = Generation.objects.filter(pk=generation_id, status__in=allowed)
+    if where is not None:
+        rows = rows.filter(where)
+    updated = rows.update(status=target, **fields)
     events.on_move(generation_id=generation_id, target=target, moved=updated == 1)
     return updated == 1
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from generations.models import Generation
+
 CALLERS = (
     "alice",  # owns the project
     "bob",  # edits in it
@@ -117,6 +119,16 @@ WRITES = {
         lambda w: (f"{V1}/images/{w.project_image.uuid}/trash", {}),
         (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
     ),
+    "retry a failed project generation": (
+        "post",
+        lambda w: (f"{V1}/generations/{_in_status(w, 'failed')}/retry", {}),
+        (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404),
+    ),
+    "cancel a queued project generation (bob's)": (
+        "post",
+        lambda w: (f"{V1}/generations/{_in_status(w, 'queued')}/cancel", {}),
+        (403, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+    ),
     "restore a project image": (
         "post",
         lambda w: (f"{V1}/images/{w.project_image.uuid}/restore", {}),
@@ -125,8 +137,15 @@ WRITES = {
 }
 
 
+def _in_status(world, status: str) -> str:
+    """The project image's generation (bob's), put in `status`."""
+    generation = world.project_image.generation
+    Generation.objects.filter(pk=generation.pk).update(status=status, error_kind="provider")
+    return str(generation.uuid)
+
+
 @pytest.mark.parametrize("name", list(WRITES))
-def test_changes_answer_each_caller_as_the_pages_do(api, world, name):
+def test_changes_answer_each_caller_as_the_pages_do(api, world, pipeline, name):
     method, build, expected = WRITES[name]
     path, body = build(world)
     got = {}

@@ -117,6 +117,8 @@ NOT_PAGES = {
     "api-1:image_move": "JSON API",
     "api-1:image_trash": "JSON API",
     "api-1:image_restore": "JSON API",
+    "api-1:retry_generation": "JSON API",
+    "api-1:cancel_generation": "JSON API",
 }
 
 

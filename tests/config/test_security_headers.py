@@ -254,6 +254,8 @@ def world(django_user_model, settings) -> World:
         "api-1:members": by_project,
         "api-1:project_spend": by_project,
         "api-1:generation": by_generation,
+        "api-1:retry_generation": by_generation,
+        "api-1:cancel_generation": by_generation,
         **{
             f"api-1:{name}": by_image
             for name in (

@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Swagger
 from . import errors
 from .endpoints import router
 from .images import router as images_router
+from .references import router as references_router
 
 DESCRIPTION = """\
 Darkroom's JSON API: the same rules as its pages, for scripts.
@@ -37,3 +38,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", router)
 api.add_router("/", images_router)
+api.add_router("/", references_router)

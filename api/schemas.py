@@ -226,3 +226,24 @@ class Starred(Schema):
 
 class MoveIn(Schema):
     project: UUID = Field(description="A project you belong to and may move the image into.")
+
+
+class Reference(Schema):
+    uuid: UUID
+    name: str = Field(description="The file's name when it was uploaded.")
+    width: int
+    height: int
+    bytes: int
+    content_type: str
+    sha256: str
+    created_at: datetime
+
+
+class ReferenceUpload(Schema):
+    items: list[Reference] = Field(description="Kept (a picture kept before: the same one).")
+    errors: list[str] = Field(description="One message per file refused, naming it.")
+
+
+class ReferencePage(Schema):
+    items: list[Reference]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")

@@ -467,6 +467,7 @@ OWNER_MUST = {
     "api-1:project_spend",
     "api-1:images",
     "api-1:image_original",
+    "api-1:references",
 }
 STAFF_MUST = {
     "spend:review",

@@ -70,6 +70,10 @@ READS = {
         lambda w: f"{V1}/generations",
         (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
     ),
+    "references": (
+        lambda w: f"{V1}/references",
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+    ),
     "images": (
         lambda w: f"{V1}/images",
         (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
@@ -170,6 +174,22 @@ def test_creates_answer_each_caller_as_the_generate_page_does(api, world, pipeli
     expected = (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404)
     body = {"prompt": "a harbour at dawn", "project": str(world.project.uuid)}
     got = tuple(api.post(f"{V1}/generations", body, as_=caller).status_code for caller in CALLERS)
+    assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
+
+
+def test_uploads_answer_each_caller_as_the_generate_page_does(api, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import image_bytes
+
+    expected = (201, 201, 201, 201, 201, 403, 201, 401, 401, 401, 201)
+    got = []
+    for caller in CALLERS:
+        picture = SimpleUploadedFile("kite.png", image_bytes(size=(640, 480)), "image/png")
+        response = api.client.post(
+            f"{V1}/references", {"files": [picture]}, headers=api._headers(caller, None)
+        )
+        got.append(response.status_code)
     assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
 
 

@@ -119,6 +119,8 @@ NOT_PAGES = {
     "api-1:image_restore": "JSON API",
     "api-1:retry_generation": "JSON API",
     "api-1:cancel_generation": "JSON API",
+    "api-1:references": "JSON API",
+    "api-1:upload_references": "JSON API",
 }
 
 

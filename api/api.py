@@ -4,10 +4,14 @@ INSTALLED_APPS, so django-ninja serves its bundled copy instead of a CDN's)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI, Swagger
+from ninja.openapi.schema import OpenAPISchema
 
 from . import errors
 from .endpoints import router
+from .examples import add_examples
 from .images import router as images_router
 from .references import router as references_router
 
@@ -26,7 +30,20 @@ sent (422: invalid values, a budget refusal, an Idempotency-Key reused), 429 ove
 **Example**: `curl -H "Authorization: Bearer $DARKROOM_TOKEN" https://darkroom.example/api/v1/projects`
 """
 
-api = NinjaAPI(
+
+class DarkroomAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """ninja's document, with a curl example on every operation (api/examples.py)."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        add_examples(document, path_prefix=path_prefix)
+        return document
+
+
+api = DarkroomAPI(
     title="Darkroom API",
     version="1",
     description=DESCRIPTION,

@@ -49,3 +49,24 @@ def test_the_reference_page_loads_nothing_from_elsewhere(client):
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_every_operation_shows_a_curl_example_of_itself(client):
+    """On the reference page (the description) and as x-codeSamples; each one calls its own
+    operation: its method, and a URL that resolves to its view."""
+    from django.urls import resolve
+
+    document = client.get("/api/v1/openapi.json").json()
+    placeholders = {"$PROJECT": "0" * 32, "$GENERATION": "1" * 32, "$IMAGE": "2" * 32}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            (sample,) = operation["x-codeSamples"]
+            assert f"```sh\n{sample['source']}\n```" in operation["description"]
+            source = sample["source"]
+            assert ("-X " not in source) if method == "get" else f"-X {method.upper()}" in source
+            url = source.rsplit('"$DARKROOM_URL', 1)[1].split('"')[0].split("?")[0]
+            for name, value in placeholders.items():
+                url = url.replace(name, value)
+            view = resolve(url).func
+            expected = resolve(path.replace("{uuid}", "0" * 32).replace("{size}", "512")).func
+            assert view == expected, (method, path, url)

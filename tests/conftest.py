@@ -44,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # start at once, spread over the processes, instead of one of them starting last.
 SLOW_FIRST = (
     "tests/e2e/",
+    "tests/examples/",
     "tests/browser/test_every_page.py",
     "tests/test_hostile_query_strings.py",
     "tests/test_make_run.py",

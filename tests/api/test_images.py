@@ -180,3 +180,16 @@ def test_move_by_the_pages_rules(api, world):
     add_member(second, world.users["bob"], Role.EDITOR)
     refused = api.post(path, {"project": str(second.uuid)})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "trashed"
+
+
+def test_dates_narrow_by_day_as_on_the_gallery(api, world):
+    old = make_image(
+        world.users["alice"], prompt="last year", created_at=timezone.now() - timedelta(days=400)
+    )
+    since = (timezone.now() - timedelta(days=30)).date().isoformat()
+    recent = [i["uuid"] for i in api.get(f"{V1}/images", **{"from": since}).json()["items"]]
+    assert str(old.uuid) not in recent and len(recent) == 2
+    before = (timezone.now() - timedelta(days=300)).date().isoformat()
+    older = [i["uuid"] for i in api.get(f"{V1}/images", to=before).json()["items"]]
+    assert older == [str(old.uuid)]
+    assert api.get(f"{V1}/images", **{"from": "not a day"}).status_code == 422

@@ -12,13 +12,17 @@ Idempotency-Key reused for another request), 422 a readable request with invalid
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+logger = logging.getLogger("django.request")
 
 # The code each status has when nothing more precise is said.
 CODES = {
@@ -121,3 +125,15 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return _answer(api, request, ApiError(exc.status_code, str(exc)))
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A bug: reported as Django reports one (the `django.request` log, with the traceback,
+        # and got_request_exception), answered in the one shape without the details.
+        logger.error(
+            "Internal Server Error: %s", request.path, exc_info=exc, extra={"request": request}
+        )
+        got_request_exception.send(sender=None, request=request)
+        return _answer(
+            api, request, ApiError(500, "Something went wrong on our side.", code="server_error")
+        )

@@ -1,6 +1,6 @@
 // The image page: ←/→ and a swipe step to the previous and next image, f stars it, a flagged
-// image is shown on a click (without JavaScript, through ?reveal=1), and "Copy prompt" / "Copy
-// link" put text on the clipboard. Without JavaScript the arrows and buttons are plain links.
+// image is shown on a click (without JavaScript, through ?reveal=1); without JavaScript the
+// arrows are plain links. "Copy prompt" and "Copy link" are copy.js.
 (() => {
   "use strict";
 
@@ -39,41 +39,5 @@
       stage.classList.remove("is-nsfw");
       reveal.remove();
     }
-  });
-
-  // --- Copy prompt, Copy link ----------------------------------------------------------------
-  async function copy(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return;
-    }
-    // Plain http on a local network has no clipboard API: the old way still works there.
-    const field = document.createElement("textarea");
-    field.value = text;
-    field.setAttribute("readonly", "");
-    field.className = "visually-hidden";
-    document.body.append(field);
-    field.select();
-    const copied = document.execCommand("copy");
-    field.remove();
-    if (!copied) throw new Error("copy refused");
-  }
-
-  for (const button of document.querySelectorAll("[data-copy]")) button.hidden = false;
-  document.addEventListener("click", async (event) => {
-    const button = event.target.closest("[data-copy]");
-    if (!button) return;
-    const label = button.querySelector("[data-copy-label]") || button;
-    const before = label.dataset.before || label.textContent;
-    label.dataset.before = before;
-    try {
-      await copy(button.dataset.copy);
-      label.textContent = "Copied";
-    } catch (error) {
-      label.textContent = "Could not copy";
-    }
-    setTimeout(() => {
-      label.textContent = before;
-    }, 1600);
   });
 })();

@@ -96,9 +96,9 @@ class Invitation(models.Model):
 class TokenScope(models.TextChoices):
     """What a personal access token may do through the API (api/): each operation names one."""
 
-    READ = "read", "Read: projects, generations, spend, elements"
+    READ = "read", "Read: projects, generations, images, references, spend, elements"
     GENERATE = "generate", "Generate: start runs (they cost money)"
-    MANAGE = "manage", "Manage: change images and projects (later API versions)"
+    MANAGE = "manage", "Manage: star, move, trash and restore images"
 
 
 TOKEN_PREFIX = "drk_"

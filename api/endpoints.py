@@ -282,13 +282,7 @@ def _generation(generation: Generation) -> dict[str, Any]:
         "outputs": [
             {
                 "uuid": image.uuid,
-                "index": image.index,
-                "width": image.width,
-                "height": image.height,
-                "bytes": image.bytes,
-                "content_type": image.content_type,
-                "sha256": image.sha256,
-                "nsfw": image.nsfw,
+                **schemas.file_facts(image),
                 "trashed": image.deleted_at is not None,
             }
             for image in images

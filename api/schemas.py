@@ -247,3 +247,16 @@ class ReferenceUpload(Schema):
 class ReferencePage(Schema):
     items: list[Reference]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
+
+
+def file_facts(image: Any) -> dict[str, Any]:
+    """What the API tells of an output image's stored file, wherever it lists one."""
+    return {
+        "index": image.index,
+        "width": image.width,
+        "height": image.height,
+        "bytes": image.bytes,
+        "content_type": image.content_type,
+        "sha256": image.sha256,
+        "nsfw": image.nsfw,
+    }

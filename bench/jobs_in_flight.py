@@ -209,6 +209,30 @@ def cpu_seconds_one(pid: int) -> float:
     return sum(int(value) for value in fields[11:13]) / CLK_TCK
 
 
+def rss_bytes(root_pid: int) -> int:
+    """Resident memory of a process and its descendants (a worker and its pool)."""
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def broker_bytes(broker: str, var_dir: Path) -> int | None:
+    """What the broker holds: Redis's used memory, or the filesystem broker's files."""
+    if broker == "redis":
+        import redis
+
+        return int(redis.Redis.from_url(REDIS_URL).info("memory")["used_memory"])
+    folder = var_dir / "broker"
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.exists() else 0
+
+
 def cpu_seconds(root_pid: int) -> float:
     """User + system CPU of a process and its descendants, living and reaped."""
     total = 0
@@ -521,7 +545,17 @@ def run(
     deadline = time.monotonic() + args.timeout
     last_print = 0.0
     timed_out = False
+    rss_peak = dict.fromkeys(workers, 0)
+    broker_peak = 0
+    broker_start = broker_bytes(args.broker, Path(os.environ["DARKROOM_VAR_DIR"])) or 0
+    var_dir = Path(os.environ["DARKROOM_VAR_DIR"])
+    last_sample = 0.0
     while True:
+        if time.monotonic() - last_sample >= 1.0:
+            last_sample = time.monotonic()
+            for name, w in workers.items():
+                rss_peak[name] = max(rss_peak[name], rss_bytes(w.pid))
+            broker_peak = max(broker_peak, broker_bytes(args.broker, var_dir) or 0)
         counts = dict(
             Generation.objects.filter(pk__in=ids)
             .values_list("status")
@@ -594,6 +628,9 @@ def run(
         "prefetch": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
         "sweep": (settings.SWEEP_INTERVAL_SECONDS, settings.STALE_AFTER_SECONDS),
         "worker_logs": worker_logs,
+        "rss_peak": rss_peak,
+        "broker_peak": broker_peak,
+        "broker_start": broker_start,
     }
 
 
@@ -759,6 +796,15 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
                 f"mean {1000 * statistics.mean(v):5.1f} ms, max {1000 * max(v):5.0f} ms",
             )
             for name, v in sorted(task_times.items())
+        ),
+        (
+            "peak RSS (process and its pool)",
+            ", ".join(f"{name} {b / 2**20:.0f} MB" for name, b in r["rss_peak"].items()),
+        ),
+        (
+            "peak broker size",
+            f"{r['broker_peak'] / 2**20:.1f} MB ({args.broker}; "
+            f"{r['broker_start'] / 2**20:.1f} MB before the run)",
         ),
         (
             "tasks received / generation",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -293,6 +294,53 @@ def _generation(generation: Generation) -> dict[str, Any]:
     }
 
 
+def _key_checked(key: str | None) -> str | None:
+    if key is not None and not 0 < len(key) <= 255:
+        raise ApiError(400, "An Idempotency-Key is 1 to 255 characters.")
+    return key or None
+
+
+def _replayed(
+    caller: Caller, response: HttpResponse, key: str | None, digest: str
+) -> Status[dict[str, Any]] | None:
+    """The answer to a request already made under `key`: the generation it made (200)."""
+    if key is None:
+        return None
+    try:
+        earlier = services.created_before(token=caller.token, key=key, digest=digest)
+    except services.KeyReused:
+        raise _key_reused() from None
+    if earlier is None:
+        return None
+    response["Idempotent-Replayed"] = "true"
+    return Status(200, _generation(access.generation(caller, str(earlier.uuid))))
+
+
+def _made_once(
+    caller: Caller,
+    response: HttpResponse,
+    key: str | None,
+    digest: str,
+    create: Callable[[], Generation],
+) -> Status[dict[str, Any]]:
+    """`create`, at most once under `key`: 201 with what it made, or 200 with what a racing
+    request with the same key made."""
+    try:
+        if key is not None:
+            made, new = services.create_once(
+                token=caller.token, key=key, digest=digest, create=create
+            )
+        else:
+            made, new = create(), True
+    except services.KeyReused:
+        raise _key_reused() from None
+    except BudgetExceeded as exc:
+        raise ApiError(422, str(exc), code="budget_exceeded") from None
+    if not new:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201 if new else 200, _generation(access.generation(caller, str(made.uuid))))
+
+
 @router.post(
     "/generations",
     response={201: schemas.Generation, 200: schemas.Generation, **ERRORS},
@@ -311,19 +359,10 @@ def create_generation(
     same key with another request is a 422."""
     caller = _caller(request)
     data = payload.dict()
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
-        raise ApiError(400, "An Idempotency-Key is 1 to 255 characters.")
+    key = _key_checked(idempotency_key)
     digest = services.request_digest(path=request.path, payload=data)
-    if idempotency_key:
-        try:
-            earlier = services.created_before(
-                token=caller.token, key=idempotency_key, digest=digest
-            )
-        except services.KeyReused:
-            raise _key_reused() from None
-        if earlier is not None:
-            response["Idempotent-Replayed"] = "true"
-            return Status(200, _generation(access.generation(caller, str(earlier.uuid))))
+    if (replay := _replayed(caller, response, key, digest)) is not None:
+        return replay
     rate_limited(
         f"api:generations:{caller.token.pk}",
         limit=settings.DARKROOM_API_GENERATIONS_PER_MINUTE,
@@ -338,34 +377,31 @@ def create_generation(
             owner=caller.user, params=form.to_params(), project=form.selected_project()
         )
 
-    try:
-        if idempotency_key:
-            made, new = services.create_once(
-                token=caller.token, key=idempotency_key, digest=digest, create=create
-            )
-        else:
-            made, new = create(), True
-    except services.KeyReused:
-        raise _key_reused() from None
-    except BudgetExceeded as exc:
-        raise ApiError(422, str(exc), code="budget_exceeded") from None
-    if not new:
-        response["Idempotent-Replayed"] = "true"
-    return Status(201 if new else 200, _generation(access.generation(caller, str(made.uuid))))
+    return _made_once(caller, response, key, digest, create)
 
 
 @router.post(
     "/generations/{uuid}/retry",
-    response={201: schemas.Generation, 409: schemas.Error, **ERRORS},
+    response={201: schemas.Generation, 200: schemas.Generation, 409: schemas.Error, **ERRORS},
     auth=GENERATE,
     tags=["generations"],
 )
-def retry_generation(request: HttpRequest, uuid: UUID) -> Status[dict[str, Any]]:
+def retry_generation(
+    request: HttpRequest,
+    response: HttpResponse,
+    uuid: UUID,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # type: ignore[type-arg]
+) -> Status[dict[str, Any]]:
     """Run a failed generation again, as the studio's Retry does: its settings through the
     Generate form and its budget check, a new generation with a new quote (the failed one
-    stays as it is). 409 unless it failed."""
+    stays as it is). 409 unless it failed. An `Idempotency-Key` works as on a create: the
+    same retry sent again answers 200 with the generation the first one made."""
     caller = _caller(request)
     source = access.generation(caller, str(uuid))
+    key = _key_checked(idempotency_key)
+    digest = services.request_digest(path=request.path, payload={})
+    if (replay := _replayed(caller, response, key, digest)) is not None:
+        return replay
     if run_of(source).state != "failed":
         raise ApiError(409, "Only a failed generation can be retried.", code="not_failed")
     if source.project is None:
@@ -386,13 +422,13 @@ def retry_generation(request: HttpRequest, uuid: UUID) -> Status[dict[str, Any]]
     )
     if not form.is_valid():
         raise ApiError(422, "It cannot run again as it was.", field_errors=_form_errors(form))
-    try:
-        made = generation_create(
+
+    def create() -> Generation:
+        return generation_create(
             owner=caller.user, params=form.to_params(), project=form.selected_project()
         )
-    except BudgetExceeded as exc:
-        raise ApiError(422, str(exc), code="budget_exceeded") from None
-    return Status(201, _generation(access.generation(caller, str(made.uuid))))
+
+    return _made_once(caller, response, key, digest, create)
 
 
 @router.post(

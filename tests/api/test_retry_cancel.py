@@ -65,3 +65,20 @@ def test_a_failed_generation_is_retried_as_a_new_one(api, world, pipeline):
     )
     assert retried.status == Status.QUEUED
     assert api.post(f"{V1}/generations/{generation.uuid}/retry", {}, as_="dave").status_code == 404
+
+
+def test_a_retry_sent_again_with_its_key_makes_one_new_run(api, world, pipeline):
+    generation = _create(api, world)
+    state.fail(generation.pk, kind=ErrorKind.PROVIDER, message="The provider broke.")
+    path = f"{V1}/generations/{generation.uuid}/retry"
+    key = {"Idempotency-Key": "retry-row-3"}
+    first = api.post(path, {}, headers=key)
+    again = api.post(path, {}, headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again["Idempotent-Replayed"] == "true"
+    assert first.json()["uuid"] == again.json()["uuid"]
+    assert Generation.objects.filter(prompt="a harbour at dawn").count() == 2  # failed + retry
+    # The same key on another request is refused, as on a create.
+    other = api.post(f"{V1}/generations", {"prompt": "a new one"}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"

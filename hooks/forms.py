@@ -71,7 +71,9 @@ class NewEndpointForm(EndpointForm):
     def __init__(self, *args: Any, projects: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.projects = {str(p.uuid): p for p in projects}
-        self.fields["owner"].choices = [
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ChoiceField)
+        owner.choices = [
             (MINE, "My own runs"),
             *[(str(p.uuid), f"Project {p.name}") for p in projects],
         ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -150,7 +150,8 @@ def _queue(delivery_id: int) -> None:
 # --- one attempt ------------------------------------------------------------------------------
 def retry_wait(attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed attempt: 10 s, 20 s, 40 s … at most an hour."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    wait: timedelta = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    return wait
 
 
 def delivery_attempt(*, delivery_id: int) -> bool:
@@ -237,12 +238,14 @@ def endpoint_paused_mail(*, endpoint_id: int) -> int:
 
 def owners_emails(endpoint: Endpoint) -> list[str]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    if endpoint.person_id:
+    if endpoint.person_id is not None:
         users = users.filter(pk=endpoint.person_id)
-    else:
+    elif endpoint.project_id is not None:
         users = users.filter(
             memberships__project_id=endpoint.project_id, memberships__role=Role.OWNER
         )
+    else:  # the model holds exactly one owner (a check constraint): never here
+        return []
     return sorted(set(users.values_list("email", flat=True)))
 
 
@@ -271,7 +274,7 @@ def deliveries_sweep() -> int:
 @transaction.atomic
 def endpoint_create(
     *,
-    by: AbstractBaseUser,
+    by: User,
     project: Project | None,
     url: str,
     description: str,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.requests import AuthenticatedHttpRequest
 
 from . import selectors, services
 from .forms import EndpointForm, NewEndpointForm
@@ -16,7 +18,7 @@ from .models import Delivery, Endpoint
 
 @login_required
 @require_GET
-def endpoint_list(request: HttpRequest) -> HttpResponse:
+def endpoint_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = selectors.managed_projects(request.user)
     endpoints = selectors.endpoints_of(person=request.user, projects=projects)
     return render(request, "hooks/endpoint_list.html", {"endpoints": endpoints})
@@ -24,7 +26,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def endpoint_create(request: HttpRequest) -> HttpResponse:
+def endpoint_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     projects = selectors.managed_projects(request.user)
     initial = {"owner": request.GET.get("project", "")}
     form = NewEndpointForm(request.POST or None, projects=projects, initial=initial)
@@ -44,7 +46,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def endpoint_detail(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_detail(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     return render(
         request,
@@ -55,7 +57,7 @@ def endpoint_detail(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def endpoint_edit(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_edit(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     form = EndpointForm(
         request.POST or None,
@@ -76,7 +78,7 @@ def endpoint_edit(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_delete(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_delete(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     services.endpoint_delete(endpoint=endpoint, by=request.user)
     messages.success(request, "Endpoint deleted.")
@@ -85,7 +87,7 @@ def endpoint_delete(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_rotate(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_rotate(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     services.endpoint_rotate_secret(endpoint=endpoint)
     messages.success(request, "New secret made: update your receiver.")
@@ -94,7 +96,7 @@ def endpoint_rotate(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_resume(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_resume(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     services.endpoint_resume(endpoint=endpoint)
     messages.success(request, "Resumed.")
@@ -103,7 +105,7 @@ def endpoint_resume(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_test(request: HttpRequest, uuid: str) -> HttpResponse:
+def endpoint_test(request: AuthenticatedHttpRequest, uuid: str) -> HttpResponse:
     endpoint = selectors.endpoint_for_owner(request.user, uuid)
     services.endpoint_test(endpoint=endpoint, by=request.user)
     messages.success(request, "Test event queued.")
@@ -112,7 +114,7 @@ def endpoint_test(request: HttpRequest, uuid: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def delivery_resend(request: HttpRequest, uuid: str, delivery: str) -> HttpResponse:
+def delivery_resend(request: AuthenticatedHttpRequest, uuid: str, delivery: str) -> HttpResponse:
     endpoint: Endpoint = selectors.endpoint_for_owner(request.user, uuid)
     found = Delivery.objects.filter(endpoint=endpoint, uuid=delivery).first()
     if found is None:

@@ -16,7 +16,8 @@ from .images import router as images_router
 from .references import router as references_router
 
 DESCRIPTION = """\
-Darkroom's JSON API: the same rules as its pages, for scripts.
+Darkroom's JSON API: the same rules as its pages, for scripts. [Back to the studio](/) ·
+[your tokens](/accounts/profile/)
 
 **Authentication.** Make a personal access token on your profile page and send it as
 `Authorization: Bearer drk_…`. A token acts as you, with your rights at the time of each call,

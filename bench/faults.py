@@ -84,23 +84,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from _services import PG_HOST, PG_PORT, PG_USER, psql  # bench/ is on sys.path
+from _services import PG_HOST, PG_PORT, PG_USER, clean_env, psql  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM_START_BALANCE = Decimal("1000")
 SAMPLE_SECONDS = 0.25
-SCRUBBED_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "WAVESPEED_API_KEY",
-    "WAVESPEED_BASE_URL",
-    "WAVESPEED_SIMULATOR_URL",
-    "MEDIA_ROOT",
-    "DARKROOM_VAR_DIR",
-    "AWS_STORAGE_BUCKET_NAME",
-    "DJANGO_SETTINGS_MODULE",
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -984,7 +972,7 @@ def main() -> int:
         redis = RedisServer(tmp / "redis")
         redis.start()
 
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+        env = clean_env()
         args.origin = {}
         for name, flag in (
             ("DARKROOM_SWEEP_INTERVAL", args.sweep_interval),

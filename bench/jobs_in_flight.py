@@ -39,26 +39,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _services import PG_HOST, PG_PORT, PG_USER, flush_redis, psql  # bench/ is on sys.path
+from _services import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    clean_env,
+    flush_redis,
+    psql,
+)  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 20.0
 # The queue each Procfile worker consumes (config/settings/base.py routes the tasks to them).
 QUEUES = {"worker": "celery", "submitter": "submit", "images": "images"}
 REDIS_URL = "redis://127.0.0.1:6379/14"
-# Variables of the calling shell that would point the bench somewhere else.
-SCRUBBED_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "WAVESPEED_API_KEY",
-    "WAVESPEED_BASE_URL",
-    "WAVESPEED_SIMULATOR_URL",
-    "MEDIA_ROOT",
-    "DARKROOM_VAR_DIR",
-    "AWS_STORAGE_BUCKET_NAME",
-    "DJANGO_SETTINGS_MODULE",
-)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -306,7 +300,7 @@ def main() -> int:
         sim_url = wait_for_log(simulator, sim_log, r"listening on (http://\S+)", 30).group(1)
 
         # 2. a fresh database and broker
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+        env = clean_env()
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings.base",
             DARKROOM_VAR_DIR=str(tmp / "var"),

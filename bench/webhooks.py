@@ -33,7 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from _services import PG_HOST, PG_PORT, PG_USER, flush_redis, psql  # bench/ is on sys.path
+from _services import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    clean_env,
+    flush_redis,
+    psql,
+)  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "darkroom_bench_hooks"
@@ -41,22 +48,6 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 SECRET = "whsec_bench-secret"
 MODES = ("inline", "queued")
 WARMUP = 20  # deliveries per mode before timing (connections, imports, caches)
-# Variables of the calling shell that would point the bench somewhere else.
-SCRUBBED_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "WAVESPEED_API_KEY",
-    "WAVESPEED_BASE_URL",
-    "WAVESPEED_SIMULATOR_URL",
-    "MEDIA_ROOT",
-    "DARKROOM_VAR_DIR",
-    "AWS_STORAGE_BUCKET_NAME",
-    "DJANGO_SETTINGS_MODULE",
-    "DARKROOM_PUBLIC_URL",
-    "WAVESPEED_WEBHOOK_SECRET",
-    "ALLOWED_HOSTS",
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -203,7 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
 def main() -> int:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="darkroom-bench-hooks-"))
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    env = clean_env()
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.base",
         DARKROOM_VAR_DIR=str(tmp / "var"),

@@ -818,14 +818,15 @@ def sweep() -> dict[str, int]:
     for every kind: the periodic sweeper's one task. Each step claims its row before acting, so
     a step queued twice still runs once."""
     counts: dict[str, int] = {}
+    busy = submit_queue_busy()  # one look at the broker for every kind (one submit queue)
     for kind in kinds():
-        for step, count in sweep_kind(kind).items():
+        for step, count in sweep_kind(kind, submit_busy=busy).items():
             counts[step] = counts.get(step, 0) + count
     webhooks.forget_old_receipts()
     return counts
 
 
-def sweep_kind(kind: JobKind) -> dict[str, int]:
+def sweep_kind(kind: JobKind, *, submit_busy: bool | None = None) -> dict[str, int]:
     t = kind.timings()
     now = timezone.now()
     stale = now - timedelta(seconds=t.stale_after)
@@ -851,7 +852,7 @@ def sweep_kind(kind: JobKind) -> dict[str, int]:
     # most likely waiting its turn there (a backlog), so nothing is queued twice; a message
     # that was really lost is queued again once the queue has drained. (Polls queue no task
     # each when batched, and a claimed step's row says so itself.)
-    if submit_queue_busy():
+    if submit_queue_busy() if submit_busy is None else submit_busy:
         awaiting = awaiting.none()
     for pk in awaiting.filter(submit_claimed_at__isnull=True).values_list("pk", flat=True):
         schedule_submit(kind, pk)

@@ -14,6 +14,9 @@ ALLOW_PUBLIC_DEBUG ?=
 # honcho reads this file into every process's environment, its values winning over the shell's;
 # each step before the processes reads it too, through `honcho run`. DARKROOM_MAKE_RUN=1 tells
 # the settings that the simulator `make run` starts can reach the app at HOST:PORT (base.py).
+# `honcho start` gives each process a PORT of its own (web's, plus 100 per process), so the web
+# process's port (PORT, from the .env file if it sets one) travels to the others as
+# DARKROOM_WEB_PORT.
 ENV_FILE ?= .env
 HONCHO_RUN = HOST=$(HOST) PORT=$(PORT) ALLOW_PUBLIC_DEBUG=$(ALLOW_PUBLIC_DEBUG) DARKROOM_MAKE_RUN=1 \
 	$(BIN)/honcho --env $(ENV_FILE) run
@@ -42,7 +45,9 @@ install: $(STAMP)
 # that the simulator can reach the app at HOST:PORT, so its webhooks are used (base.py).
 run: install prepare
 	@processes="$$($(HONCHO_RUN) $(BIN)/python manage.py describe_provider --processes)" \
-		&& HOST=$(HOST) PORT=$(PORT) DARKROOM_MAKE_RUN=1 exec $(BIN)/honcho --env $(ENV_FILE) \
+		&& web_port="$$($(HONCHO_RUN) sh -c 'echo "$$PORT"')" \
+		&& HOST=$(HOST) PORT=$(PORT) DARKROOM_MAKE_RUN=1 DARKROOM_WEB_PORT="$$web_port" \
+			exec $(BIN)/honcho --env $(ENV_FILE) \
 			--procfile Procfile \
 			start $$processes
 

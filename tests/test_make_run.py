@@ -478,3 +478,33 @@ def test_finding5_make_run_serves_with_the_simulator_where_the_url_says(make_run
         assert re.search(
             rf"^\S+ {name}\.1 +\| .*\.> {queue} +exchange={queue}", log.read_text(), re.MULTILINE
         ), name
+
+    # A run started in it finishes by the simulator's webhook, sent to the web process's port
+    # (honcho gives every other process a PORT of its own): nothing ever polls for the result.
+    env = clean_env(log.parent / "var", WAVESPEED_SIMULATOR_URL=simulator_url)
+    secret = django(
+        env,
+        "from django.contrib.auth.models import User; "
+        "from accounts.services import token_create; "
+        f"u = User.objects.get(username={DEMO[0]!r}); "
+        "print(token_create(user=u, name='make run', scopes=['read', 'generate']).secret)",
+    )
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=10,
+    )
+    created = api.post("/generations", json={"prompt": "a lighthouse at dusk"})
+    assert created.status_code == 201, created.text
+    uuid = created.json()["uuid"]
+    wait_for(
+        lambda: api.get(f"/generations/{uuid}").json()["state"] != "active",
+        timeout=60,
+        what="the generation to finish",
+    )
+    assert api.get(f"/generations/{uuid}").json()["state"] == "done"
+    requests = httpx.get(f"{simulator_url}/_sim/requests").json()["data"]
+    assert not [r for r in requests if r["path"].endswith("/result")], requests
+    (prediction,) = httpx.get(f"{simulator_url}/_sim/predictions").json()["data"]
+    assert prediction["_sim"]["webhook_url"] == f"http://127.0.0.1:{port}/hooks/wavespeed/"
+    assert [a["ok"] for a in prediction["_sim"]["webhook_attempts"]] == [True], prediction

@@ -455,13 +455,16 @@ if (
     and env_bool("DARKROOM_MAKE_RUN", False)
     and WAVESPEED_BASE_URL == SIMULATOR_URL
 ):
-    # `make run` (which sets DARKROOM_MAKE_RUN, HOST and PORT) with its simulator: the simulator
-    # reaches the app at its local address, so webhooks are on there too.
+    # `make run` (which sets DARKROOM_MAKE_RUN, HOST and DARKROOM_WEB_PORT) with its simulator:
+    # the simulator reaches the app at its local address, so webhooks are on there too. Under
+    # `honcho start` PORT is each process's own (the submitter's is not the web's), so the web's
+    # port comes as DARKROOM_WEB_PORT; PORT is for a process started by hand.
     _host = os.environ.get("HOST") or "127.0.0.1"
     _host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(_host, _host)
     if ":" in _host and not _host.startswith("["):
         _host = f"[{_host}]"
-    DARKROOM_PUBLIC_URL = f"http://{_host}:{os.environ.get('PORT') or 8000}"
+    _port = os.environ.get("DARKROOM_WEB_PORT") or os.environ.get("PORT") or 8000
+    DARKROOM_PUBLIC_URL = f"http://{_host}:{_port}"
 # The signing secret; empty: fetched from WaveSpeed (GET /api/v3/webhook/secret) once per
 # process. Deliveries whose timestamp is further than this from our clock are refused.
 # Notifications to a team's tools (the hooks app) reach public addresses only; true lets every

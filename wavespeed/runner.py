@@ -986,6 +986,13 @@ def poll_due() -> dict[str, int]:
             waits.setdefault(kind.name, []).append((job, next_poll_delay(kind, job, answer)))
     for name, jobs in waits.items():
         _record_next_polls(kind_named(name), jobs)
+    # The tick's Celery lines are filtered out (config/logs.py): this is its one line, and
+    # only when it asked about something.
+    logger.info(
+        "poll tick: %(polled)s asked, %(ended)s ended, %(running)s running, "
+        "%(errors)s errors, %(not_asked)s not asked",
+        counts,
+    )
     return counts
 
 

@@ -178,7 +178,7 @@ def run_of(
     expected = len(generation.output_urls) or (
         SERIES_PLACEHOLDERS if series else generation.num_images
     )
-    phase, detail, waiting = _phase(generation, now, images, expected)
+    phase, detail = _phase(generation, now, images, expected)
     if generation.is_active:
         state, placeholders = "active", max(expected - len(images), 0)
         elapsed = (now - generation.created_at).total_seconds()
@@ -187,7 +187,8 @@ def run_of(
         end = generation.finished_at or generation.updated_at
         elapsed = (end - generation.created_at).total_seconds()
     ratio = _ratio(generation, images)
-    signature = f"{status}|{len(images)}|{waiting}|{generation.error_message}"
+    # The card changes when its words do (the poll answers with the new one).
+    signature = f"{status}|{len(images)}|{phase}|{generation.error_message}"
     return Run(
         generation=generation,
         state=state,
@@ -205,33 +206,34 @@ def run_of(
 
 def _phase(
     generation: Generation, now: datetime, images: list[OutputImage], expected: int
-) -> tuple[str, str, bool]:
-    """(what is happening, the pipeline's own message, whether it waits behind the limit)."""
+) -> tuple[str, str]:
+    """(what is happening, the pipeline's own message)."""
     status = generation.status
     series = generation.result_type == ResultType.SERIES
     what = f"a series of up to {SERIES_MOST} images" if series else _images(expected)
     message = generation.error_message
     if status == Status.QUEUED:
         # "Waiting for WaveSpeed, which is not taking requests…" while submits are retried.
-        return ("Waiting for WaveSpeed" if message else "Sending to WaveSpeed"), message, False
+        return ("Waiting for WaveSpeed" if message else "Sending to WaveSpeed"), message
     if status == Status.SUBMITTED:
         since = generation.submitted_at or generation.created_at
-        if (now - since).total_seconds() > WAITING_AFTER_SECONDS:
-            at_once = settings.WAVESPEED_TASKS_AT_ONCE
-            return (
-                f"Waiting for WaveSpeed (your account runs {at_once} at a time)",
-                message,
-                True,
-            )
-        return "Queued at WaveSpeed", message, False
+        if (now - since).total_seconds() <= WAITING_AFTER_SECONDS:
+            return "Queued at WaveSpeed", message
+        if not generation.poll_count:
+            # Not asked since the submit (its webhook is awaited, or the first poll waits for
+            # most of a typical run): it is most likely painting, and nothing says it waits.
+            return f"At WaveSpeed: {what}", message
+        # A later look still found it in `created`: it waits behind the account's limit.
+        at_once = settings.WAVESPEED_TASKS_AT_ONCE
+        return f"Waiting for WaveSpeed (your account runs {at_once} at a time)", message
     if status == Status.PROCESSING:
-        return f"Painting {what}", message, False
+        return f"Painting {what}", message
     if status == Status.SAVING:
         total = len(generation.output_urls) or expected
-        return f"Saving {len(images)} of {total}", message, False
+        return f"Saving {len(images)} of {total}", message
     if status == Status.DONE:
-        return _images(len(images)), "", False
-    return "Failed" if status == Status.FAILED else "Needs attention", "", False
+        return _images(len(images)), ""
+    return "Failed" if status == Status.FAILED else "Needs attention", ""
 
 
 def _ratio(generation: Generation, images: list[OutputImage]) -> tuple[int, int]:

@@ -49,12 +49,23 @@ def test_a_queued_run_says_why_it_waits(user) -> None:
 def test_a_run_left_in_the_providers_queue_waits_behind_the_account_limit(user, settings) -> None:
     settings.WAVESPEED_TASKS_AT_ONCE = 2
     now = timezone.now()
-    generation = make_generation(user, status=Status.SUBMITTED, submitted_at=now)
+    generation = make_generation(user, status=Status.SUBMITTED, submitted_at=now, poll_count=1)
     assert run_of(generation, now=now + timedelta(seconds=2)).phase == "Queued at WaveSpeed"
     waiting = run_of(generation, now=now + timedelta(seconds=30))
     assert waiting.phase == "Waiting for WaveSpeed (your account runs 2 at a time)"
     # The card changes when the words do, so the poll answers with the new card.
     assert waiting.token != run_of(generation, now=now + timedelta(seconds=2)).token
+
+
+def test_a_run_not_asked_about_since_its_submit_is_not_said_to_wait(user, settings) -> None:
+    # Its webhook is awaited, or its first poll waits for most of a typical run: nothing says
+    # it sits behind the account's limit, so the card does not claim it.
+    now = timezone.now()
+    generation = make_generation(user, status=Status.SUBMITTED, submitted_at=now, num_images=2)
+    assert run_of(generation, now=now + timedelta(seconds=2)).phase == "Queued at WaveSpeed"
+    later = run_of(generation, now=now + timedelta(seconds=30))
+    assert later.phase == "At WaveSpeed: 2 images"
+    assert later.token != run_of(generation, now=now).token
 
 
 def test_a_processing_run_paints_and_counts_its_time(user) -> None:

@@ -98,7 +98,7 @@ class TokenScope(models.TextChoices):
 
     READ = "read", "Read: projects, generations, images, references, spend, elements"
     GENERATE = "generate", "Generate: start runs (they cost money)"
-    MANAGE = "manage", "Manage: star, move, trash and restore images"
+    MANAGE = "manage", "Manage: star, move, trash and restore images; add elements by Kling id"
 
 
 TOKEN_PREFIX = "drk_"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from elements.selectors import project_for_editor
 from generations.models import Generation, OutputImage
 from generations.selectors import generation_for_viewer, image_for_viewer
 from projects import selectors as project_selectors
@@ -66,3 +67,21 @@ def personal_allowed(caller: Caller) -> None:
     """Personal work (no project) is outside a token limited to a project: 403."""
     if caller.project_id is not None:
         raise PermissionDenied("This token is limited to one project: name it.")
+
+
+def element_library(caller: Caller, uuid: str) -> Project:
+    """A project whose element library the person may add to (elements.selectors, the library
+    page's: owners and editors), inside the token's project."""
+    restricted = caller.token.project
+    if restricted is not None and str(restricted.uuid) != str(uuid):
+        raise Http404("No such project.")
+    return project_for_editor(user=caller.user, uuid=uuid)
+
+
+def staff(caller: Caller) -> None:
+    """The staff's pages (the cost review): to anyone else they do not exist (404), as on the
+    site; and they span every project, so not for a token limited to one (403)."""
+    if not getattr(caller.user, "is_staff", False):
+        raise Http404("No such page.")
+    if caller.project_id is not None:
+        raise PermissionDenied("This token is limited to one project: the review spans them all.")

@@ -7,19 +7,23 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from ninja import Field, Header, Query, Router, Schema, Status
 
 from accounts.selectors import display_name_of
-from elements.models import GenerationElement
+from elements.forms import ElementForm
+from elements.models import Element, GenerationElement
 from elements.selectors import elements_for_picker, libraries_for
+from elements.services import ElementNameTaken, element_create
 from generations import pricing
 from generations.forms import GenerateForm, QuoteForm
 from generations.models import Generation, GenerationReference, OutputImage
@@ -28,13 +32,15 @@ from generations.runs import run_of
 from generations.selectors import visible_to
 from generations.services.cancelling import generation_cancel
 from generations.services.submission import generation_create
+from projects.models import Project
 from projects.selectors import members_of
 from reports import selectors as reports
+from reports.forms import DateRangeForm
 from spend import money
 from spend.services import BudgetExceeded, Standing, month_of
 
 from . import access, schemas, services
-from .auth import GENERATE, READ, Caller, rate_limited
+from .auth import GENERATE, MANAGE, READ, Caller, rate_limited
 from .errors import ApiError
 
 router = Router()
@@ -218,6 +224,79 @@ def my_spend(request: HttpRequest, month: str | None = None) -> dict[str, Any]:
     }
 
 
+class ReviewFilters(Schema):
+    start: str | None = Field(None, description="YYYY-MM-DD; with `end`, else this month.")
+    end: str | None = Field(None, description="YYYY-MM-DD, included; at most a year after start.")
+    runs: Literal["biggest", "all"] = "biggest"
+
+
+@router.get(
+    "/spend/review", response={200: schemas.SpendReview, **ERRORS}, auth=READ, tags=["spend"]
+)
+def spend_review(request: HttpRequest, filters: Query[ReviewFilters]) -> dict[str, Any]:
+    """The cost review page's tables, staff only (to anyone else it does not exist: 404):
+    everyone's spend on runs submitted between two dates (this month unless `start` and
+    `end`), by person, project and day, the biggest runs (or every paid call), the failed
+    generations and the people near their cap."""
+    caller = _caller(request)
+    access.staff(caller)
+    this_month = month_of(timezone.now())
+    form = DateRangeForm(
+        {"start": filters.start, "end": filters.end}
+        if filters.start is not None or filters.end is not None
+        else {"start": this_month, "end": reports.month_end(this_month)}
+    )
+    if not form.is_valid():
+        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    data = reports.review(start=start, end=end)
+    runs = reports.every_run(start=start, end=end) if filters.runs == "all" else data.runs
+    return {
+        "start": start,
+        "end": end,
+        "total": _usd(data.total),
+        "by_person": [{"name": r["username"], "total": _usd(r["total"])} for r in data.people],
+        "by_project": [
+            {"name": r["name"] or "Personal", "total": _usd(r["total"])} for r in data.projects
+        ],
+        "by_day": [{"day": r["day"], "total": _usd(r["total"])} for r in data.days],
+        "runs": [_review_run(run) for run in runs],
+        "failed": [_review_run(run) for run in data.failed],
+        "near_caps": [
+            {
+                "person": s.budget.person.get_username(),
+                "percent": s.percent,
+                "used": _usd(s.used),
+                "limit": _usd(s.limit),
+                "left": _usd(s.left),
+            }
+            for s in data.near_caps
+            if s.budget.person is not None  # budgets_near_cap: people's budgets only
+        ],
+    }
+
+
+def _review_run(run: Any) -> dict[str, Any]:
+    """A generation, an enhancer use (`is_enhancer`) or an element made on Kling (`is_element`),
+    as the review's CSV of runs writes it."""
+    enhancer = getattr(run, "is_enhancer", False)
+    element = getattr(run, "is_element", False)
+    per_use = enhancer or element
+    return {
+        "uuid": run.uuid,
+        "kind": "prompt enhancer" if enhancer else "kling element" if element else "generation",
+        "prompt": run.text if enhancer else run.name if element else run.prompt,
+        "submitted_at": run.created_at,
+        "person": (run.payer if element else run.owner).get_username(),
+        "project": run.project.name if run.project else None,
+        "resolution": None if per_use else run.resolution,
+        "images": None if per_use else run.billed_images,
+        "status": getattr(run, "status", None) or None,
+        "charged": _usd(run.charged),
+        "spend": _usd(run.spend),
+    }
+
+
 # --- Elements ---------------------------------------------------------------------------------
 
 
@@ -233,18 +312,60 @@ def elements(request: HttpRequest) -> list[dict[str, Any]]:
         if caller.project_id is not None and project_id != caller.project_id:
             continue
         for element in library.elements:
-            if element.archived_at is not None:
-                continue
-            found.append(
-                {
-                    "uuid": element.uuid,
-                    "name": element.name,
-                    "project": library.project.uuid if library.project else None,
-                    "usable": bool(element.kling_element_id),
-                    "created_at": element.created_at,
-                }
-            )
+            if element.archived_at is None:
+                found.append(_element(element, library.project))
     return found
+
+
+def _element(element: Element, project: Project | None) -> dict[str, Any]:
+    return {
+        "uuid": element.uuid,
+        "name": element.name,
+        "project": project.uuid if project else None,
+        "usable": bool(element.kling_element_id),
+        "created_at": element.created_at,
+    }
+
+
+@router.post(
+    "/elements",
+    response={201: schemas.Element, 409: schemas.Error, 413: schemas.Error, **ERRORS},
+    auth=MANAGE,
+    tags=["elements"],
+)
+def create_element(request: HttpRequest, payload: schemas.ElementIn) -> Status[dict[str, Any]]:
+    """Add an element already made on Kling to your library or a project's (its owners and
+    editors), by its Kling id, through the library page's form: the same checks and messages
+    (422 with `field_errors`); 409 `name_taken` when a live element of that library has the
+    name. Nothing is sent to Kling and nothing is charged."""
+    caller = _caller(request)
+    if payload.project is None:
+        access.personal_allowed(caller)
+        target = None
+    else:
+        target = access.element_library(caller, str(payload.project))
+    files: MultiValueDict[str, UploadedFile] = MultiValueDict()
+    if payload.preview is not None:
+        try:
+            # Line breaks too, as `base64` writes them every 76 characters.
+            picture = base64.b64decode("".join(payload.preview.split()), validate=True)
+        except binascii.Error:
+            raise ApiError(
+                422, "Some values are not valid.", field_errors={"preview": ["Not base64."]}
+            ) from None
+        files["preview"] = SimpleUploadedFile("preview", picture)
+    form = ElementForm(
+        {"name": payload.name, "kling_element_id": payload.kling_element_id, "note": payload.note},
+        files,
+    )
+    if not form.is_valid():
+        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    try:
+        made = element_create(created_by=caller.user, project=target, **form.values())
+    except ElementNameTaken as exc:
+        message = str(exc)
+        raise ApiError(409, message, code="name_taken", field_errors={"name": [message]}) from None
+    return Status(201, _element(made, target))
 
 
 # --- Generations ------------------------------------------------------------------------------

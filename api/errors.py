@@ -3,11 +3,13 @@
     {"error": {"code": "not_found", "message": "No such project.", "field_errors": {}}}
 
 `code` is stable (clients branch on it), `message` is for a person, `field_errors` maps a
-request field to its messages (422 only). Statuses as their RFCs mean them: 400 a request that
-cannot be read, 401 no usable token (with `WWW-Authenticate: Bearer`, RFC 6750), 403 a token or
-a person without the right, 404 nothing the caller may see, 409 a conflict with the state (an
-Idempotency-Key reused for another request), 422 a readable request with invalid values
-(including a budget refusal), 429 over a rate limit (with `Retry-After`, RFC 6585).
+request field to its messages (a 422, or a 409 over one field). Statuses as their RFCs mean
+them: 400 a request that cannot be read, 401 no usable token (with `WWW-Authenticate: Bearer`,
+RFC 6750), 403 a token or a person without the right, 404 nothing the caller may see, 409 a
+conflict with the current state (a retry of a run that did not fail, an element name already
+taken in its library), 413 a body over what Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE), 422 a
+readable request with invalid values (including a budget refusal and an Idempotency-Key reused
+for another request), 429 over a rate limit (with `Retry-After`, RFC 6585).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -32,6 +35,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
@@ -121,6 +125,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return _answer(api, request, ApiError(403, str(exc) or "You may not do that."))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # A JSON body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (files go as multipart).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        return _answer(api, request, ApiError(413, f"The request body is over {limit:g} MB."))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -17,7 +17,12 @@ EXTRAS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/projects/{uuid}/members"): {},
     ("get", "/projects/{uuid}/spend"): {"query": "?month=2026-11"},
     ("get", "/spend/me"): {"query": "?month=2026-11"},
+    ("get", "/spend/review"): {"query": "?start=2026-11-01&end=2026-11-30"},
     ("get", "/elements"): {},
+    ("post", "/elements"): {
+        "options": f"{JSON} \\\n     "
+        '-d \'{"name": "Mira", "kling_element_id": "860123456789", "project": "\'$PROJECT\'"}\''
+    },
     ("get", "/generations"): {"query": "?status=done&limit=20"},
     ("post", "/generations"): {
         "options": f'{JSON} -H "Idempotency-Key: prompts.csv-row-17" \\\n     '

@@ -3,7 +3,7 @@ them). Amounts of money are strings of US dollars (`"0.0280"`), never floats."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from uuid import UUID
 
@@ -27,7 +27,8 @@ class ErrorDetail(Schema):
     code: str = Field(description="Stable, for programs: not_found, insufficient_scope, …")
     message: str = Field(description="For people.")
     field_errors: dict[str, list[str]] = Field(
-        description="Request field → what is wrong with it (422 only; else empty)."
+        description="Request field → what is wrong with it (a 422, or a 409 over one field such "
+        "as a name already taken; else empty)."
     )
 
 
@@ -79,6 +80,23 @@ class Element(Schema):
     project: UUID | None
     usable: bool = Field(description="Live and created on Kling: it can go into a generation.")
     created_at: datetime
+
+
+class ElementIn(Schema):
+    """The element library's “Add element” form: an element already made on Kling, by its id
+    (making one on Kling costs money and is the studio's “Create on Kling”)."""
+
+    name: str = Field(description="Up to 20 characters; the prompt calls the element by it.")
+    kling_element_id: str = Field(description="The id Kling gave the element.")
+    note: str = Field("", description="What the element is, how it is best used.")
+    project: UUID | None = Field(
+        None, description="A project you own or edit in; None: your personal library."
+    )
+    preview: str | None = Field(
+        None,
+        description="A JPEG, PNG or WebP picture of it, base64-encoded (line breaks allowed; "
+        "kept as a small WebP without metadata). The whole request body is at most 2.5 MB.",
+    )
 
 
 class GenerationIn(Schema):
@@ -169,6 +187,52 @@ class ProjectSpend(Schema):
     total: str
     by_member: list[NamedAmount]
     budget: Budget | None
+
+
+class DayAmount(Schema):
+    day: date
+    total: str
+
+
+class ReviewRun(Schema):
+    """A row of the review's run tables (and of its CSV of every run)."""
+
+    uuid: UUID
+    kind: Literal["generation", "prompt enhancer", "kling element"]
+    prompt: str = Field(description="The prompt; an enhancer use's text; an element's name.")
+    submitted_at: datetime
+    person: str = Field(description="Who pays: the username.")
+    project: str | None = Field(description="The project's name; None: personal.")
+    resolution: str | None = Field(description="None for a per-use price.")
+    images: int | None = Field(description="Images billed; None for a per-use price.")
+    status: str | None
+    charged: str
+    spend: str
+
+
+class NearCap(Schema):
+    person: str
+    percent: int
+    used: str
+    limit: str
+    left: str
+
+
+class SpendReview(Schema):
+    """The cost review page's tables (staff)."""
+
+    start: date
+    end: date
+    total: str = Field(description="Every run submitted in the range: charges and holds.")
+    by_person: list[NamedAmount]
+    by_project: list[NamedAmount] = Field(description="Personal work as “Personal”.")
+    by_day: list[DayAmount]
+    runs: list[ReviewRun] = Field(
+        description="The 10 biggest generations and enhancer uses; with `runs=all`, every paid "
+        "call, oldest first (the page's CSV)."
+    )
+    failed: list[ReviewRun] = Field(description="The failed generations, newest first.")
+    near_caps: list[NearCap] = Field(description="People at 80 % or more of their cap now.")
 
 
 class ImageThumbnail(Schema):

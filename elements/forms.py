@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
@@ -28,6 +30,13 @@ def _name_field() -> forms.CharField:
             "max_length": "Kling Elements allows at most 20 characters in a name.",
         },
     )
+
+
+class ElementValues(TypedDict):
+    name: str
+    kling_element_id: str
+    note: str
+    preview: bytes | None
 
 
 class ElementForm(forms.Form):
@@ -73,7 +82,7 @@ class ElementForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
         return upload
 
-    def values(self) -> dict[str, object]:
+    def values(self) -> ElementValues:
         """The keyword arguments for services.element_create / element_update."""
         data = self.cleaned_data
         return {

@@ -1,6 +1,7 @@
 """A world for the API: alice owns the project, bob edits in it, carol views it, dave belongs to
-another project, erin to none; each has a token with every scope, and alice more tokens that
-are short of something (a scope, time, a revoke, a project)."""
+another project, erin to none, and staff (a superuser, as in tests/test_access_matrix.py's
+`staff`) runs the site and is in no project; each has a token with every scope, and alice more
+tokens that are short of something (a scope, time, a revoke, a project)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def world(db, django_user_model) -> World:
         name: django_user_model.objects.create_user(name, password=f"pw-{name}-1234")
         for name in ("alice", "bob", "carol", "dave", "erin")
     }
+    users["staff"] = django_user_model.objects.create_superuser(
+        "staff", "staff@example.com", password="pw-staff-123456"
+    )
     project = make_project(users["alice"], "Harbour")
     add_member(project, users["bob"], Role.EDITOR)
     add_member(project, users["carol"], Role.VIEWER)

@@ -167,8 +167,9 @@ def project(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
     tags=["projects"],
 )
 def members(request: HttpRequest, uuid: UUID) -> list[dict[str, Any]]:
-    """Everyone in the project, as its members page lists them (any member may see it)."""
-    found, _ = access.project(_caller(request), str(uuid))
+    """Everyone in the project, as its members page (the project's settings) lists them: its
+    owners only, as there."""
+    found, _ = access.project(_caller(request), str(uuid), manage=True)
     return [
         {
             "username": m.user.get_username(),

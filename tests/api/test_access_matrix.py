@@ -1,10 +1,14 @@
 """Every API operation × every kind of caller: the same answers the pages give (404 for what a
 caller may not know exists, 403 for too small a role), plus the token's own limits (401 without
-a usable token, 403 without the scope, nothing outside a token's project)."""
+a usable token, 403 without the scope, nothing outside a token's project). At the end, each
+read and create that has a page is asked of that page too, by each person signed in, and the
+two answers compared."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from generations.models import Generation
 
@@ -20,6 +24,7 @@ CALLERS = (
     "alice:revoked",
     None,  # no token
     "alice:other-project",  # limited to dave's project
+    "staff",  # runs the site, in no project
 )
 
 V1 = "/api/v1"
@@ -28,75 +33,79 @@ READS = {
     # path builder: expected status for each caller, in CALLERS' order
     "quote in the project": (
         lambda w: f"{V1}/quote?project={w.project.uuid}&resolution=4k",
-        (200, 200, 403, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 403, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "personal quote": (
         lambda w: f"{V1}/quote",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403, 200),
     ),
     "projects": (
         lambda w: f"{V1}/projects",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200, 200),
     ),
     "project": (
         lambda w: f"{V1}/projects/{w.project.uuid}",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "members": (
         lambda w: f"{V1}/projects/{w.project.uuid}/members",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 403, 403, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "project spend": (
         lambda w: f"{V1}/projects/{w.project.uuid}/spend",
-        (200, 403, 403, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 403, 403, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "my spend": (
         lambda w: f"{V1}/spend/me",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 403, 200),
+    ),
+    "spend review": (
+        lambda w: f"{V1}/spend/review",
+        (404, 404, 404, 404, 404, 404, 403, 401, 401, 401, 404, 200),
     ),
     "elements": (
         lambda w: f"{V1}/elements",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200, 200),
     ),
     "project generation": (
         lambda w: f"{V1}/generations/{w.project_image.generation.uuid}",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "personal generation": (
         lambda w: f"{V1}/generations/{w.personal_image.generation.uuid}",
-        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "generations": (
         lambda w: f"{V1}/generations",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200, 200),
     ),
     "references": (
         lambda w: f"{V1}/references",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200, 200),
     ),
     "images": (
         lambda w: f"{V1}/images",
-        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200),
+        (200, 200, 200, 200, 200, 200, 403, 401, 401, 401, 200, 200),
     ),
     "project image": (
         lambda w: f"{V1}/images/{w.project_image.uuid}",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "personal image": (
         lambda w: f"{V1}/images/{w.personal_image.uuid}",
-        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "project image's original": (
         lambda w: f"{V1}/images/{w.project_image.uuid}/original",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "personal image's original": (
         lambda w: f"{V1}/images/{w.personal_image.uuid}/original",
-        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 404, 404, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
     "project image's thumbnail": (
         lambda w: f"{V1}/images/{w.project_image.uuid}/thumbnails/256",
-        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 200, 403, 401, 401, 401, 404, 404),
     ),
 }
 
@@ -106,37 +115,37 @@ WRITES = {
     "star a project image": (
         "put",
         lambda w: (f"{V1}/images/{w.project_image.uuid}/star", None),
-        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
     "unstar a project image": (
         "delete",
         lambda w: (f"{V1}/images/{w.project_image.uuid}/star", None),
-        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404),
+        (200, 200, 200, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
     "move a personal image into the project": (
         "post",
         lambda w: (f"{V1}/images/{w.personal_image.uuid}/move", {"project": str(w.project.uuid)}),
-        (200, 404, 404, 404, 404, 403, 403, 401, 401, 401, 404),
+        (200, 404, 404, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
     "trash a project image": (
         "post",
         lambda w: (f"{V1}/images/{w.project_image.uuid}/trash", {}),
-        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
     "retry a failed project generation": (
         "post",
         lambda w: (f"{V1}/generations/{_in_status(w, 'failed')}/retry", {}),
-        (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404),
+        (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404, 404),
     ),
     "cancel a queued project generation (bob's)": (
         "post",
         lambda w: (f"{V1}/generations/{_in_status(w, 'queued')}/cancel", {}),
-        (403, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+        (403, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
     "restore a project image": (
         "post",
         lambda w: (f"{V1}/images/{w.project_image.uuid}/restore", {}),
-        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404),
+        (200, 200, 403, 404, 404, 403, 403, 401, 401, 401, 404, 404),
     ),
 }
 
@@ -171,9 +180,31 @@ def test_reads_answer_each_caller_as_the_pages_do(api, world, name):
 
 
 def test_creates_answer_each_caller_as_the_generate_page_does(api, world, pipeline):
-    expected = (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404)
+    expected = (201, 201, 403, 404, 404, 403, 201, 401, 401, 401, 404, 404)
     body = {"prompt": "a harbour at dawn", "project": str(world.project.uuid)}
     got = tuple(api.post(f"{V1}/generations", body, as_=caller).status_code for caller in CALLERS)
+    assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
+
+
+ELEMENT_CREATES = {
+    # where: expected status for each caller, in CALLERS' order
+    "project": (201, 201, 403, 404, 404, 403, 403, 401, 401, 401, 404, 404),
+    "personal": (201, 201, 201, 201, 201, 403, 403, 401, 401, 401, 403, 201),
+}
+
+
+@pytest.mark.parametrize("where", list(ELEMENT_CREATES))
+def test_element_creates_answer_each_caller_as_the_library_page_does(api, world, where):
+    project = str(world.project.uuid) if where == "project" else None
+    got = tuple(
+        api.post(
+            f"{V1}/elements",
+            {"name": f"Nora {n}", "kling_element_id": f"9000{n}", "project": project},
+            as_=caller,
+        ).status_code
+        for n, caller in enumerate(CALLERS)
+    )
+    expected = ELEMENT_CREATES[where]
     assert dict(zip(CALLERS, got, strict=True)) == dict(zip(CALLERS, expected, strict=True))
 
 
@@ -182,7 +213,7 @@ def test_uploads_answer_each_caller_as_the_generate_page_does(api, world):
 
     from tests.factories import image_bytes
 
-    expected = (201, 201, 201, 201, 201, 403, 201, 401, 401, 401, 201)
+    expected = (201, 201, 201, 201, 201, 403, 201, 401, 401, 401, 201, 201)
     got = []
     for caller in CALLERS:
         picture = SimpleUploadedFile("kite.png", image_bytes(size=(640, 480)), "image/png")
@@ -269,3 +300,79 @@ def test_a_body_that_cannot_be_read_is_400_in_the_one_shape(api, world):
     )
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message", "field_errors"}
+
+
+# --- against the pages: tests/test_access_matrix.py's answers, asked of the same world ------------
+# Each person signs in to the studio and asks the page; their token with every scope asks the
+# API: both must give the same answer (a page's 200 or a file's 302 to storage ⇔ the API's
+# 200/302, 403 ⇔ 403, 404 ⇔ 404). A signed-out visitor's redirect to the login has no person to
+# compare; tokens short of something are the API's own (the matrix above).
+
+PEOPLE = ("alice", "bob", "carol", "dave", "erin", "staff")
+
+PAGES = {
+    # READS' row → the page that shows the same thing
+    "projects": lambda w: reverse("projects:list"),
+    "project": lambda w: reverse("projects:detail", args=[w.project.uuid]),
+    "members": lambda w: reverse("projects:settings", args=[w.project.uuid]),
+    "project spend": lambda w: reverse("spend:project", args=[w.project.uuid]),
+    "my spend": lambda w: reverse("spend:mine"),
+    "spend review": lambda w: reverse("spend:review"),
+    "elements": lambda w: reverse("elements:library"),
+    "project generation": lambda w: reverse(
+        "generations:generation_detail", args=[w.project_image.generation.uuid]
+    ),
+    "personal generation": lambda w: reverse(
+        "generations:generation_detail", args=[w.personal_image.generation.uuid]
+    ),
+    "images": lambda w: reverse("gallery:gallery"),
+    "project image": lambda w: reverse("gallery:image_detail", args=[w.project_image.uuid]),
+    "personal image": lambda w: reverse("gallery:image_detail", args=[w.personal_image.uuid]),
+    "project image's original": lambda w: reverse(
+        "gallery:image_original", args=[w.project_image.uuid]
+    ),
+    "personal image's original": lambda w: reverse(
+        "gallery:image_original", args=[w.personal_image.uuid]
+    ),
+    "project image's thumbnail": lambda w: reverse(
+        "gallery:image_thumbnail", args=[w.project_image.uuid, 256]
+    ),
+}
+
+
+def _signed_in(world, who: str) -> Client:
+    client = Client()
+    client.force_login(world.users[who])
+    return client
+
+
+def test_every_page_counterpart_is_in_the_matrix():
+    assert set(PAGES) <= set(READS)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_reads_answer_each_person_as_the_page_does(api, world, name):
+    page_url, api_path = PAGES[name](world), READS[name][0](world)
+    pages = {who: _signed_in(world, who).get(page_url).status_code for who in PEOPLE}
+    answers = {who: api.get(api_path, as_=who).status_code for who in PEOPLE}
+    assert answers == pages
+
+
+ELEMENT_PAGES = {
+    "project": lambda w: reverse("elements:create_in_project", args=[w.project.uuid]),
+    "personal": lambda w: reverse("elements:create"),
+}
+
+
+@pytest.mark.parametrize("where", list(ELEMENT_PAGES))
+def test_element_creates_answer_each_person_as_the_library_page_does(api, world, where):
+    """The page's 302 back to the library ⇔ the API's 201; its refusals ⇔ the same refusals."""
+    project = str(world.project.uuid) if where == "project" else None
+    pages, answers = {}, {}
+    for n, who in enumerate(PEOPLE):
+        form = {"name": f"Page {n}", "kling_element_id": f"7000{n}", "note": ""}
+        response = _signed_in(world, who).post(ELEMENT_PAGES[where](world), form)
+        pages[who] = {302: 201}.get(response.status_code, response.status_code)
+        body = {"name": f"Api {n}", "kling_element_id": f"8000{n}", "project": project}
+        answers[who] = api.post(f"{V1}/elements", body, as_=who).status_code
+    assert answers == pages

@@ -101,6 +101,34 @@ def test_every_run_as_the_pages_csv(api, world):
     assert api.get(V1, as_="staff", runs="some").status_code == 422
 
 
+def test_every_run_names_an_element_made_on_kling_and_who_paid(api, world):
+    from tests.factories import make_element
+
+    made = make_element(world.users["bob"], project=world.project, name="Gull")
+    LedgerEntry.objects.create(
+        element=made,
+        person=world.users["bob"],
+        project=world.project,
+        kind=EntryKind.CHARGE,
+        amount=Decimal("0.1"),
+        period=month_of(made.created_at),
+    )
+    every = api.get(V1, as_="staff", runs="all").json()["runs"]
+    [row] = [r for r in every if r["uuid"] == str(made.uuid)]
+    assert (row["kind"], row["prompt"], row["person"], row["project"]) == (
+        "kling element",
+        "Gull",
+        "bob",
+        "Harbour",
+    )
+    assert (row["resolution"], row["images"], row["status"], row["spend"]) == (
+        None,
+        None,
+        None,
+        "0.1000",
+    )
+
+
 def test_the_range_forms_messages(api, world):
     today = timezone.localdate()
     cases = [

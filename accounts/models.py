@@ -155,3 +155,18 @@ class AccessToken(models.Model):
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class WindowCount(models.Model):
+    """One fixed window's count under a key (throttling.window_wait), when the cache is
+    Django's database cache: its incr() is a read and then a write, so requests at the same
+    moment would each read the same count and all get through. Here one upsert counts and
+    answers the new count in a single statement. Rows outlive their window by a second and are
+    deleted as new windows open."""
+
+    key = models.CharField(max_length=250, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

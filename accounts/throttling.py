@@ -13,7 +13,10 @@ records (axes' AccessAttempt rows, within the same cool-off):
   address the account logged in from successfully in the last KNOWN_ADDRESS_DAYS.
 
 `window_wait` is the one fixed-window counter of the site: the reset mails below and the API's
-per-token limits (api/auth.py) count with it.
+per-token limits (api/auth.py) count with it. It counts atomically, so a burst of requests at
+the same moment lets exactly the limit through: with Redis by SET NX and INCR; with Django's
+database cache (no Redis; the tests), whose incr() is a read and then a write, in a table of
+its own by one upsert (WindowCount).
 
 Password-reset mails: at most DARKROOM_PASSWORD_RESETS_PER_ADDRESS an hour from one address and
 DARKROOM_PASSWORD_RESETS_PER_ACCOUNT an hour to one e-mail address, counted in Django's cache
@@ -34,10 +37,14 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt, AccessLog
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
+
+from .models import WindowCount
 
 logger = logging.getLogger(__name__)
 
@@ -158,18 +165,44 @@ def window_wait(key: str, *, limit: int, window: int) -> int | None:
     now = time.time()
     key = f"{key}:{int(now // window)}"
     left = window - now % window + 1
-    if cache.add(key, 1, timeout=left):
-        count = 1
+    if isinstance(caches["default"], DatabaseCache):
+        count = _count_in_table(key, timeout=left)
     else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.set(key, 1, timeout=left)
-            count = 1
-        else:
-            # The database cache's incr() sets the default timeout again: keep the window's.
-            cache.touch(key, timeout=left)
+        count = _count_in_cache(key, timeout=left)
     return None if count <= limit else max(1, math.ceil(window - now % window))
+
+
+def _count_in_cache(key: str, *, timeout: float) -> int:
+    """One more under `key` by the cache's own atomic operations (Redis: SET NX, INCR)."""
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        count: int = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=timeout)
+        return 1
+    return count
+
+
+def _count_in_table(key: str, *, timeout: float) -> int:
+    """One more under `key` in WindowCount, by one statement (PostgreSQL and SQLite alike): a
+    concurrent request waits on the row and then adds to the count this one left."""
+    now = timezone.now()
+    table, key_column, count_column, expires_column = (
+        connection.ops.quote_name(name)
+        for name in (WindowCount._meta.db_table, "key", "count", "expires_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, {count_column}, {expires_column}) "
+            f"VALUES (%s, 1, %s) ON CONFLICT ({key_column}) DO UPDATE "
+            f"SET {count_column} = {table}.{count_column} + 1 RETURNING {count_column}",
+            [key, now + timedelta(seconds=timeout)],
+        )
+        count: int = cursor.fetchone()[0]
+    if count == 1:  # a window opened: forget the ones over
+        WindowCount.objects.filter(expires_at__lt=now).delete()
+    return count
 
 
 def _digest(value: str) -> str:

@@ -26,7 +26,6 @@ from config.addresses import client_ip
 
 from .errors import ApiError, Unauthenticated
 
-MINUTE = 60
 # Longer than any token we make: refuse it before hashing anything.
 TOKEN_MAX_LENGTH = 100
 
@@ -45,11 +44,14 @@ class Caller:
 
 
 def rate_limited(key: str, *, limit: int, what: str) -> None:
-    """Count one more under `key` this minute; a 429 with Retry-After once over `limit`."""
-    if (wait := window_wait(key, limit=limit, window=MINUTE)) is not None:
+    """Count one more under `key` in this window (DARKROOM_API_RATE_WINDOW seconds, a minute
+    but in tests); a 429 with Retry-After once over `limit`."""
+    window = settings.DARKROOM_API_RATE_WINDOW
+    if (wait := window_wait(key, limit=limit, window=window)) is not None:
+        per = "a minute" if window == 60 else f"per {window} s"
         raise ApiError(
             429,
-            f"This token is over its {what} ({limit} a minute): try again in {wait} s.",
+            f"This token is over its {what} ({limit} {per}): try again in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
 

@@ -177,6 +177,8 @@ DARKROOM_API_REQUESTS_PER_MINUTE = int(os.environ.get("DARKROOM_API_REQUESTS_PER
 DARKROOM_API_GENERATIONS_PER_MINUTE = int(
     os.environ.get("DARKROOM_API_GENERATIONS_PER_MINUTE") or 10
 )
+# The window those limits count over, in seconds: a minute (tests shorten it to wait one out).
+DARKROOM_API_RATE_WINDOW = 60
 # Password-reset mails an hour: from one address, and to one account (accounts/throttling.py).
 DARKROOM_PASSWORD_RESETS_PER_ADDRESS = int(
     os.environ.get("DARKROOM_PASSWORD_RESETS_PER_ADDRESS") or 5

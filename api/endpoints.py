@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -13,11 +15,12 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from ninja import Field, Header, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 
 from accounts.selectors import display_name_of
 from elements.forms import ElementForm
@@ -34,6 +37,8 @@ from generations.services.cancelling import generation_cancel
 from generations.services.submission import generation_create
 from projects.models import Project
 from projects.selectors import members_of
+from references.cleaning import MAX_REFERENCES, NormalisedImage, ReferenceRejected, normalise
+from references.services import reference_store
 from reports import selectors as reports
 from reports.forms import DateRangeForm
 from spend import money
@@ -41,7 +46,7 @@ from spend.services import BudgetExceeded, Standing, month_of
 
 from . import access, schemas, services
 from .auth import GENERATE, MANAGE, READ, Caller, rate_limited
-from .errors import ApiError
+from .errors import ApiError, body
 
 router = Router()
 
@@ -463,12 +468,44 @@ def _made_once(
     return Status(201 if new else 200, _generation(access.generation(caller, str(made.uuid))))
 
 
+# A create may carry its reference uploads, in base64: its body may be as large as the proxy in
+# front lets through (docker/nginx.conf, client_max_body_size), beyond Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE for other bodies.
+CREATE_BODY_MAX = 25 * 1024 * 1024
+
+
+def _body_up_to(limit: int) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """An operation whose JSON body may be up to `limit` bytes: read here as HttpRequest.body
+    reads it, without the site-wide limit; a larger one is a 413 before it is read."""
+
+    def decorate(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(run)
+        def with_body(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                message = f"The request is over {limit // 1024 // 1024} MB: send large "
+                message += "references through POST /references and their uuids here."
+                return JsonResponse(body("too_large", message), status=413)
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                request._body = request.read()  # what HttpRequest.body keeps
+                request._stream = io.BytesIO(request._body)
+            return run(request, *args, **kwargs)
+
+        return with_body
+
+    return decorate
+
+
 @router.post(
     "/generations",
-    response={201: schemas.Generation, 200: schemas.Generation, **ERRORS},
+    response={201: schemas.Generation, 200: schemas.Generation, 413: schemas.Error, **ERRORS},
     auth=GENERATE,
     tags=["generations"],
 )
+@decorate_view(_body_up_to(CREATE_BODY_MAX))
 def create_generation(
     request: HttpRequest,
     response: HttpResponse,
@@ -477,8 +514,14 @@ def create_generation(
 ) -> Status[dict[str, Any]]:
     """Start a run, through the Generate form's checks and its budget check. With an
     `Idempotency-Key` (any string up to 255 characters, unique per request you mean), a retry
-    of the same request answers 200 with the same generation, never a second run or hold; the
-    same key with another request is a 422."""
+    of the same request answers 200 with the same generation, never a second run or hold (nor
+    its uploads kept again); the same key with another request is a 422.
+
+    References by uuid and uploaded in the same request (`reference_uploads`, base64): the run
+    uses those by uuid first, then the uploads, each in the order given. Every upload is
+    checked as `POST /references` checks one before anything is kept, and kept (as your
+    reference: a picture kept before is that one) only once the run passed the form's checks
+    and the budget's."""
     caller = _caller(request)
     data = payload.dict()
     key = _key_checked(idempotency_key)
@@ -490,9 +533,12 @@ def create_generation(
         limit=settings.DARKROOM_API_GENERATIONS_PER_MINUTE,
         what="generations",
     )
+    uploads = _uploads_checked(data)
     form = _generate_form(caller, data)
     if not form.is_valid():
         raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    if uploads:
+        form = _with_uploads(caller, data, form, uploads)
 
     def create() -> Generation:
         return generation_create(
@@ -500,6 +546,64 @@ def create_generation(
         )
 
     return _made_once(caller, response, key, digest, create)
+
+
+def _uploads_checked(data: dict[str, Any]) -> list[tuple[str, NormalisedImage]]:
+    """Each of `reference_uploads` decoded, checked and normalised (references/cleaning.py,
+    as every upload), nothing kept yet; a 422 naming each refused one by its index. Beyond the
+    room the references by uuid leave, none is even decoded (as the Generate page does)."""
+    uploads = data["reference_uploads"]
+    if not uploads:
+        return []
+    room = MAX_REFERENCES - len(dict.fromkeys(data["references"]))
+    if len(uploads) > room:
+        raise ApiError(
+            422,
+            "Too many references.",
+            field_errors={
+                "reference_uploads": [
+                    f"A generation takes at most {MAX_REFERENCES} references: with "
+                    f"{MAX_REFERENCES - room} by uuid, {room} may be uploaded, not {len(uploads)}."
+                ]
+            },
+        )
+    checked, errors = [], {}
+    for index, upload in enumerate(uploads):
+        name = upload["filename"]
+        try:
+            content = base64.b64decode("".join(upload["content_base64"].split()), validate=True)
+        except (binascii.Error, ValueError):
+            errors[f"reference_uploads.{index}"] = [f"“{name}” is not in base64."]
+            continue
+        try:
+            checked.append((name, normalise(io.BytesIO(content), name=name)))
+        except ReferenceRejected as exc:
+            errors[f"reference_uploads.{index}"] = [str(exc)]
+    if errors:
+        raise ApiError(422, "A reference upload was refused.", field_errors=errors)
+    return checked
+
+
+def _with_uploads(
+    caller: Caller,
+    data: dict[str, Any],
+    form: GenerateForm,
+    uploads: list[tuple[str, NormalisedImage]],
+) -> GenerateForm:
+    """The form again with the uploads kept as the caller's references after those by uuid.
+    Kept only after the budget check the submit will make (the quote's), so a refused create
+    keeps nothing; a refusal after this point (a budget used up in between, too many
+    references and elements together) leaves them among the caller's references, one row per
+    picture, which a retry finds again rather than keeping twice."""
+    found = pricing.quote(form.cleaned_data, person=caller.user, project=form.selected_project())
+    if found["refusal"]:
+        raise ApiError(422, found["refusal"], code="budget_exceeded")
+    kept = [reference_store(owner=caller.user, image=image, name=name) for name, image in uploads]
+    data = {**data, "references": [*data["references"], *(r.uuid for r in kept)]}
+    form = _generate_form(caller, data)
+    if not form.is_valid():
+        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    return form
 
 
 @router.post(

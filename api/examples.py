@@ -9,7 +9,8 @@ from typing import Any
 AUTH = '-H "Authorization: Bearer $DARKROOM_TOKEN"'
 JSON = '-H "Content-Type: application/json"'
 
-# (method, path under /api/v1) → what the call adds: a query string, or curl options.
+# (method, path under /api/v1) → what the call adds: a query string, curl options, or a command
+# whose output curl sends (`before`, piped into it).
 EXTRAS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/quote"): {"query": "?resolution=2k&num_images=4"},
     ("get", "/projects"): {},
@@ -24,9 +25,14 @@ EXTRAS: dict[tuple[str, str], dict[str, str]] = {
         '-d \'{"name": "Mira", "kling_element_id": "860123456789", "project": "\'$PROJECT\'"}\''
     },
     ("get", "/generations"): {"query": "?status=done&limit=20"},
+    # A reference by uuid and one uploaded with the run: the body built by jq, since a picture in
+    # base64 is longer than a shell argument may be.
     ("post", "/generations"): {
-        "options": f'{JSON} -H "Idempotency-Key: prompts.csv-row-17" \\\n     '
-        '-d \'{"prompt": "a lighthouse at dusk", "resolution": "2k", "num_images": 2}\''
+        "before": 'jq -n --arg ref "$REFERENCE" --rawfile kite <(base64 < kite.png) \\\n   '
+        '\'{prompt: "a kite over the dunes at dusk", resolution: "2k", num_images: 2,\n'
+        "     references: [$ref],\n"
+        '     reference_uploads: [{filename: "kite.png", content_base64: $kite}]}\' |',
+        "options": f'{JSON} \\\n     -H "Idempotency-Key: prompts.csv-row-17" --data-binary @-',
     },
     ("get", "/generations/{uuid}"): {},
     ("post", "/generations/{uuid}/retry"): {},
@@ -66,6 +72,8 @@ def curl(method: str, path: str) -> str:
     if extras.get("options"):
         parts.append(extras["options"])
     command = " ".join(parts)
+    if extras.get("before"):
+        command = f"{extras['before']}\n{command}"
     return f'{command} \\\n     "$DARKROOM_URL/api/v1{url}{extras.get("query", "")}"'
 
 

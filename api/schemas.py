@@ -10,6 +10,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from generations.models import AspectRatio, Resolution, ResultType
+from references.cleaning import MAX_REFERENCES
 
 # The choices of the models the form validates against, so the schema cannot drift from them
 # (built at run time: to a type checker they are strings).
@@ -99,9 +100,21 @@ class ElementIn(Schema):
     )
 
 
+class ReferenceFileIn(Schema):
+    """A picture to keep as your reference and use in this run, as `POST /references` keeps
+    one: a JPEG, PNG, WebP or HEIC of at most 20 MB, at least 300 px on the short side."""
+
+    filename: str = Field(min_length=1, max_length=200, description="Its name, for your list.")
+    content_base64: str = Field(
+        description="The file's bytes in base64 (the standard alphabet; line breaks are ignored)."
+    )
+
+
 class GenerationIn(Schema):
-    """Every parameter of the Generate form. References and elements by uuid (upload
-    references on the Generate page or through a later API version)."""
+    """Every parameter of the Generate form. Elements by uuid; references by uuid
+    (`references`) and uploaded in the same request (`reference_uploads`): the run uses the
+    ones by uuid first, then the uploads, each in the order given; together at most 10 (a
+    picture given twice counts once)."""
 
     prompt: str
     prompt_original: str = Field("", description="Your own prompt, when `prompt` is enhanced.")
@@ -110,7 +123,19 @@ class GenerationIn(Schema):
     resolution: ResolutionValue = Resolution.R1K.value
     result_type: ResultTypeValue = ResultType.SINGLE.value
     num_images: int | None = Field(1, description="1–9; ignored for a series.")
-    references: list[UUID] = Field(default_factory=list)
+    references: list[UUID] = Field(
+        default_factory=list,
+        description="Your references, or those of a generation you may see, by uuid.",
+    )
+    reference_uploads: list[ReferenceFileIn] = Field(
+        default_factory=list,
+        max_length=MAX_REFERENCES,
+        description="Pictures to keep as your references and use after `references`. Each is "
+        "checked before anything is kept: a refused file is a 422 naming its index "
+        "(`reference_uploads.1`). Kept only once the run passes the form's checks and the "
+        "budget's; a picture you kept before is that reference again. The request is at most "
+        "25 MB: send larger files through `POST /references` and their uuids here.",
+    )
     elements: list[UUID] = Field(default_factory=list)
 
 

@@ -80,7 +80,7 @@ def _pages(api, limit):
         own = [
             q["sql"]
             for q in queries.captured_queries
-            if not any(w in q["sql"] for w in ("darkroom_cache", "SAVEPOINT", "accesstoken"))
+            if not any(w in q["sql"] for w in ("windowcount", "SAVEPOINT", "accesstoken"))
         ]
         pages.append((body, own))
         cursor = body["next_cursor"]

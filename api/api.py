@@ -32,6 +32,12 @@ sent (422: invalid values, a budget refusal, an Idempotency-Key reused), 429 ove
 """
 
 
+class DarkroomSwagger(Swagger):
+    """ninja's swagger-ui page in the site's light or dark theme (templates/api/docs.html)."""
+
+    template = "api/docs.html"
+
+
 class DarkroomAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
@@ -51,7 +57,7 @@ api = DarkroomAPI(
     urls_namespace="api-1",
     openapi_url="/openapi.json",
     docs_url="/docs",
-    docs=Swagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
+    docs=DarkroomSwagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),
 )
 errors.install(api)
 api.add_router("/", router)

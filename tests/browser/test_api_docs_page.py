@@ -42,3 +42,45 @@ def test_the_reference_page_runs_from_our_own_files_under_the_policy(page, live_
     expect(page.get_by_text("Darkroom API").first).to_be_visible()
     assert watch.refusals() == []
     assert elsewhere == []
+
+
+@pytest.mark.parametrize(
+    ("theme", "system", "dark"),
+    [
+        ("dark", "light", True),
+        ("light", "dark", False),
+        ("auto", "dark", True),
+        ("auto", "light", False),
+    ],
+)
+def test_the_reference_page_wears_the_sites_theme(
+    browser, live_server, theme, system, dark
+) -> None:
+    """The theme cookie (or, for "auto", the system's setting) turns on swagger-ui's own dark
+    mode, on the site's dark background; under the policy, and without sideways scrolling on a
+    phone (a long curl example scrolls inside its block)."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, color_scheme=system
+    )
+    context.add_cookies([{"name": "theme", "value": theme, "url": live_server.url}])
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto("/api/v1/docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    html = page.locator("html")
+    if dark:
+        expect(html).to_have_class("dark-mode")
+    else:
+        expect(html).not_to_have_class("dark-mode")
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('.swagger-ui')).backgroundColor"
+    )
+    assert (background == "rgb(17, 18, 20)") == dark, background  # palette.css: dark --bg
+    page.locator("#operations-generations-api_endpoints_create_generation .opblock-summary").click()
+    expect(page.locator(".opblock-description-wrapper pre").first).to_be_visible()
+    watch.settle()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert watch.refusals() == []
+    context.close()

@@ -5,7 +5,9 @@
 
 The CSV has a header row; `prompt` is required, every other column is optional and takes the
 Generate form's values: aspect_ratio (auto, 1:1, 16:9, ...), resolution (1k, 2k, 4k),
-num_images (1-9), result_type (single, series), project (a project's uuid; empty: personal).
+num_images (1-9), result_type (single, series), project (a project's uuid; empty: personal),
+references (image files for the row, separated by `;`, relative to the CSV's folder: each is
+uploaded with the row's run, at most 10).
 
 It quotes every row first and prints the total, asks before spending (`--yes` does not ask),
 submits each row with an Idempotency-Key made from the file's name, the row's number and its
@@ -19,6 +21,7 @@ Needs Python 3.10+ and httpx; the token needs the `read` and `generate` scopes.
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import hashlib
 import json
@@ -32,7 +35,15 @@ from typing import Any
 
 import httpx
 
-COLUMNS = ("prompt", "aspect_ratio", "resolution", "num_images", "result_type", "project")
+COLUMNS = (
+    "prompt",
+    "aspect_ratio",
+    "resolution",
+    "num_images",
+    "result_type",
+    "project",
+    "references",
+)
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
@@ -40,6 +51,7 @@ EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 class Row:
     number: int  # 1 for the first row under the header
     values: dict[str, str]
+    references: list[Path] = field(default_factory=list)
     key: str = ""
     generation: dict[str, Any] = field(default_factory=dict)
 
@@ -50,6 +62,11 @@ class Row:
                 body[name] = self.values[name]
         if self.values.get("num_images"):
             body["num_images"] = int(self.values["num_images"])
+        if self.references:
+            body["reference_uploads"] = [
+                {"filename": p.name, "content_base64": base64.b64encode(p.read_bytes()).decode()}
+                for p in self.references
+            ]
         return body
 
 
@@ -66,13 +83,25 @@ def read_rows(path: Path) -> list[Row]:
             clean = {k: (v or "").strip() for k, v in values.items() if k}
             if not clean.get("prompt"):
                 continue
-            rows.append(Row(number=number, values=clean, key=idempotency_key(path, number, clean)))
+            references = [
+                path.parent / name.strip()
+                for name in clean.get("references", "").split(";")
+                if name.strip()
+            ]
+            for reference in references:
+                if not reference.is_file():
+                    sys.exit(f"{path}: row {number}: no file {reference}.")
+            row = Row(number=number, values=clean, references=references)
+            row.key = idempotency_key(path, row)
+            rows.append(row)
     return rows
 
 
-def idempotency_key(path: Path, number: int, values: dict[str, str]) -> str:
-    """The same file name, row and values: the same key, on every run."""
-    text = json.dumps([path.name, number, values], sort_keys=True)
+def idempotency_key(path: Path, row: Row) -> str:
+    """The same file name, row, values and reference files: the same key, on every run (a
+    reference file changed since is another request, with another key)."""
+    files = [hashlib.sha256(p.read_bytes()).hexdigest() for p in row.references]
+    text = json.dumps([path.name, row.number, row.values, files], sort_keys=True)
     return f"csv-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 

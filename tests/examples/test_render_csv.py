@@ -12,6 +12,7 @@ import pytest
 
 from accounts.services import token_create
 from generations.models import Generation
+from tests.factories import image_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -37,10 +38,11 @@ def test_two_rows_render_download_and_never_submit_twice(
     start_worker()
     token = token_create(user=user, name="csv", scopes=["read", "generate"]).secret
     sheet = tmp_path / "prompts.csv"
+    (tmp_path / "kite.png").write_bytes(image_bytes(size=(640, 480), color="red"))
     sheet.write_text(
-        "prompt,aspect_ratio,resolution,num_images\n"
-        "a lighthouse in a storm,16:9,1k,2\n"
-        "a kite over dunes,1:1,1k,1\n",
+        "prompt,aspect_ratio,resolution,num_images,references\n"
+        "a lighthouse in a storm,16:9,1k,2,\n"
+        "a kite over dunes,1:1,1k,1,kite.png\n",
         encoding="utf-8",
     )
     out = tmp_path / "renders"
@@ -50,6 +52,10 @@ def test_two_rows_render_download_and_never_submit_twice(
     assert len(sim.submits()) == 2
     generations = list(Generation.objects.order_by("created_at"))
     assert [g.status for g in generations] == ["done", "done"]
+    # The second row's reference file was uploaded with its run and sent on to the provider.
+    assert [g.reference_links.count() for g in generations] == [0, 1]
+    assert generations[1].reference_links.get().reference.original_name == "kite.png"
+    assert sorted(len(s["json"].get("images") or []) for s in sim.submits()) == [0, 1]
 
     served = {}
     predictions = {p["id"]: p for p in sim.predictions()}

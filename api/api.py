@@ -25,8 +25,8 @@ narrowed to its scopes (`read`, `generate`, `manage`) and, if you chose one, to 
 
 **Errors** all have one shape: `{"error": {"code", "message", "field_errors"}}`; 401 no usable
 token, 403 no right (or scope), 404 nothing you may see, 409/422 a request that cannot be done as
-sent (422: invalid values, a budget refusal, an Idempotency-Key reused), 429 over a rate limit
-(see `Retry-After`).
+sent (422: invalid values, a budget refusal, an Idempotency-Key reused), 413 a body over its
+limit, 429 over a rate limit (see `Retry-After`).
 
 **Example**: `curl -H "Authorization: Bearer $DARKROOM_TOKEN" https://darkroom.example/api/v1/projects`
 """

@@ -533,10 +533,11 @@ def create_generation(
         limit=settings.DARKROOM_API_GENERATIONS_PER_MINUTE,
         what="generations",
     )
-    uploads = _uploads_checked(data)
     form = _generate_form(caller, data)
-    if not form.is_valid():
-        raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
+    errors = {} if form.is_valid() else _form_errors(form)
+    uploads, upload_errors = _uploads_checked(data)
+    if errors or upload_errors:
+        raise ApiError(422, "Some values are not valid.", field_errors={**errors, **upload_errors})
     if uploads:
         form = _with_uploads(caller, data, form, uploads)
 
@@ -548,25 +549,22 @@ def create_generation(
     return _made_once(caller, response, key, digest, create)
 
 
-def _uploads_checked(data: dict[str, Any]) -> list[tuple[str, NormalisedImage]]:
+def _uploads_checked(
+    data: dict[str, Any],
+) -> tuple[list[tuple[str, NormalisedImage]], dict[str, list[str]]]:
     """Each of `reference_uploads` decoded, checked and normalised (references/cleaning.py,
-    as every upload), nothing kept yet; a 422 naming each refused one by its index. Beyond the
-    room the references by uuid leave, none is even decoded (as the Generate page does)."""
+    as every upload), nothing kept yet; and what is wrong with each refused one, by its index
+    (`reference_uploads.1`). Beyond the room the references by uuid leave, none is even
+    decoded (as the Generate page does)."""
     uploads = data["reference_uploads"]
-    if not uploads:
-        return []
     room = MAX_REFERENCES - len(dict.fromkeys(data["references"]))
     if len(uploads) > room:
-        raise ApiError(
-            422,
-            "Too many references.",
-            field_errors={
-                "reference_uploads": [
-                    f"A generation takes at most {MAX_REFERENCES} references: with "
-                    f"{MAX_REFERENCES - room} by uuid, {room} may be uploaded, not {len(uploads)}."
-                ]
-            },
-        )
+        return [], {
+            "reference_uploads": [
+                f"A generation takes at most {MAX_REFERENCES} references: with "
+                f"{MAX_REFERENCES - room} by uuid, {room} may be uploaded, not {len(uploads)}."
+            ]
+        }
     checked, errors = [], {}
     for index, upload in enumerate(uploads):
         name = upload["filename"]
@@ -579,9 +577,7 @@ def _uploads_checked(data: dict[str, Any]) -> list[tuple[str, NormalisedImage]]:
             checked.append((name, normalise(io.BytesIO(content), name=name)))
         except ReferenceRejected as exc:
             errors[f"reference_uploads.{index}"] = [str(exc)]
-    if errors:
-        raise ApiError(422, "A reference upload was refused.", field_errors=errors)
-    return checked
+    return checked, errors
 
 
 def _with_uploads(

@@ -99,6 +99,13 @@ def test_each_refused_file_is_named_by_its_index_and_nothing_is_kept(api, world,
     assert Generation.objects.count() == runs
 
 
+def test_a_refused_file_and_a_form_error_are_told_together(api, world, pipeline):
+    body = {"prompt": "", "reference_uploads": [upload("notes.png", b"not a picture")]}
+    response = api.post(f"{V1}/generations", body)
+    assert response.status_code == 422
+    assert set(response.json()["error"]["field_errors"]) == {"prompt", "reference_uploads.0"}
+
+
 def test_the_uploads_count_with_the_references_by_uuid_toward_ten(api, world, pipeline):
     first = by_uuid(api, "navy")
     files_before = kept_files()

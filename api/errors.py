@@ -7,9 +7,10 @@ request field to its messages (a 422, or a 409 over one field). Statuses as thei
 them: 400 a request that cannot be read, 401 no usable token (with `WWW-Authenticate: Bearer`,
 RFC 6750), 403 a token or a person without the right, 404 nothing the caller may see, 409 a
 conflict with the current state (a retry of a run that did not fail, an element name already
-taken in its library), 413 a body over what Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE), 422 a
-readable request with invalid values (including a budget refusal and an Idempotency-Key reused
-for another request), 429 over a rate limit (with `Retry-After`, RFC 6585).
+taken in its library), 413 a body over what Django reads (DATA_UPLOAD_MAX_MEMORY_SIZE; 25 MB
+for a create, which may carry its references: api/endpoints.py), 422 a readable request with
+invalid values (including a budget refusal and an Idempotency-Key reused for another request),
+429 over a rate limit (with `Retry-After`, RFC 6585).
 """
 
 from __future__ import annotations

@@ -99,6 +99,8 @@ NOT_PAGES = {
     "api-1:openapi-json": "the API's OpenAPI document (JSON)",
     "api-1:openapi-view": "swagger-ui's reference page (tests/browser/test_api_docs_page.py)",
     "api-1:quote": "JSON API",
+    "api-1:create_element": "JSON API",
+    "api-1:spend_review": "JSON API",
     "api-1:projects": "JSON API",
     "api-1:project": "JSON API",
     "api-1:members": "JSON API",

@@ -11,11 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from config import media
 from gallery.forms import GalleryFilterForm
-from gallery.selectors import TileRow, gallery_authors, gallery_page, thumbnail_for_viewer
+from gallery.selectors import TileRow, gallery_page, thumbnail_for_viewer
 from gallery.services import trash
 from gallery.services.favourites import favourite_set
 from gallery.services.moving import MoveRefused, project_for_moving
@@ -26,6 +26,7 @@ from imaging.images import THUMBNAIL_SIZES
 from . import access, schemas
 from .auth import MANAGE, READ, Caller
 from .errors import ApiError
+from .filtering import GalleryFilters, filter_form
 
 router = Router(tags=["images"])
 
@@ -65,21 +66,13 @@ def _tile(row: TileRow) -> dict[str, Any]:
     }
 
 
-class ImageFilters(Schema):
+class ImageFilters(GalleryFilters):
     """The gallery page's filters, under the same names (`cursor` is its `after`)."""
 
-    cursor: str | None = None
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX)
-    q: str | None = Field(None, description="Search the prompts (full text on PostgreSQL).")
-    project: str | None = Field(None, description="A project's uuid, or `personal`.")
-    author: str | None = Field(None, description="A username sharing a project with you.")
-    ratio: str | None = None
-    resolution: str | None = None
     status: str | None = Field(None, description="`trash`: the trash instead of the gallery.")
     starred: str | None = Field(None, description="`1`: your favourites only.")
     nsfw: str | None = Field(None, description="`only` or `hide`.")
-    date_from: str | None = Field(None, alias="from", description="YYYY-MM-DD, inclusive.")
-    date_to: str | None = Field(None, alias="to", description="YYYY-MM-DD, inclusive.")
 
 
 @router.get("/images", response={200: schemas.ImagePage, **ERRORS}, auth=READ)
@@ -88,45 +81,13 @@ def images(request: HttpRequest, filters: Query[ImageFilters]) -> dict[str, Any]
     time: pass `next_cursor` back as `cursor` (a keyset: the same queries at any depth). A token
     limited to a project sees that project's images only."""
     caller = _caller(request)
-    memberships = access.memberships(caller)
-    project_ids = [m.project_id for m in memberships]
-    data = {
-        key: value
-        for key, value in (
-            ("q", filters.q),
-            ("project", filters.project),
-            ("author", filters.author),
-            ("ratio", filters.ratio),
-            ("resolution", filters.resolution),
-            ("status", filters.status),
-            ("starred", filters.starred),
-            ("nsfw", filters.nsfw),
-            ("from", filters.date_from),
-            ("to", filters.date_to),
-            ("after", filters.cursor),
-        )
-        if value is not None
-    }
-    if caller.project_id is not None:
-        if data.get("project") == "personal":
-            access.personal_allowed(caller)
-        data.setdefault("project", str(caller.token.project.uuid))  # type: ignore[union-attr]
-    form = GalleryFilterForm(
-        data,
-        memberships=memberships,
-        authors=lambda: gallery_authors(user=caller.user, project_ids=project_ids),
-    )
-    if not form.is_valid():
-        errors = {
-            ("cursor" if k == "after" else k): [str(m) for m in v] for k, v in form.errors.items()
-        }
-        raise ApiError(422, "Some values are not valid.", field_errors=errors)
+    found = filter_form(caller, filters, GalleryFilterForm)
     page = gallery_page(
         user=caller.user,
-        filters=form.filters(),
-        after=form.cleaned_data["after"],
+        filters=found.form.filters(),
+        after=found.form.cleaned_data["after"],
         size=filters.limit,
-        project_ids=project_ids,
+        project_ids=found.project_ids,
     )
     return {"items": [_tile(row) for row in page.images], "next_cursor": page.next_cursor}
 

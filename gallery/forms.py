@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from config.cursors import Cursor, InvalidCursor, decode_cursor
 from config.fixed_urls import fixed_reverse
 from config.parsing import BoundedDateField
 from generations.models import AspectRatio, Resolution
+from generations.models import Status as RunStatus
 from projects.models import Membership
 
 from .selectors import Author, Filters
@@ -79,18 +80,24 @@ class Chip:
     remove_url: str
 
 
-def _cursor(value: str) -> Cursor | None:
+def _cursor(value: str, *, newest: str) -> Cursor | None:
     if not value:
         return None
     try:
         return decode_cursor(value)
     except InvalidCursor as exc:
         raise forms.ValidationError(
-            "This page link is broken or out of date: start again from the newest images."
+            f"This page link is broken or out of date: start again from the newest {newest}."
         ) from exc
 
 
-class GalleryFilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """The filters a gallery image and a run share (its project, author, day, ratio,
+    resolution and prompt), and the page's cursor: the gallery's and the API's runs list's."""
+
+    # What the page's cursor starts again from, in its error.
+    newest = "images"
+
     q = forms.CharField(required=False, max_length=200, label="Search prompts")
     project = forms.ChoiceField(
         required=False,
@@ -108,14 +115,7 @@ class GalleryFilterForm(forms.Form):
         label="Resolution",
         choices=[("", "Any resolution"), *Resolution.choices],
     )
-    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
-    starred = forms.ChoiceField(
-        required=False, label="Favourites only", choices=[("", "All"), ("1", "Favourites")]
-    )
-    nsfw = forms.ChoiceField(required=False, label="NSFW", choices=NSFW_CHOICES)
     after = forms.CharField(required=False)
-    # The newest tile a page shows: asks for the tiles that arrived since (the gallery's poll).
-    newer = forms.CharField(required=False)
 
     def __init__(
         self,
@@ -150,18 +150,13 @@ class GalleryFilterForm(forms.Form):
         return "authors" in self.__dict__
 
     def clean_after(self) -> Cursor | None:
-        return _cursor(self.cleaned_data["after"])
-
-    def clean_newer(self) -> Cursor | None:
-        return _cursor(self.cleaned_data["newer"])
+        return _cursor(self.cleaned_data["after"], newest=self.newest)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end and start > end:
             self.add_error("to", "The end date is before the start date.")
-        if cleaned.get("after") and cleaned.get("newer"):
-            self.add_error("newer", "A page is either older or newer than a tile, not both.")
         return cleaned
 
     def filters(self) -> Filters:
@@ -176,10 +171,70 @@ class GalleryFilterForm(forms.Form):
             date_to=data["to"],
             ratio=data["ratio"],
             resolution=data["resolution"],
+            q=data["q"].strip(),
+        )
+
+
+IMAGE_ONLY = "A run's images may differ in this: filter the images (GET /api/v1/images)."
+
+
+class RunFilterForm(FilterForm):
+    """The API's list of runs: the gallery's filters that are a run's, and its status. The
+    favourite and NSFW filters belong to an image, and a run's images may disagree (one
+    starred, three not): they are refused, not given a meaning a client would have to guess."""
+
+    newest = "runs"
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), *RunStatus.choices],
+        error_messages={"invalid_choice": f"One of: {', '.join(RunStatus.values)}."},
+    )
+    starred = forms.CharField(required=False, strip=False)
+    nsfw = forms.CharField(required=False, strip=False)
+
+    def clean_starred(self) -> str:
+        if self.cleaned_data["starred"]:
+            raise forms.ValidationError(IMAGE_ONLY)
+        return ""
+
+    def clean_nsfw(self) -> str:
+        if self.cleaned_data["nsfw"]:
+            raise forms.ValidationError(IMAGE_ONLY)
+        return ""
+
+
+class GalleryFilterForm(FilterForm):
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+    starred = forms.ChoiceField(
+        required=False, label="Favourites only", choices=[("", "All"), ("1", "Favourites")]
+    )
+    nsfw = forms.ChoiceField(required=False, label="NSFW", choices=NSFW_CHOICES)
+    # The newest tile a page shows: asks for the tiles that arrived since (the gallery's poll).
+    newer = forms.CharField(required=False)
+
+    # As before the shared filters moved to FilterForm: the page lists errors in this order.
+    field_order = [
+        *("q", "project", "author", "ratio", "resolution"),
+        *("status", "starred", "nsfw", "after", "newer"),
+    ]
+
+    def clean_newer(self) -> Cursor | None:
+        return _cursor(self.cleaned_data["newer"], newest=self.newest)
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        if cleaned.get("after") and cleaned.get("newer"):
+            self.add_error("newer", "A page is either older or newer than a tile, not both.")
+        return cleaned
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return replace(
+            super().filters(),
             trash=data["status"] == "trash",
             starred=data["starred"] == "1",
             nsfw=data["nsfw"] or "any",
-            q=data["q"].strip(),
         )
 
     def query(self, **changes: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -41,6 +41,7 @@ from projects.models import Membership, Project
 from projects.selectors import member_project_ids
 
 PAGE_SIZE = 48
+Row = TypeVar("Row", OutputImage, Generation)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,26 @@ def gallery_newer(
     return oldest_first[::-1]
 
 
+def generations_listed(
+    *,
+    user: AbstractBaseUser,
+    filters: Filters,
+    status: str = "",
+    after: Cursor | None = None,
+    project_ids: Sequence[int] | None = None,
+) -> QuerySet[Generation]:
+    """The runs the viewer may see, newest first, narrowed by the gallery's filters that are a
+    run's (RUN_PATHS: its own project, author, day, ratio, resolution and prompt) and its
+    `status`; those older than `after` (a keyset, as the gallery's pages)."""
+    runs = Generation.objects.filter(visible_to(user, project_ids=project_ids))
+    runs = narrow(runs, user=user, filters=filters, paths=RUN_PATHS)
+    if status:
+        runs = runs.filter(status=status)
+    if after is not None:
+        runs = _after(runs, after)
+    return runs.order_by("-created_at", "-id")
+
+
 def tile_rows(images: QuerySet[OutputImage], *, trash: bool) -> QuerySet:
     """The page's one query, as tuples for `TileRow`: the images' columns, the author's name
     (joins), the star (an EXISTS) and both thumbnails' sizes (subqueries)."""
@@ -201,9 +222,7 @@ def gallery_images(
     instead of a subquery; the same rows)."""
     scope = visible_to(user, project_ids=project_ids)
     images = OutputImage.objects.filter(scope, deleted_at__isnull=not filters.trash)
-    images = _narrow(images, user=user, filters=filters)
-    if filters.q:
-        images = prompt_search(images, filters.q)
+    images = narrow(images, user=user, filters=filters)
     if after is not None:
         images = _after(images, after)
     if newer is not None:
@@ -249,7 +268,7 @@ def _newer(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImag
     )
 
 
-def _after(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImage]:
+def _after(images: QuerySet[Row], cursor: Cursor) -> QuerySet[Row]:
     # The plain `created_at <= c` bound beside the row comparison lets PostgreSQL range-scan the
     # (created_at, id) index instead of filtering it from the top (docs/measured.md: 6.4 ms → 1).
     return images.filter(created_at__lte=cursor.created_at).filter(
@@ -257,30 +276,54 @@ def _after(images: QuerySet[OutputImage], cursor: Cursor) -> QuerySet[OutputImag
     )
 
 
-def _narrow(
-    images: QuerySet[OutputImage], *, user: AbstractBaseUser, filters: Filters
-) -> QuerySet[OutputImage]:
+@dataclass(frozen=True)
+class Paths:
+    """Where the filters find a run's fields from the rows they narrow. Images and generations
+    share the rest (`project`, `owner`, `created_at`): an image reaches its run through a
+    foreign key, a generation is the run."""
+
+    generation_id: str  # the run's id
+    run: str  # the prefix of the run's fields (its prompt, ratio and resolution)
+
+
+IMAGE_PATHS = Paths(generation_id="generation_id", run="generation__")
+RUN_PATHS = Paths(generation_id="pk", run="")
+
+
+def narrow(
+    rows: QuerySet[Row],
+    *,
+    user: AbstractBaseUser,
+    filters: Filters,
+    paths: Paths = IMAGE_PATHS,
+) -> QuerySet[Row]:
+    """`rows` (images, or generations with RUN_PATHS) narrowed by `filters` and its search.
+    The favourite and NSFW filters are an image's: runs are never given them (RunFilterForm)."""
+    if paths is not IMAGE_PATHS and (filters.starred or filters.nsfw != "any"):
+        raise ValueError("Favourites and NSFW flags are an image's: filter the images.")
     if filters.project is not None:
-        images = images.filter(project=filters.project)
+        rows = rows.filter(project=filters.project)
     elif filters.personal:
-        images = images.filter(project__isnull=True)
+        rows = rows.filter(project__isnull=True)
     if filters.author_id is not None:
-        images = images.filter(owner_id=filters.author_id)
+        rows = rows.filter(owner_id=filters.author_id)
     if filters.date_from:
-        images = images.filter(created_at__gte=_start_of(filters.date_from))
+        rows = rows.filter(created_at__gte=_start_of(filters.date_from))
     if filters.date_to:
-        images = images.filter(created_at__lt=_start_of(filters.date_to + timedelta(days=1)))
+        rows = rows.filter(created_at__lt=_start_of(filters.date_to + timedelta(days=1)))
     if filters.ratio:
-        images = images.filter(generation__aspect_ratio=filters.ratio)
+        rows = rows.filter(**{f"{paths.run}aspect_ratio": filters.ratio})
     if filters.resolution:
-        images = images.filter(generation__resolution=filters.resolution)
+        rows = rows.filter(**{f"{paths.run}resolution": filters.resolution})
     if filters.starred:
-        images = images.filter(Exists(Favourite.objects.filter(user=user, image_id=OuterRef("pk"))))
+        rows = rows.filter(Exists(Favourite.objects.filter(user=user, image_id=OuterRef("pk"))))
     if filters.nsfw == "only":
-        images = images.filter(nsfw=True)
+        rows = rows.filter(nsfw=True)
     elif filters.nsfw == "hide":
-        images = images.filter(nsfw=False)
-    return images
+        rows = rows.filter(nsfw=False)
+    if filters.q:
+        rows = prompt_search(rows, filters.q, paths=paths)
+    return rows
 
 
 def _start_of(day: date) -> datetime:
@@ -288,9 +331,9 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def prompt_search(images: QuerySet[OutputImage], q: str) -> QuerySet[OutputImage]:
-    """Images whose prompt matches `q`: full text on PostgreSQL, every word on SQLite."""
-    if connections[images.db].vendor == "postgresql":
+def prompt_search(rows: QuerySet[Row], q: str, *, paths: Paths = IMAGE_PATHS) -> QuerySet[Row]:
+    """Rows whose run's prompt matches `q`: full text on PostgreSQL, every word on SQLite."""
+    if connections[rows.db].vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         # Exactly the expression of the GIN index in migration 0005, so the index is used.
@@ -303,14 +346,15 @@ def prompt_search(images: QuerySet[OutputImage], q: str) -> QuerySet[OutputImage
         # hashed subplan, read from the GIN index once, and each row of the newest-first walk
         # costs a hash probe. As a join, the planner may walk the images computing to_tsvector()
         # of every prompt: 700 ms at 100,000 images for a word that matches nothing.
-        return images.filter(Q(generation_id__in=matching) | Q(Value(False)))
+        return rows.filter(Q(**{f"{paths.generation_id}__in": matching}) | Q(Value(False)))
     # The embedded default's simpler match: every word, in any case; "-word" excludes.
+    prompt = f"{paths.run}prompt__icontains"
     for word in q.replace('"', " ").split():
         if word.startswith("-") and len(word) > 1:
-            images = images.exclude(generation__prompt__icontains=word[1:])
+            rows = rows.exclude(**{prompt: word[1:]})
         elif word != "-":
-            images = images.filter(generation__prompt__icontains=word)
-    return images
+            rows = rows.filter(**{prompt: word})
+    return rows
 
 
 class Author(NamedTuple):

@@ -344,6 +344,31 @@ def test_postgresql_search_is_full_text_and_uses_the_gin_index(user) -> None:
     assert "generation_prompt_search" in plan
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_runs_are_searched_as_images_are_through_the_gin_index(user) -> None:
+    from django.db import connection as conn
+
+    from gallery.selectors import generations_listed
+
+    dogs = image(user, at=T0, prompt="The dogs are running on the beach").generation
+    image(user, at=T0 + timedelta(minutes=1), prompt="a cat asleep")
+
+    def found(q: str) -> list[str]:
+        return [str(g.uuid) for g in generations_listed(user=user, filters=Filters(q=q))]
+
+    assert found("dog run") == [str(dogs.uuid)]
+    assert found("dog -beach") == []
+    assert found('"running on the beach"') == [str(dogs.uuid)]
+    with conn.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        plan = generations_listed(user=user, filters=Filters(q="dog")).explain()
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = on")
+    assert "generation_prompt_search" in plan
+
+
 # --- query count --------------------------------------------------------------------------------
 
 

@@ -8,13 +8,13 @@ import binascii
 import functools
 import io
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +23,13 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 
 from accounts.selectors import display_name_of
+from config.cursors import encode_cursor
 from elements.forms import ElementForm
 from elements.models import Element, GenerationElement
 from elements.selectors import elements_for_picker, libraries_for
 from elements.services import ElementNameTaken, element_create
+from gallery.forms import IMAGE_ONLY, RunFilterForm
+from gallery.selectors import generations_listed
 from generations import pricing
 from generations.forms import GenerateForm, QuoteForm
 from generations.models import Generation, GenerationReference, OutputImage
@@ -47,6 +50,7 @@ from spend.services import BudgetExceeded, Standing, month_of
 from . import access, schemas, services
 from .auth import GENERATE, MANAGE, READ, Caller, rate_limited
 from .errors import ApiError, body
+from .filtering import GalleryFilters, filter_form
 
 router = Router()
 
@@ -719,11 +723,13 @@ def generation(request: HttpRequest, uuid: UUID) -> dict[str, Any]:
     return _generation(access.generation(_caller(request), str(uuid)))
 
 
-class ListFilters(Schema):
-    cursor: str | None = None
+class RunFilters(GalleryFilters):
+    """The gallery page's filters that are a run's, under the same names, and its status."""
+
     limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX)
-    project: UUID | None = None
-    status: str | None = None
+    status: str | None = Field(None, description=f"One of: {', '.join(RunStatus.values)}.")
+    starred: str | None = Field(None, description=f"Refused with a 422. {IMAGE_ONLY}")
+    nsfw: str | None = Field(None, description=f"Refused with a 422. {IMAGE_ONLY}")
 
 
 @router.get(
@@ -732,69 +738,39 @@ class ListFilters(Schema):
     auth=READ,
     tags=["generations"],
 )
-def generations(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
-    """The generations you may see, newest first, a page at a time: pass `next_cursor` back as
-    `cursor` (a keyset: the same cost at any depth)."""
+def generations(request: HttpRequest, filters: Query[RunFilters]) -> dict[str, Any]:
+    """The generations you may see, newest first, with the gallery's filters that are a run's
+    (as `GET /images` reads them: its prompt, project, author, day, ratio and resolution) and
+    its status, a page at a time: pass `next_cursor` back as `cursor` (a keyset: the same
+    queries at any depth). A token limited to a project sees that project's runs only.
+    `starred` and `nsfw` are an image's and a run's images may differ in them: 422."""
     caller = _caller(request)
-    found = Generation.objects.filter(visible_to(caller.user))
-    if caller.project_id is not None:
-        found = found.filter(project_id=caller.project_id)
-    if filters.project is not None:
-        where, _ = access.project(caller, str(filters.project))
-        found = found.filter(project=where)
-    if filters.status:
-        if filters.status not in RunStatus.values:
-            raise ApiError(
-                422,
-                "Unknown status.",
-                field_errors={"status": [f"One of: {', '.join(RunStatus.values)}."]},
-            )
-        found = found.filter(status=filters.status)
-    if filters.cursor:
-        created_at, pk = _decode_cursor(filters.cursor)
-        found = found.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
-    page = list(_with_details(found.order_by("-created_at", "-id"), caller)[: filters.limit + 1])
+    found = filter_form(caller, filters, RunFilterForm)
+    data = found.form.cleaned_data
+    runs = generations_listed(
+        user=caller.user,
+        filters=found.form.filters(),
+        status=data["status"],
+        after=data["after"],
+        project_ids=found.project_ids,
+    )
+    page = list(_with_details(runs, caller, found.project_ids)[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
     return {
         "items": [_generation(g) for g in page],
-        "next_cursor": _encode_cursor(page[-1]) if more else None,
+        "next_cursor": encode_cursor(page[-1].created_at, page[-1].pk) if more else None,
     }
 
 
-def _with_details(found: QuerySet[Generation], caller: Caller) -> QuerySet[Generation]:
+def _with_details(
+    found: QuerySet[Generation], caller: Caller, project_ids: list[int]
+) -> QuerySet[Generation]:
     """As generations.selectors.generation_for_viewer reads one: images the caller may see,
     references and elements, one query each for the whole page."""
+    images = OutputImage.objects.filter(visible_to(caller.user, project_ids=project_ids))
     return found.select_related("project", "owner").prefetch_related(
-        Prefetch(
-            "images",
-            OutputImage.objects.filter(visible_to(caller.user)).order_by("index"),
-        ),
+        Prefetch("images", images.order_by("index")),
         Prefetch("reference_links", GenerationReference.objects.select_related("reference")),
         Prefetch("element_links", GenerationElement.objects.select_related("element")),
     )
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _encode_cursor(generation: Generation) -> str:
-    delta = generation.created_at - EPOCH
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return base64.urlsafe_b64encode(f"{micros}.{generation.pk}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(value: str) -> tuple[datetime, int]:
-    try:
-        if len(value) > 64:
-            raise ValueError(value)
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
-        micros_text, pk_text = raw.split(".")
-        micros, pk = int(micros_text), int(pk_text)
-        if micros < 0 or pk <= 0:
-            raise ValueError(raw)
-        return EPOCH + timedelta(microseconds=micros), pk
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        raise ApiError(
-            422, "This cursor is broken.", field_errors={"cursor": ["Not a cursor we gave."]}
-        ) from None

@@ -24,7 +24,7 @@ EXTRAS: dict[tuple[str, str], dict[str, str]] = {
         "options": f"{JSON} \\\n     "
         '-d \'{"name": "Mira", "kling_element_id": "860123456789", "project": "\'$PROJECT\'"}\''
     },
-    ("get", "/generations"): {"query": "?status=done&limit=20"},
+    ("get", "/generations"): {"query": "?q=lighthouse&status=done&from=2026-11-01&limit=20"},
     # A reference by uuid and one uploaded with the run: the body built by jq, since a picture in
     # base64 is longer than a shell argument may be.
     ("post", "/generations"): {

@@ -4,14 +4,16 @@ budget check, Idempotency-Key, the per-token limits, keyset pages."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import Action, Entry
-from generations.models import Generation
+from generations.models import Generation, Status
 from spend.models import Budget, LedgerEntry
 
 V1 = "/api/v1"
@@ -206,3 +208,152 @@ def test_the_list_narrows_by_project_and_status(api, world, pipeline):
     assert {g["project"] for g in in_project} == {str(world.project.uuid)}
     assert len(in_project) == 2
     assert api.get(f"{V1}/generations", status="lost").status_code == 422
+
+
+# --- the gallery's filters ----------------------------------------------------------------------
+
+
+def _runs(api, as_="alice", **params):
+    response = api.get(f"{V1}/generations", as_=as_, **params)
+    assert response.status_code == 200, response.json()
+    return [g["prompt"] for g in response.json()["items"]]
+
+
+def test_the_list_takes_the_gallerys_filters(api, world):
+    from tests.factories import make_image
+
+    make_image(world.users["alice"], prompt="a lighthouse at night", resolution="4k")
+    make_image(world.users["alice"], prompt="a lighthouse by day", aspect_ratio="16:9")
+    old = make_image(world.users["alice"], project=world.project, prompt="last year's harbour")
+    Generation.objects.filter(pk=old.generation_id).update(
+        created_at=timezone.now() - timedelta(days=400)
+    )
+
+    assert _runs(api, q="lighthouse") == ["a lighthouse by day", "a lighthouse at night"]
+    assert _runs(api, q="lighthouse -night") == ["a lighthouse by day"]
+    assert _runs(api, project="personal", resolution="4k") == ["a lighthouse at night"]
+    assert _runs(api, ratio="16:9") == ["a lighthouse by day"]
+    assert _runs(api, project=str(world.project.uuid)) == ["shared harbour", "last year's harbour"]
+    assert _runs(api, author="bob") == ["shared harbour"]
+    assert _runs(api, author="bob", q="lighthouse") == []
+    since = (timezone.now() - timedelta(days=30)).date().isoformat()
+    assert "last year's harbour" not in _runs(api, **{"from": since})
+    before = (timezone.now() - timedelta(days=300)).date().isoformat()
+    assert _runs(api, to=before) == ["last year's harbour"]
+    assert _runs(api, q="harbour", status="done") == ["shared harbour", "last year's harbour"]
+    assert _runs(api, q="harbour", status="failed") == []
+    # As the gallery: bob sees the project's runs, not alice's personal ones.
+    assert _runs(api, as_="bob", q="lighthouse") == []
+
+
+def test_a_runs_filters_are_refused_as_the_images_are(api, world):
+    """The same form reads both lists: the same field errors for the same values."""
+    hostile = [
+        {"project": str(world.other_project.uuid)},
+        {"project": "not-a-uuid"},
+        {"author": "nobody"},
+        {"author": "dave"},  # shares no project with bob
+        {"ratio": "5:4"},
+        {"resolution": "8k"},
+        {"from": "not a day"},
+        {"from": "2026-02-01", "to": "2026-01-01"},
+        {"to": "0001-01-01"},
+        {"q": "x" * 201},
+    ]
+    for params in hostile:
+        runs = api.get(f"{V1}/generations", as_="bob", **params)
+        images = api.get(f"{V1}/images", as_="bob", **params)
+        assert runs.status_code == images.status_code == 422, params
+        assert runs.json()["error"] == images.json()["error"], params
+    for path in ("generations", "images"):
+        broken = api.get(f"{V1}/{path}", cursor="nonsense!").json()["error"]["field_errors"]
+        assert broken["cursor"][0].startswith("This page link is broken or out of date")
+    assert api.get(f"{V1}/generations", status="trash").json()["error"]["field_errors"] == {
+        "status": [f"One of: {', '.join(Status.values)}."]
+    }
+
+
+def test_starred_and_nsfw_are_an_images_and_refused_for_runs(api, world):
+    from generations.models import Favourite
+
+    Favourite.objects.create(user=world.users["alice"], image=world.personal_image)
+    for name, value in (("starred", "1"), ("nsfw", "only"), ("nsfw", "hide"), ("starred", "0")):
+        response = api.get(f"{V1}/generations", **{name: value})
+        assert response.status_code == 422
+        (message,) = response.json()["error"]["field_errors"][name]
+        assert "GET /api/v1/images" in message
+    assert api.get(f"{V1}/images", starred="1").status_code == 200
+
+
+def test_a_token_limited_to_a_project_lists_only_its_runs(api, world):
+    from tests.factories import make_image
+
+    mine = make_image(world.users["dave"], project=world.other_project, prompt="elsewhere")
+    assert _runs(api, as_="alice:other-project") == ["elsewhere"]
+    assert _runs(api, as_="alice:other-project", q="harbour") == []
+    personal = api.get(f"{V1}/generations", project="personal", as_="alice:other-project")
+    assert personal.status_code == 403
+    outside = api.get(
+        f"{V1}/generations", project=str(world.project.uuid), as_="alice:other-project"
+    )
+    assert outside.status_code == 422 and "project" in outside.json()["error"]["field_errors"]
+    listed = api.get(f"{V1}/generations", as_="alice:other-project").json()["items"]
+    assert [g["uuid"] for g in listed] == [str(mine.generation.uuid)]
+
+
+def test_filtered_pages_cost_the_same_queries_at_any_depth(
+    api, world, django_assert_max_num_queries
+):
+    from tests.factories import make_image
+
+    start = timezone.now() - timedelta(days=1)
+    made = []
+    for n in range(12):
+        image = make_image(
+            world.users["bob"],
+            project=world.project,
+            prompt=f"kite {n}",
+            resolution="2k",
+            aspect_ratio="1:1",
+        )
+        Generation.objects.filter(pk=image.generation_id).update(
+            created_at=start + timedelta(minutes=n)
+        )
+        made.append(image.generation)
+    params = {
+        "q": "kite",
+        "project": str(world.project.uuid),
+        "author": "bob",
+        "ratio": "1:1",
+        "resolution": "2k",
+        "from": (start - timedelta(days=1)).date().isoformat(),
+        "to": timezone.now().date().isoformat(),
+        "status": "done",
+        "limit": 3,
+    }
+    api.get(f"{V1}/projects")  # the minute's request counter exists from here on
+    pages, cursors = [], [None]
+    while True:
+        cursor = {"cursor": cursors[-1]} if cursors[-1] else {}
+        with CaptureQueriesContext(connection) as queries:
+            got = api.get(f"{V1}/generations", **params, **cursor)
+        assert got.status_code == 200, got.json()
+        own = [
+            q["sql"]
+            for q in queries.captured_queries
+            if not any(w in q["sql"] for w in ("windowcount", "SAVEPOINT", "accesstoken"))
+        ]
+        pages.append((got.json()["items"], len(queries), len(own)))
+        if not got.json()["next_cursor"]:
+            break
+        cursors.append(got.json()["next_cursor"])
+    seen = [g["uuid"] for items, _, _ in pages for g in items]
+    assert seen == [str(g.uuid) for g in reversed(made)]
+    counts = [count for _, count, _ in pages]
+    assert len(counts) == 4 and len(set(counts)) == 1, counts
+    # The memberships, the authors, the page, and its images, references and elements (then the
+    # token's look-up and its rate-limit counter).
+    assert [own for _, _, own in pages] == [6, 6, 6, 6]
+    for deep in (cursors[0], cursors[-1]):  # the first page and the deepest
+        with django_assert_max_num_queries(counts[0]):
+            api.get(f"{V1}/generations", **params, **({"cursor": deep} if deep else {}))

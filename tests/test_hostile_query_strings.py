@@ -20,6 +20,7 @@ signed out the public pages and a few that send them to the login.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sys
@@ -286,6 +287,27 @@ def admin_names(route: Route, staff) -> list[str]:
     return names
 
 
+@functools.cache
+def _api_query_names() -> dict[str, list[str]]:
+    """Each API operation's query parameters, from its OpenAPI document, by its path. A ninja
+    operation reads only the names a request holds, so a name it declares is never seen read
+    from a bare request: each is fuzzed alone from here, as a page's are."""
+    from api.api import api
+
+    document = api.get_openapi_schema(path_prefix="/api/v1/")
+    return {
+        path: [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method == "get"
+    }
+
+
+def api_names(route: Route) -> list[str]:
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.pattern)
+    return _api_query_names().get(path, []) if route.pattern.startswith("api/") else []
+
+
 # --- the fuzzer ---------------------------------------------------------------------------------
 
 
@@ -432,7 +454,7 @@ def fuzz(
 ) -> None:
     cpu = time.process_time()
     for seed, route in enumerate(routes):
-        extra = admin_names(route, world.staff)
+        extra = admin_names(route, world.staff) + api_names(route)
         ids = world.ids[route.name]
         fuzzer.route(route, ids, seed=seed, extra=extra, depth=depth(route))
     cpu = time.process_time() - cpu
@@ -491,6 +513,15 @@ STAFF_MUST = {
 def test_the_routes_fuzzed_include_the_pages_that_read_query_strings() -> None:
     assert {route.name for route in owner_routes()} >= OWNER_MUST
     assert {route.name for route in staff_routes()} >= STAFF_MUST
+
+
+def test_an_api_operations_query_parameters_are_each_fuzzed() -> None:
+    routes = {route.name: route for route in owner_routes()}
+    shared = {"cursor", "limit", "q", "project", "author", "ratio", "resolution", "from", "to"}
+    filters = shared | {"status", "starred", "nsfw"}
+    assert set(api_names(routes["api-1:generations"])) == filters
+    assert set(api_names(routes["api-1:images"])) == filters
+    assert "month" in api_names(routes["api-1:project_spend"])  # a path with a parameter
 
 
 @pytest.mark.parametrize("half", HALVES)

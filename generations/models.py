@@ -164,6 +164,8 @@ class Generation(ProviderJob):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="generation_owner_recent"),
+            # Keyset over everything a person can see (GET /api/v1/generations's pages).
+            models.Index(fields=["-created_at", "-id"], name="generation_recent"),
             models.Index(fields=["status", "next_step_at"], name="generation_due"),
         ]
 

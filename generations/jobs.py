@@ -151,6 +151,8 @@ class GenerationJob(runner.JobKind):
             return
         nsfw = [bool(flag) for flag in prediction.has_nsfw_contents]
         job.output_urls = outputs
+        now = timezone.now()
+        cost = job.cost_of_outputs()
         with transaction.atomic():
             moved = state.move(
                 job.pk,
@@ -159,17 +161,21 @@ class GenerationJob(runner.JobKind):
                 output_urls=outputs,
                 nsfw_flags=nsfw,
                 inference_ms=prediction.inference_ms,
-                completed_at=timezone.now(),
-                processing_at=job.processing_at or timezone.now(),
-                cost=job.cost_of_outputs(),
+                completed_at=now,
+                processing_at=job.processing_at or now,
+                cost=cost,
                 poll_errors=0,
                 error_kind="",
                 error_message="",
-                next_step_at=timezone.now(),
+                next_step_at=now,
                 result_via=via,
+                updated_at=now,
             )
             if moved:
-                spend.settle(subject=Generation.objects.get(pk=job.pk))
+                # The claimed row, as just moved: settle reads its cost, payer, project and
+                # month, none of which the move changed but the cost (no second SELECT).
+                job.cost = cost
+                spend.settle(subject=job)
                 scheduling.schedule_save(job.pk)
 
     def on_failure(self, job_id: int, failure: Failure) -> bool:

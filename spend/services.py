@@ -310,14 +310,33 @@ def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
     return created
 
 
-@transaction.atomic
 def settle(*, subject: Model) -> None:
-    """The provider completed: the hold becomes a charge for what it billed."""
+    """The provider completed: the hold becomes a charge for what it billed.
+
+    Two statements (on every completed run): the subject's entries are read at once, and the
+    release and the charge that are missing are written in one INSERT. No savepoint of its own:
+    inside a caller's transaction an error rolls that back whole."""
     if subject.cost is None:
         return
-    _release_hold(subject)
-    if not _entries_of(subject).filter(kind=EntryKind.CHARGE).exists():
-        _entry(subject, EntryKind.CHARGE, subject.cost)
+    with transaction.atomic(savepoint=False):
+        hold: tuple[Decimal, date] | None = None
+        kinds: set[str] = set()
+        for kind, amount, period in (
+            _entries_of(subject)
+            .filter(kind__in=(EntryKind.HOLD, EntryKind.RELEASE, EntryKind.CHARGE))
+            .order_by("pk")
+            .values_list("kind", "amount", "period")
+        ):
+            kinds.add(kind)
+            if kind == EntryKind.HOLD and hold is None:
+                hold = (amount, period)
+        missing = []
+        if hold is not None and EntryKind.RELEASE not in kinds:
+            missing.append(_new_entry(subject, EntryKind.RELEASE, hold[0], period=hold[1]))
+        if EntryKind.CHARGE not in kinds:
+            missing.append(_new_entry(subject, EntryKind.CHARGE, subject.cost))
+        if missing:
+            LedgerEntry.objects.bulk_create(missing)
 
 
 @transaction.atomic
@@ -339,7 +358,15 @@ def _release_hold(subject: Model) -> None:
 
 
 def _entry(subject: Model, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
-    return LedgerEntry.objects.create(
+    entry = _new_entry(subject, kind, amount, period)
+    entry.save(force_insert=True)
+    return entry
+
+
+def _new_entry(
+    subject: Model, kind: str, amount: Decimal, period: date | None = None
+) -> LedgerEntry:
+    return LedgerEntry(
         **{_paid(subject).column: subject},
         person_id=payer_id(subject),
         project_id=subject.project_id,

@@ -137,7 +137,8 @@ def _completed(enhancement: PromptEnhancement, prediction: Prediction, via: str)
             finished_at=timezone.now(),
         )
         if finished:
-            spend.settle(subject=PromptEnhancement.objects.get(pk=enhancement.pk))
+            enhancement.cost = enhancement.price  # as just written: no second SELECT
+            spend.settle(subject=enhancement)
 
 
 def _gave_up_message() -> str:

@@ -90,9 +90,8 @@ class GenerationJob(runner.JobKind):
     def followed(self) -> Q:
         return Q(status__in=FOLLOWED)
 
-    def typical_run_seconds(self, job_id: int) -> float | None:
-        shape = Generation.objects.filter(pk=job_id).values_list("resolution", "num_images")
-        return typical_run_seconds(*shape.get())
+    def typical_run_seconds(self, job: Generation) -> float | None:
+        return typical_run_seconds(job.resolution, job.num_images)
 
     def timings(self) -> Timings:
         return Timings(

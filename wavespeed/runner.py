@@ -38,11 +38,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import Case, DateTimeField, F, Model, Q, QuerySet, Value, When
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from . import timing, webhooks
@@ -58,6 +59,7 @@ from .history import HistoryVerdict, search_history
 from .models import ProviderJob
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
 
 # Look in the history a little after a lost answer, so the provider has recorded the task.
 RECONCILE_DELAY_SECONDS = 3.0
@@ -221,12 +223,11 @@ class JobKind(ABC):
         """The kind's own steps the periodic sweeper resumes (a generation's save)."""
         return {}
 
-    def typical_run_seconds(self, job_id: int) -> float | None:
+    def typical_run_seconds(self, job: Any) -> float | None:
         """How long jobs like this one have lately taken from submit to result, if the kind
         knows: without webhooks the first poll waits for most of it (timing.first_poll_delay),
         so a run is looked at about twice instead of every second or two from the start."""
         return None
-
 
 _kinds: dict[str, JobKind] = {}
 
@@ -241,6 +242,37 @@ def kind_named(name: str) -> JobKind:
 
 def kinds() -> list[JobKind]:
     return list(_kinds.values())
+
+
+def update_returning(rows: QuerySet[M], **fields: Any) -> M | None:
+    """`rows.update(**fields)` as one `UPDATE … RETURNING`: the row it changed, as it is now
+    (None when nothing matched). For claims that need the claimed row: one statement instead of
+    an UPDATE and a SELECT, and the row read is exactly the one the claim changed. `rows`
+    must match one row at most (a filter on the primary key). PostgreSQL and SQLite (3.35+)."""
+    model = rows.model
+    db = rows.db
+    conn = connections[db]
+    query = rows.query.chain(UpdateQuery)
+    query.add_update_values(fields)
+    compiler = query.get_compiler(db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    concrete = list(model._meta.concrete_fields)
+    table = model._meta.db_table
+    sql += " RETURNING " + ", ".join(
+        f"{conn.ops.quote_name(table)}.{conn.ops.quote_name(f.column)}" for f in concrete
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    reader = conn.ops.compiler("SQLCompiler")(query, conn, db)
+    converters = reader.get_converters([f.get_col(table) for f in concrete])
+    values = list(row)
+    if converters:
+        values = next(iter(reader.apply_converters([values], converters)))
+    return model.from_db(db, [f.attname for f in concrete], values)
 
 
 # --- Queueing steps ---------------------------------------------------------------------------
@@ -301,13 +333,14 @@ def submit(kind: JobKind, job_id: int) -> None:
     job = unclaimed.first()
     if job is None or not kind.prepare(job):
         return
-    now = timezone.now()
-    claimed = unclaimed.update(
-        submit_claimed_at=now, submit_attempts=F("submit_attempts") + 1, **kind.touch()
+    job = update_returning(
+        unclaimed,
+        submit_claimed_at=timezone.now(),
+        submit_attempts=F("submit_attempts") + 1,
+        **kind.touch(),
     )
-    if not claimed:
+    if job is None:
         return
-    job = kind.rows().get(pk=job_id)
     try:
         payload = kind.payload(job)
         prediction = get_client().submit(
@@ -441,7 +474,7 @@ def adopt(kind: JobKind, job: ProviderJob, prediction: Prediction) -> None:
     )
     for attempt in range(1, RECORD_TRIES + 1):
         try:
-            record_prediction(kind, job.pk, prediction.id)
+            record_prediction(kind, job.pk, prediction.id, job=job)
             return
         except (OperationalError, InterfaceError) as exc:
             logger.warning(
@@ -466,15 +499,22 @@ def adopt(kind: JobKind, job: ProviderJob, prediction: Prediction) -> None:
     schedule_record(kind, job.pk, prediction.id, RECORD_RETRY_TASK_DELAY_SECONDS)
 
 
-def record_prediction(kind: JobKind, job_id: int, prediction_id: str) -> bool:
+def record_prediction(
+    kind: JobKind, job_id: int, prediction_id: str, *, job: ProviderJob | None = None
+) -> bool:
     """Move a job WaveSpeed accepted as `prediction_id` to followed and queue its first poll.
+    `job`: the row as the submit claimed it, when the caller has it (else it is read when
+    its typical run time is needed).
 
     Idempotent through the row's state: a job that already holds this prediction is left
     alone; one still waiting (or one its kind lets adopt it otherwise) adopts it."""
     t = kind.timings()
-    first_poll = timing.first_poll_delay(
-        expected=t.expected_run, first=t.poll_first, typical=kind.typical_run_seconds(job_id)
-    )
+    typical = None
+    if not webhooks.webhooks_enabled():  # with webhooks the first poll waits for expected_run
+        if job is None:
+            job = kind.rows().filter(pk=job_id).first()
+        typical = kind.typical_run_seconds(job) if job is not None else None
+    first_poll = timing.first_poll_delay(expected=t.expected_run, first=t.poll_first, typical=typical)
     with transaction.atomic():
         moved = kind.start_following(
             job_id,
@@ -488,8 +528,9 @@ def record_prediction(kind: JobKind, job_id: int, prediction_id: str) -> bool:
             },
         )
         if moved:
-            seq = kind.rows().values_list("poll_seq", flat=True).get(pk=job_id)
-            schedule_follow(kind, job_id, seq, first_poll)
+            if not batch_polling():  # batched, the tick reads `next_step_at`: no task, no seq
+                seq = kind.rows().values_list("poll_seq", flat=True).get(pk=job_id)
+                schedule_follow(kind, job_id, seq, first_poll)
             return True
     holder = kind.rows().filter(pk=job_id).values_list("provider_id", flat=True)
     if holder.first() != prediction_id:
@@ -587,14 +628,14 @@ def _search_history(kind: JobKind, job: ProviderJob) -> HistoryVerdict:
 def follow(kind: JobKind, job_id: int, seq: int) -> None:
     """One look at the prediction. `seq` is the `poll_seq` this step expects: claiming the row
     advances it, so a duplicated step finds nothing to do."""
-    claimed = (
-        kind.rows()
-        .filter(kind.followed(), pk=job_id, poll_seq=seq)
-        .update(poll_seq=seq + 1, poll_count=F("poll_count") + 1, **kind.touch())
+    job = update_returning(
+        kind.rows().filter(kind.followed(), pk=job_id, poll_seq=seq),
+        poll_seq=seq + 1,
+        poll_count=F("poll_count") + 1,
+        **kind.touch(),
     )
-    if not claimed:
+    if job is None:
         return
-    job = kind.rows().get(pk=job_id)
     assert job.provider_id is not None  # followed rows hold one
     try:
         prediction = get_client().get_result(job.provider_id)
@@ -797,17 +838,15 @@ def apply_webhook(kind: JobKind, job_id: int, prediction: Prediction) -> bool:
     poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late
     delivery finds the job ended and changes nothing, and a poll that was already asking
     WaveSpeed finds it ended when it applies its answer. Safe to run twice."""
-    job = kind.rows().filter(pk=job_id, provider_id=prediction.id).first()
-    if job is None or not prediction.is_final:
+    if not prediction.is_final:
         return False
-    claimed = (
-        kind.rows()
-        .filter(kind.followed(), pk=job.pk, poll_seq=job.poll_seq)
-        .update(poll_seq=job.poll_seq + 1, **kind.touch())
+    job = update_returning(
+        kind.rows().filter(kind.followed(), pk=job_id, provider_id=prediction.id),
+        poll_seq=F("poll_seq") + 1,
+        **kind.touch(),
     )
-    if not claimed:
+    if job is None:
         return False
-    job.poll_seq += 1
     apply_final(kind, job, prediction, via="webhook")
     return True
 

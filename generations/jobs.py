@@ -130,6 +130,13 @@ class GenerationJob(runner.JobKind):
         if job.status == Status.SUBMITTED:
             state.move(job.pk, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
 
+    def note_processing_many(self, jobs: list[Generation], now: datetime) -> None:
+        # One UPDATE for a poll tick's worth (a move between two followed statuses: nothing
+        # is emitted for it, see events.on_move).
+        ids = [job.pk for job in jobs if job.status == Status.SUBMITTED]
+        if ids:
+            state.move_many(ids, Status.PROCESSING, source=Status.SUBMITTED, processing_at=now)
+
     def note_fields(self, kind: str, message: str) -> dict[str, Any]:
         return {"error_kind": kind, "error_message": message}
 

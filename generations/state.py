@@ -69,6 +69,17 @@ def move(
     return updated == 1
 
 
+def move_many(generation_ids: list[int], target: str, *, source: str, **fields: Any) -> int:
+    """`move` for several generations between two statuses that are not final (nothing to
+    emit), in one UPDATE; how many moved."""
+    if not Generation.can_move(source, target) or target in FINAL_STATUSES:
+        raise IllegalTransition(f"A generation cannot go from {source} to {target} in bulk.")
+    fields.setdefault("updated_at", timezone.now())
+    return Generation.objects.filter(pk__in=generation_ids, status=source).update(
+        status=target, **fields
+    )
+
+
 def fail(
     generation_id: int,
     *,

@@ -229,6 +229,13 @@ class JobKind(ABC):
         so a run is looked at about twice instead of every second or two from the start."""
         return None
 
+    def note_processing_many(self, jobs: list[Any], now: datetime) -> None:
+        """`note_processing` for several jobs at once (a poll tick); kinds may do it in one
+        statement."""
+        for job in jobs:
+            self.note_processing(job, now)
+
+
 _kinds: dict[str, JobKind] = {}
 
 
@@ -1003,6 +1010,7 @@ def poll_due() -> dict[str, int]:
         (a.retry_after for a in answers.values() if isinstance(a, RateLimitError)), None
     )
     waits: dict[str, list[tuple[ProviderJob, float]]] = {}
+    processing: dict[str, list[ProviderJob]] = {}
     for kind, job in claimed:
         answer = answers.get(job.provider_id or "")
         if answer is None:
@@ -1021,8 +1029,10 @@ def poll_due() -> dict[str, int]:
         elif not _gave_up(kind, job, answer.status):
             counts["running"] += 1
             if answer.status == "processing":
-                kind.note_processing(job, now)
+                processing.setdefault(kind.name, []).append(job)
             waits.setdefault(kind.name, []).append((job, next_poll_delay(kind, job, answer)))
+    for name, started in processing.items():
+        kind_named(name).note_processing_many(started, now)
     for name, jobs in waits.items():
         _record_next_polls(kind_named(name), jobs)
     # The tick's Celery lines are filtered out (config/logs.py): this is its one line, and

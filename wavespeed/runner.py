@@ -43,6 +43,7 @@ from typing import Any, ClassVar, TypeVar
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import Case, DateTimeField, F, Model, Q, QuerySet, Value, When
+from django.db.models.functions import Now
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -962,6 +963,30 @@ def _claim_due(kind: JobKind, now: datetime, limit: int) -> list[ProviderJob]:
     return due
 
 
+# The one statement an idle tick runs, compiled once per process: is any followed job of any
+# kind due (by the database's clock)?
+_due_check: dict[tuple[str, ...], tuple[str, tuple[Any, ...]]] = {}
+
+
+def _anything_due() -> bool:
+    """Whether any followed job of any kind is due: one small statement, so a tick with
+    nothing to do (most ticks, with webhooks) costs little."""
+    key = tuple(_kinds)
+    compiled = _due_check.get(key)
+    if compiled is None:
+        parts, params = [], []
+        for kind in kinds():
+            due = kind.rows().filter(kind.followed(), next_step_at__lte=Now()).values("pk")[:1]
+            sql, sql_params = due.query.sql_with_params()
+            parts.append(f"EXISTS ({sql})")
+            params.extend(sql_params)
+        compiled = _due_check[key] = ("SELECT " + " OR ".join(parts), tuple(params))
+    with connection.cursor() as cursor:
+        cursor.execute(*compiled)
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 Answer = Prediction | WaveSpeedError | None
 
 
@@ -994,7 +1019,7 @@ def poll_due() -> dict[str, int]:
     it, an error as a poll task's error, and the next polls of those still running recorded in
     one UPDATE per kind. Does nothing when POLL_BATCH is off."""
     counts = {"polled": 0, "ended": 0, "running": 0, "errors": 0, "not_asked": 0}
-    if not batch_polling():
+    if not batch_polling() or not _anything_due():
         return counts
     now = timezone.now()
     limit = int(settings.POLL_BATCH_LIMIT)

@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
@@ -260,7 +260,7 @@ def update_returning(rows: QuerySet[M], **fields: Any) -> M | None:
     model = rows.model
     db = rows.db
     conn = connections[db]
-    query = rows.query.chain(UpdateQuery)
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
     query.add_update_values(fields)
     compiler = query.get_compiler(db)
     compiler.pre_sql_setup()
@@ -522,7 +522,9 @@ def record_prediction(
         if job is None:
             job = kind.rows().filter(pk=job_id).first()
         typical = kind.typical_run_seconds(job) if job is not None else None
-    first_poll = timing.first_poll_delay(expected=t.expected_run, first=t.poll_first, typical=typical)
+    first_poll = timing.first_poll_delay(
+        expected=t.expected_run, first=t.poll_first, typical=typical
+    )
     with transaction.atomic():
         moved = kind.start_following(
             job_id,
@@ -974,7 +976,8 @@ def _anything_due() -> bool:
     key = tuple(_kinds)
     compiled = _due_check.get(key)
     if compiled is None:
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for kind in kinds():
             due = kind.rows().filter(kind.followed(), next_step_at__lte=Now()).values("pk")[:1]
             sql, sql_params = due.query.sql_with_params()

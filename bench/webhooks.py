@@ -1,5 +1,5 @@
-"""Server time of one WaveSpeed webhook delivery: applied in the request (before) or verified,
-recorded and handed to a Celery task (now).
+"""Server time of one WaveSpeed webhook delivery: applied in the request (now) or verified,
+recorded and handed to a Celery task (before).
 
     .venv/bin/python bench/webhooks.py [--deliveries 500] [--block 50]
 
@@ -9,10 +9,12 @@ counted). Generations are made as a submit leaves them (submitted, a hold on the
 provider id), then each gets one signed "completed" delivery through django.test.Client, the
 modes alternating in blocks so both see the same machine load:
 
-- `inline`: the request applies it, as the receiver did before: verify, record the webhook-id,
-  move to saving, settle the spend, queue the save, all before answering.
-- `queued`: the receiver as it is: verify, record the webhook-id, one SELECT, queue
-  `apply_webhook_result` after the commit, answer.
+- `inline`: the receiver as it is: verify, record the webhook-id, claim the generation by its
+  prediction (one UPDATE … RETURNING), move it to saving, settle the spend, queue the save, all
+  before answering.
+- `queued`: the hand-off the receiver did before: verify, record the webhook-id, one SELECT,
+  queue `apply_webhook_result` after the commit, answer (the worker's task then claimed and
+  applied it: not timed here).
 
 Server time is the wall time of `client.post()`: Django's whole request handling (middleware,
 view, database round trips, the publish to Redis), without a network; beside it the CPU time
@@ -122,21 +124,37 @@ def delivery(generation, webhook_id: str) -> tuple[bytes, dict[str, str]]:
 
 
 @contextlib.contextmanager
-def applied_inline():
-    """The receiver as it was: the hand-off replaced by applying it in the request, inside the
-    transaction that records the webhook-id (what `runner.apply_webhook` did there)."""
-    from wavespeed import runner
-    from wavespeed.client import Prediction
+def handed_off():
+    """The receiver as it was: instead of applying the end, find the job (one SELECT) and queue
+    `apply_webhook_result` after the commit with the fields it reads."""
+    from wavespeed import runner, timing
+    from wavespeed.tasks import apply_webhook_result
 
-    def apply_now(kind: runner.JobKind, job_id: int, prediction: dict) -> None:
-        runner.apply_webhook(kind, job_id, Prediction.from_json(prediction))
+    def hand_off(prediction) -> runner.Applied:
+        holder = runner._holder(prediction)
+        if holder is None:
+            return runner.Applied.UNKNOWN
+        if not holder[2]:
+            return runner.Applied.IGNORED
+        fields = {
+            "id": prediction.id,
+            "model": prediction.model,
+            "status": prediction.status,
+            "outputs": prediction.outputs,
+            "has_nsfw_contents": prediction.has_nsfw_contents,
+            "error": prediction.error,
+            "code": prediction.error_code,
+            "timings": {"inference": prediction.inference_ms},
+        }
+        timing.after_commit(apply_webhook_result, 0, holder[0].name, holder[1], fields)
+        return runner.Applied.APPLIED
 
-    original = runner.schedule_apply_webhook
-    runner.schedule_apply_webhook = apply_now
+    original = runner._apply_delivered
+    runner._apply_delivered = hand_off
     try:
         yield
     finally:
-        runner.schedule_apply_webhook = original
+        runner._apply_delivered = original
 
 
 def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
@@ -156,7 +174,7 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, list[float]]]:
     statuses: dict[str, set[int]] = {mode: set() for mode in MODES}
 
     def deliver(mode: str, generations: list, *, timed: bool) -> None:
-        context = applied_inline() if mode == "inline" else contextlib.nullcontext()
+        context = handed_off() if mode == "queued" else contextlib.nullcontext()
         with context:
             for generation in generations:
                 body, headers = delivery(generation, f"msg_{mode}_{generation.pk}")

@@ -159,7 +159,8 @@ class GenerationJob(runner.JobKind):
         job.output_urls = outputs
         now = timezone.now()
         cost = job.cost_of_outputs()
-        with transaction.atomic():
+        # No savepoint when a webhook's transaction holds this: an error rolls that back whole.
+        with transaction.atomic(savepoint=False):
             moved = state.move(
                 job.pk,
                 Status.SAVING,

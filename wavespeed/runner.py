@@ -28,7 +28,6 @@ step the sweeper queues again goes on counting. Tasks take (kind, id) (`wavespee
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -315,12 +314,6 @@ def schedule_follow(kind: JobKind, job_id: int, seq: int, countdown: float) -> N
 def batch_polling() -> bool:
     batch: bool = settings.POLL_BATCH
     return batch
-
-
-def schedule_apply_webhook(kind: JobKind, job_id: int, prediction: dict[str, Any]) -> None:
-    from .tasks import apply_webhook_result
-
-    timing.after_commit(apply_webhook_result, 0, kind.name, job_id, prediction)
 
 
 def queue_first_submit(kind: JobKind, job_id: int) -> None:
@@ -779,14 +772,9 @@ def _poll_failed(kind: JobKind, job: ProviderJob, exc: WaveSpeedError) -> None:
 class Applied(StrEnum):
     """What the receiver did with a verified webhook delivery."""
 
-    QUEUED = "queued"  # a followed job's end: handed to `apply_webhook_result`
+    APPLIED = "applied"  # a followed job's end, applied as a poll's answer would be
     UNKNOWN = "unknown"  # no job holds this prediction (yet, or ever)
     IGNORED = "ignored"  # already ended (or changed under us), or not final
-
-
-# The fields of a prediction `apply_final` reads: what the hand-off task carries, so its message
-# stays small (a delivery's `input` can hold a long prompt and many reference URLs).
-_HANDED_OFF = ("id", "model", "status", "outputs", "has_nsfw_contents", "error", "code", "timings")
 
 
 def _holder(prediction: Prediction) -> tuple[JobKind, int, bool] | None:
@@ -807,29 +795,25 @@ def _holder(prediction: Prediction) -> tuple[JobKind, int, bool] | None:
 
 
 def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:
-    """Verify a WaveSpeed webhook delivery, record it, and hand a followed job's end to a task:
-    the request does one INSERT and an indexed SELECT per kind (at most), so WaveSpeed gets its
-    answer at once. Raises WebhookRejected (or WebhookReplayed) and SecretUnavailable as
-    `webhooks.receive` does.
+    """Verify a WaveSpeed webhook delivery, record it, and apply a followed job's end, in one
+    transaction: the receipt (one INSERT), the claim (one UPDATE … RETURNING that finds the job
+    by its prediction and advances `poll_seq`, as a poll's claim does) and the kind's move.
+    Raises WebhookRejected (or WebhookReplayed) and SecretUnavailable as `webhooks.receive`
+    does.
 
-    The task is published after the commit, so it never runs before the receipt and never for
-    a delivery that was rolled back. If the publish is lost (broker down, process killed between
-    the commit and the publish), the receipt makes WaveSpeed's retry a replay, but the result is
-    not lost: nothing was claimed here, so the fallback poll queued at submit (and the sweeper,
-    from `next_step_at`) still reads it."""
+    Applied here rather than handed to a task: a hand-off cost a publish in the request, then a
+    Celery task that found and claimed the row again (bench/README.md, `jobs_in_flight.py`).
+    Whatever the kind queues (a generation's save) is published after the commit. A failure
+    rolls the receipt back with the rest, so WaveSpeed's next try is accepted; if the process
+    dies before answering, the retry is applied (the receipt was never committed) or, once the
+    end is applied, finds the job ended. The fallback poll (and the sweeper) still read any end
+    that no delivery brought."""
     with transaction.atomic():
         delivery = webhooks.receive(headers, body)
         prediction = delivery.prediction
         outcome = Applied.IGNORED
         if prediction.is_final:
-            holder = _holder(prediction)
-            if holder is None:
-                outcome = Applied.UNKNOWN
-            elif holder[2]:
-                data = json.loads(body)
-                payload = {key: data[key] for key in _HANDED_OFF if key in data}
-                schedule_apply_webhook(holder[0], holder[1], payload)
-                outcome = Applied.QUEUED
+            outcome = _apply_delivered(prediction)
     logger.info(
         "webhook %s prediction=%s status=%s: %s",
         delivery.webhook_id,
@@ -840,9 +824,27 @@ def webhook_receive(headers: Mapping[str, str], body: bytes) -> Applied:
     return outcome
 
 
+def _apply_delivered(prediction: Prediction) -> Applied:
+    """Claim the followed job holding this final prediction and apply its end; else say why
+    not (no job holds it, or it is no longer followed)."""
+    for kind in kinds():
+        if prediction.model and prediction.model != kind.provider_model:
+            continue  # not this kind's prediction: an id under another model is not ours
+        job = update_returning(
+            kind.rows().filter(kind.followed(), provider_id=prediction.id),
+            poll_seq=F("poll_seq") + 1,
+            **kind.touch(),
+        )
+        if job is not None:
+            apply_final(kind, job, prediction, via="webhook")
+            return Applied.APPLIED
+    return Applied.UNKNOWN if _holder(prediction) is None else Applied.IGNORED
+
+
 def apply_webhook(kind: JobKind, job_id: int, prediction: Prediction) -> bool:
     """A prediction's end as WaveSpeed's webhook told it: applied exactly as a poll's answer.
-    True when it was applied.
+    True when it was applied. (The `apply_webhook_result` task's: messages a receiver queued
+    before the receiver applied deliveries itself.)
 
     Claimed like a poll, by advancing `poll_seq`, so the poll waiting as the fallback (and any
     poll restarted by the sweeper) finds its claim gone and does nothing; a duplicate or late

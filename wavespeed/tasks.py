@@ -33,7 +33,9 @@ def follow_job(kind: str, job_id: int, seq: int) -> None:
 
 @shared_task(ignore_result=True)
 def apply_webhook_result(kind: str, job_id: int, prediction: dict[str, Any]) -> None:
-    """A webhook's final prediction (the fields `apply_final` reads), queued by the receiver."""
+    """A webhook's final prediction (the fields `apply_final` reads), as the receiver queued it
+    before it applied deliveries itself: kept so that messages still in the broker after an
+    upgrade are applied."""
     runner.apply_webhook(runner.kind_named(kind), job_id, Prediction.from_json(prediction))
 
 

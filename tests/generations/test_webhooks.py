@@ -72,16 +72,6 @@ def deliver(client, body: bytes, *, webhook_id: str = "msg_1", age: int = 0, sec
     )
 
 
-def apply_handed_off(pipeline) -> int:
-    """Run the tasks the receiver queued (the worker's part), in order, leaving the rest."""
-    handed_off = [task for task in pipeline.queued if task.name == "apply_webhook_result"]
-    for task in handed_off:
-        pipeline.queued.remove(task)
-        task.task.run(*task.args)
-        pipeline.ran.append(task)
-    return len(handed_off)
-
-
 def result_polls(sim) -> int:
     return len([r for r in sim.requests("/result") if r["method"] == "GET"])
 
@@ -123,16 +113,10 @@ def test_a_signed_delivery_completes_the_generation_as_a_poll_would(
 
     response = deliver(client, body)
 
-    # The request only verifies and records it: applying it is the worker's.
+    # Applied in the request, as a poll's answer would be; only the save is queued.
     assert response.status_code == 200, response.content
-    assert response.content == b"queued"
-    assert snapshot(generation) == before
-    assert pipeline.names() == ["follow_job", "apply_webhook_result"]
-    [handed_off] = pipeline.queued[1:]
-    assert handed_off.args[:2] == ("generation", generation.pk) and handed_off.countdown == 0
-    assert "input" not in handed_off.args[2]  # only what applying it reads
-
-    assert apply_handed_off(pipeline) == 1
+    assert response.content == b"applied"
+    assert snapshot(generation) != before
     generation.refresh_from_db()
     assert generation.status == Status.SAVING
     assert generation.result_via == ResultVia.WEBHOOK
@@ -152,7 +136,6 @@ def test_a_failed_prediction_is_failed_without_cost(client, user, sim, pipeline)
     generation = submitted(user, pipeline)
     response = deliver(client, final_body(sim, generation.provider_id))
     assert response.status_code == 200
-    apply_handed_off(pipeline)
     generation.refresh_from_db()
     assert generation.status == Status.FAILED and generation.error_code == 1200
     assert generation.result_via == ResultVia.WEBHOOK and generation.cost == 0
@@ -193,7 +176,6 @@ def test_a_replayed_delivery_is_refused_and_changes_nothing(client, user, sim, p
     generation = submitted(user, pipeline)
     body = final_body(sim, generation.provider_id)
     assert deliver(client, body, webhook_id="msg_once").status_code == 200
-    apply_handed_off(pipeline)
     after_first = snapshot(generation)
 
     again = deliver(client, body, webhook_id="msg_once")
@@ -208,7 +190,6 @@ def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim
     generation = submitted(user, pipeline)
     body = final_body(sim, generation.provider_id)
     assert deliver(client, body, webhook_id="msg_a").status_code == 200
-    apply_handed_off(pipeline)
     after_first = snapshot(generation)
     charges = LedgerEntry.objects.count()
 
@@ -222,58 +203,65 @@ def test_a_duplicate_or_contradicting_delivery_changes_nothing(client, user, sim
     assert pipeline.names() == ["follow_job", "save_generation_outputs"]
 
 
-def test_the_handed_off_task_run_twice_applies_once(client, user, sim, pipeline) -> None:
-    """A redelivered Celery message (or the task queued by two deliveries of one end before
-    either was applied) finds the generation ended and changes nothing."""
+def test_a_hand_off_queued_by_an_earlier_receiver_applies_once(client, user, sim, pipeline) -> None:
+    """`apply_webhook_result` messages an earlier receiver queued (still in the broker after an
+    upgrade) are applied as before; run twice, or after a delivery applied the end, they change
+    nothing."""
+    from wavespeed.tasks import apply_webhook_result
+
     generation = submitted(user, pipeline)
-    body = final_body(sim, generation.provider_id)
-    assert deliver(client, body, webhook_id="msg_a").status_code == 200
-    assert deliver(client, body, webhook_id="msg_b").status_code == 200  # not applied yet
-    first, second = (task for task in pipeline.queued if task.name == "apply_webhook_result")
-    first.task.run(*first.args)
+    data = json.loads(final_body(sim, generation.provider_id))
+    apply_webhook_result.run("generation", generation.pk, data)
     generation.refresh_from_db()
     assert generation.status == Status.SAVING and generation.result_via == ResultVia.WEBHOOK
     after_first = snapshot(generation)
     charges = LedgerEntry.objects.count()
 
-    second.task.run(*second.args)
+    apply_webhook_result.run("generation", generation.pk, data)
+    again = deliver(client, json.dumps(data).encode(), webhook_id="msg_late")
 
+    assert again.status_code == 202 and again.content == b"ignored"
     assert snapshot(generation) == after_first
     assert LedgerEntry.objects.count() == charges
     assert [task.name for task in pipeline.queued].count("save_generation_outputs") == 1
 
 
-def test_a_lost_hand_off_is_made_up_for_by_the_fallback_poll(client, user, sim, pipeline) -> None:
-    """The delivery was recorded but its task never reached the broker: WaveSpeed's retry is
-    a replay, and the poll queued at submit still finds the generation followed and ends it."""
-    generation = submitted(user, pipeline)
-    body = final_body(sim, generation.provider_id)
-    polls = result_polls(sim)
-    assert deliver(client, body).status_code == 200
-    pipeline.queued = [task for task in pipeline.queued if task.name != "apply_webhook_result"]
-    assert deliver(client, body).status_code == 200  # the retry: refused as a replay
-    assert pipeline.names() == ["follow_job"]
-
-    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
-
-    generation.refresh_from_db()
-    assert generation.status == Status.DONE and generation.result_via == ResultVia.POLL
-    assert generation.poll_count == 1 and result_polls(sim) == polls + 1
-
-
-def test_a_handed_off_task_after_the_poll_ended_it_changes_nothing(
-    client, user, sim, pipeline
+def test_a_delivery_rolled_back_is_accepted_when_delivered_again(
+    client, user, sim, pipeline, monkeypatch
 ) -> None:
+    """Applying failed inside the request (here: the database refused the kind's move): the
+    receipt rolls back with it, so WaveSpeed's retry of the same webhook-id is applied."""
     generation = submitted(user, pipeline)
     body = final_body(sim, generation.provider_id)
-    assert deliver(client, body).status_code == 200
+    before = snapshot(generation)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(GENERATION, "on_success", broken)
+        with pytest.raises(RuntimeError):
+            deliver(client, body, webhook_id="msg_retry")
+    assert snapshot(generation) == before
+
+    again = deliver(client, body, webhook_id="msg_retry")
+
+    assert again.status_code == 200 and again.content == b"applied"
+    generation.refresh_from_db()
+    assert generation.status == Status.SAVING and generation.result_via == ResultVia.WEBHOOK
+
+
+def test_a_delivery_after_the_poll_ended_it_changes_nothing(client, user, sim, pipeline) -> None:
+    generation = submitted(user, pipeline)
+    body = final_body(sim, generation.provider_id)
     pipeline.run_next()  # the fallback poll runs first, and ends it
     generation.refresh_from_db()
     assert generation.status == Status.SAVING and generation.result_via == ResultVia.POLL
     after_poll = snapshot(generation)
 
-    apply_handed_off(pipeline)
+    response = deliver(client, body)
 
+    assert response.status_code == 202 and response.content == b"ignored"
     assert snapshot(generation) == after_poll
 
 
@@ -285,7 +273,6 @@ def test_a_poll_answering_after_the_webhook_changes_nothing(client, user, sim, p
     Generation.objects.filter(pk=generation.pk).update(poll_seq=generation.poll_seq + 1)
     polling = Generation.objects.get(pk=generation.pk)  # as the poll loaded it
     assert deliver(client, body).status_code == 200
-    apply_handed_off(pipeline)
     after_webhook = snapshot(generation)
 
     failed = Prediction.from_json(json.loads(body) | {"status": "failed", "outputs": []})
@@ -306,7 +293,6 @@ def test_a_poll_that_saw_no_end_after_the_webhook_schedules_nothing(
     Generation.objects.filter(pk=generation.pk).update(poll_seq=generation.poll_seq + 1)
     polling = Generation.objects.get(pk=generation.pk)
     assert deliver(client, body).status_code == 200
-    apply_handed_off(pipeline)
     after_webhook = snapshot(generation)
     queued = pipeline.names()
 

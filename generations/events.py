@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from hooks.models import Event
-from hooks.services import event_emit
+from hooks.services import event_emit, listening
 
 from .models import Generation, Status
 
@@ -24,6 +24,18 @@ def on_move(*, generation_id: int, target: str, moved: bool) -> None:
 
 
 def generation_final_emit(*, generation_id: int) -> None:
+    # Most runs end with nobody listening: ask that first (two small SELECTs) before reading
+    # the generation, its author, project and image count, and reversing its URL.
+    found = (
+        Generation.objects.filter(pk=generation_id)
+        .values_list("status", "project_id", "owner_id")
+        .first()
+    )
+    if found is None or found[0] not in (Status.DONE, Status.FAILED):
+        return
+    kind = Event.GENERATION_FINISHED if found[0] == Status.DONE else Event.GENERATION_FAILED
+    if not listening(kind=kind, project_id=found[1], person_id=found[2]):
+        return
     generation = (
         Generation.objects.select_related("owner", "project").filter(pk=generation_id).first()
     )

@@ -71,6 +71,17 @@ def event_emit(
     )
 
 
+def listening(*, kind: str, project_id: int | None, person_id: int | None) -> bool:
+    """Whether an active endpoint would take `kind` from this project (or else this person),
+    as `event_emit` chooses them: lets a caller skip building an event nobody receives (most
+    runs' ends). One small SELECT."""
+    if not project_id and not person_id:
+        return False
+    owner = Q(project_id=project_id) if project_id else Q(person_id=person_id)
+    endpoints = Endpoint.objects.filter(owner, paused_at__isnull=True).only("pk", "events")
+    return any(endpoint.wants(kind) for endpoint in endpoints)
+
+
 def _emit_now(
     *,
     kind: str,

@@ -28,6 +28,7 @@ step the sweeper queues again goes on counting. Tasks take (kind, id) (`wavespee
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -518,7 +519,10 @@ def record_prediction(
     first_poll = timing.first_poll_delay(
         expected=t.expected_run, first=t.poll_first, typical=typical
     )
-    with transaction.atomic():
+    # Batched, the move is the whole step (one conditional UPDATE, no task to queue with it):
+    # no transaction around it. Otherwise the poll task is queued on the move's commit.
+    batched = batch_polling()
+    with contextlib.nullcontext() if batched else transaction.atomic():
         moved = kind.start_following(
             job_id,
             {
@@ -531,7 +535,7 @@ def record_prediction(
             },
         )
         if moved:
-            if not batch_polling():  # batched, the tick reads `next_step_at`: no task, no seq
+            if not batched:  # batched, the tick reads `next_step_at`: no task, no seq
                 seq = kind.rows().values_list("poll_seq", flat=True).get(pk=job_id)
                 schedule_follow(kind, job_id, seq, first_poll)
             return True

@@ -15,9 +15,10 @@ what to do with the result; everything between is here, once:
   logged at once and recorded on a fresh connection if the first write fails.
 - Follow: with webhooks on (DARKROOM_PUBLIC_URL) every submit carries the receiver's URL and
   the first poll waits for the expected run time plus a grace; without, polls start soon and
-  grow. Each poll is a task with a countdown (nothing sleeps) that claims the row by advancing
-  `poll_seq`, as does a webhook's hand-off, so a duplicate or restarted chain finds nothing to
-  do. Failed polls back off; a first 404 is read again before it is believed.
+  grow. Each poll (a task with a countdown, or a batched tick; nothing sleeps) claims the row
+  by advancing `poll_seq`, as does a webhook delivery the receiver applies, so a duplicate or
+  restarted chain finds nothing to do. Failed polls back off; a first 404 is read again
+  before it is believed.
 - Give up: a job followed longer than the kind's `give_up` fails; the sweeper also ends jobs
   older than `give_up_unfinished` (someone is waiting beside the page).
 - Sweep: one periodic task queues again any step whose `next_step_at` is late.

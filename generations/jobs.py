@@ -179,8 +179,9 @@ class GenerationJob(runner.JobKind):
                 updated_at=now,
             )
             if moved:
-                # The claimed row, as just moved: settle reads its cost, payer, project and
-                # month, none of which the move changed but the cost (no second SELECT).
+                # The row as claimed, with its cost: settle takes the payer and month from it
+                # (neither ever changes) and the project from the hold, so a move while the
+                # request was out changes nothing (no second SELECT).
                 job.cost = cost
                 spend.settle(subject=job)
                 scheduling.schedule_save(job.pk)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -313,28 +314,36 @@ def _claim_alert(budget: Budget, period: date, threshold: int) -> bool:
 def settle(*, subject: Model) -> None:
     """The provider completed: the hold becomes a charge for what it billed.
 
+    Every entry of a run goes where its hold went: a run moved to another project while it ran
+    is paid by the project (and budget) that held the money for it, never half by each.
+
     Two statements (on every completed run): the subject's entries are read at once, and the
     release and the charge that are missing are written in one INSERT. No savepoint of its own:
     inside a caller's transaction an error rolls that back whole."""
     if subject.cost is None:
         return
     with transaction.atomic(savepoint=False):
-        hold: tuple[Decimal, date] | None = None
+        hold: tuple[Decimal, date, int | None] | None = None
         kinds: set[str] = set()
-        for kind, amount, period in (
+        for kind, amount, period, project_id in (
             _entries_of(subject)
             .filter(kind__in=(EntryKind.HOLD, EntryKind.RELEASE, EntryKind.CHARGE))
             .order_by("pk")
-            .values_list("kind", "amount", "period")
+            .values_list("kind", "amount", "period", "project_id")
         ):
             kinds.add(kind)
             if kind == EntryKind.HOLD and hold is None:
-                hold = (amount, period)
+                hold = (amount, period, project_id)
         missing = []
         if hold is not None and EntryKind.RELEASE not in kinds:
-            missing.append(_new_entry(subject, EntryKind.RELEASE, hold[0], period=hold[1]))
+            missing.append(
+                _new_entry(subject, EntryKind.RELEASE, hold[0], period=hold[1], project_id=hold[2])
+            )
         if EntryKind.CHARGE not in kinds:
-            missing.append(_new_entry(subject, EntryKind.CHARGE, subject.cost))
+            project_id = hold[2] if hold is not None else subject.project_id
+            missing.append(
+                _new_entry(subject, EntryKind.CHARGE, subject.cost, project_id=project_id)
+            )
         if missing:
             LedgerEntry.objects.bulk_create(missing)
 
@@ -350,26 +359,43 @@ def _entries_of(subject: Model):
 
 
 def _release_hold(subject: Model) -> None:
-    hold = _entries_of(subject).filter(kind=EntryKind.HOLD).first()
+    hold = _entries_of(subject).filter(kind=EntryKind.HOLD).order_by("pk").first()
     if hold is None:
         return
     if not _entries_of(subject).filter(kind=EntryKind.RELEASE).exists():
-        _entry(subject, EntryKind.RELEASE, hold.amount, period=hold.period)
+        # Where the hold went, as settle does (the run may have moved since).
+        _entry(
+            subject, EntryKind.RELEASE, hold.amount, period=hold.period, project_id=hold.project_id
+        )
 
 
-def _entry(subject: Model, kind: str, amount: Decimal, period: date | None = None) -> LedgerEntry:
-    entry = _new_entry(subject, kind, amount, period)
+_UNSET: Any = object()
+
+
+def _entry(
+    subject: Model,
+    kind: str,
+    amount: Decimal,
+    period: date | None = None,
+    project_id: int | None = _UNSET,
+) -> LedgerEntry:
+    entry = _new_entry(subject, kind, amount, period, project_id=project_id)
     entry.save(force_insert=True)
     return entry
 
 
 def _new_entry(
-    subject: Model, kind: str, amount: Decimal, period: date | None = None
+    subject: Model,
+    kind: str,
+    amount: Decimal,
+    period: date | None = None,
+    project_id: int | None = _UNSET,
 ) -> LedgerEntry:
+    """An entry of `subject`'s, in `project_id` (default: the subject's project now)."""
     return LedgerEntry(
         **{_paid(subject).column: subject},
         person_id=payer_id(subject),
-        project_id=subject.project_id,
+        project_id=subject.project_id if project_id is _UNSET else project_id,
         kind=kind,
         amount=amount,
         period=period or month_of(subject.created_at),

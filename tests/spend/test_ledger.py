@@ -145,3 +145,42 @@ def test_a_prediction_cancelled_at_the_provider_releases_its_hold(user, sim, pip
         (EntryKind.HOLD, Decimal("0.028")),
         (EntryKind.RELEASE, Decimal("0.028")),
     ]
+
+
+def _moved_while_running(user, pipeline, sim=None) -> tuple[Generation, object, object]:
+    """A run held in Harbour, moved to Dunes once WaveSpeed has it, then run to its end."""
+    from gallery.services.moving import generation_move
+    from tests.factories import make_project
+
+    harbour, dunes = make_project(user, "Harbour"), make_project(user, "Dunes")
+    generation = services.generation_create(
+        owner=user, params=GenerationParams(prompt="x", num_images=2), project=harbour
+    )
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).provider_id is not None)
+    generation.refresh_from_db()
+    assert not generation.is_final
+    generation_move(user=user, generation=generation, target=dunes)
+    return run(pipeline, generation), harbour, dunes
+
+
+def test_a_run_moved_while_it_runs_is_paid_where_its_hold_was(user, sim, pipeline) -> None:
+    generation, harbour, dunes = _moved_while_running(user, pipeline)
+    assert generation.status == Status.DONE and generation.project_id == dunes.pk
+    period = month_of(generation.created_at)
+    # Hold, release and charge all in Harbour: its month says what it paid, Dunes' nothing.
+    assert set(
+        LedgerEntry.objects.filter(generation=generation).values_list("project_id", flat=True)
+    ) == {harbour.pk}
+    assert spent(period=period, project_id=harbour.pk) == Decimal("0.056")
+    assert spent(period=period, project_id=dunes.pk) == 0
+
+
+def test_a_run_moved_while_it_runs_and_failing_frees_its_hold_where_it_was(
+    user, sim, pipeline
+) -> None:
+    sim.fault("fail_prediction", code=1200, error="flagged")
+    generation, harbour, dunes = _moved_while_running(user, pipeline)
+    assert generation.status == Status.FAILED
+    period = month_of(generation.created_at)
+    assert spent(period=period, project_id=harbour.pk) == 0
+    assert spent(period=period, project_id=dunes.pk) == 0

@@ -279,6 +279,16 @@ class Handler(BaseHTTPRequestHandler):
         )
         if has_webhook:
             self.server.webhooks.wake()
+        # Render the outputs now, in the background, as the real CDN holds them when a
+        # prediction finishes: a download then only sends bytes (simulator/images.py).
+        for index, output in self.server.state.outputs_ahead(data["id"]):
+            self.server.renders.render_ahead(
+                (data["id"], index),
+                output.width,
+                output.height,
+                output.lines,
+                output.output_format,
+            )
         return envelope(200, data)
 
     def api_result(self, id: str) -> Response:
@@ -407,6 +417,7 @@ class SimulatorServer(ThreadingHTTPServer):
 
     def close(self) -> None:
         self.webhooks.stop()
+        self.renders.stop()
         self.server_close()
         self.close_connections()
 

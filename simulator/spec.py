@@ -126,4 +126,6 @@ WEBHOOK_TICK = 0.2  # how often pending predictions are advanced while webhooks 
 
 # --- Output CDN --------------------------------------------------------------------------------
 OUTPUT_FORMATS = ("png", "jpeg")
-OUTPUT_CACHE_SIZE = 4  # rendered images kept in memory (LRU)
+# Rendered outputs kept in memory (LRU): a 1k PNG of the stand-in is ~0.1-1 MB, so hundreds of
+# recent ones, as a CDN holds them.
+OUTPUT_CACHE_BYTES = 256 * 1024 * 1024

@@ -460,17 +460,21 @@ class State:
                 or now > (prediction.finished_at or 0) + self.config.output_ttl
             ):
                 raise access_denied("Request has expired")
-            body = prediction.input
-            defaults = spec.KLING_IMAGE_O3_DEFAULTS
-            aspect_ratio = str(body.get("aspect_ratio") or defaults["aspect_ratio"])
-            resolution = str(body.get("resolution") or defaults["resolution"])
-            width, height = pixel_size(aspect_ratio, resolution)
-            words = " ".join(str(body.get("prompt", "")).split()[:8])
-            label = (
-                f"{index + 1}/{len(prediction.outputs)} · {resolution}"
-                f" · {aspect_ratio} · {width}x{height}"
-            )
-            return OutputSpec(width, height, [words[:48], label], prediction.output_format)
+            return _output_spec(prediction, index, len(prediction.outputs))
+
+    def outputs_ahead(self, prediction_id: str) -> list[tuple[int, OutputSpec]]:
+        """The images a just-submitted prediction will have, for rendering them ahead (as a
+        CDN would hold them when it finishes); none for one that is set to fail."""
+        with self.lock:
+            prediction = self._predictions.get(prediction_id)
+            if (
+                prediction is None
+                or prediction.model != spec.KLING_IMAGE_O3
+                or prediction.fail_code is not None
+            ):
+                return []
+            count = prediction.plan.image_count
+            return [(index, _output_spec(prediction, index, count)) for index in range(count)]
 
     # --- webhooks -----------------------------------------------------------------------------
     def webhooks_pending(self) -> bool:
@@ -498,6 +502,17 @@ class State:
             prediction = self._predictions.get(prediction_id)
             if prediction is not None:
                 prediction.webhook_attempts.append({"at": iso(self.clock()), **result})
+
+
+def _output_spec(prediction: Prediction, index: int, count: int) -> OutputSpec:
+    body = prediction.input
+    defaults = spec.KLING_IMAGE_O3_DEFAULTS
+    aspect_ratio = str(body.get("aspect_ratio") or defaults["aspect_ratio"])
+    resolution = str(body.get("resolution") or defaults["resolution"])
+    width, height = pixel_size(aspect_ratio, resolution)
+    words = " ".join(str(body.get("prompt", "")).split()[:8])
+    label = f"{index + 1}/{count} · {resolution} · {aspect_ratio} · {width}x{height}"
+    return OutputSpec(width, height, [words[:48], label], prediction.output_format)
 
 
 def _int_param(body: dict[str, Any], key: str, default: int, low: int, high: int) -> int:

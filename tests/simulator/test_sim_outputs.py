@@ -103,3 +103,34 @@ def test_biggest_image_renders_fast() -> None:
     elapsed = time.perf_counter() - started
     assert Image.open(io.BytesIO(data)).size == (6272, 2688)
     assert elapsed < 2.0  # ~0.4 s here; generous for a loaded CI box
+
+
+def test_outputs_are_rendered_ahead_so_a_download_only_sends_bytes(clocked_api: Api) -> None:
+    """Like a CDN holding finished files: a prediction's images are rendered in the background
+    once it is submitted (while it runs, on a clock that does not move here), not when they are
+    first downloaded; the download then sends exactly those bytes."""
+    renders = clocked_api.sim.server.renders
+    created = clocked_api.submit_ok({"prompt": "a fox", "num_images": 2, "aspect_ratio": "4:3"})
+    keys = [(created["id"], 0), (created["id"], 1)]
+    deadline = time.monotonic() + 10
+    while not all(renders.ready(key) for key in keys):
+        assert time.monotonic() < deadline, "the outputs were not rendered ahead"
+        time.sleep(0.02)
+    assert clocked_api.get(created["id"])["status"] == "created"  # nothing has run yet
+
+
+def test_a_prediction_set_to_fail_is_not_rendered(clocked_api: Api) -> None:
+    clocked_api.fault(kind="fail_prediction", code=1400)
+    created = clocked_api.submit_ok({"prompt": "p"})
+    time.sleep(0.3)
+    assert not clocked_api.sim.server.renders.ready((created["id"], 0))
+
+
+def test_a_download_before_the_render_ahead_renders_it_once(api: Api) -> None:
+    """A download that comes first renders the file itself (as before) and the background
+    render of it is skipped; the bytes are the same either way."""
+    first = api.wait(api.submit_ok({"prompt": "same"})["id"])
+    data = api.bare.get(first["outputs"][0]).content
+    api.sim.server.renders.clear()
+    again = api.bare.get(first["outputs"][0]).content
+    assert data == again

@@ -20,6 +20,7 @@ from gallery.services import trash
 from gallery.services.favourites import favourite_set
 from gallery.services.moving import MoveRefused, project_for_moving
 from gallery.services.moving import image_move as move_service
+from gallery.views.images import thumbnail_response
 from generations.models import OutputImage
 from imaging.images import THUMBNAIL_SIZES
 
@@ -133,13 +134,18 @@ def image_original(request: HttpRequest, uuid: UUID, download: bool = False) -> 
 
 @router.get("/images/{uuid}/thumbnails/{size}", response=FILE_RESPONSES, auth=READ)
 def image_thumbnail(request: HttpRequest, uuid: UUID, size: int) -> HttpResponseBase:
-    """A WebP thumbnail whose longest side is `size` (256, 512 or 1024), served as the original."""
+    """A WebP thumbnail whose longest side is `size` (256, 512 or 1024), served as the original.
+
+    An image is shown as soon as its original is stored; its thumbnails are made moments later.
+    Until then (and for the rare image whose thumbnails cannot be made) this answers with the
+    original itself, in its own format, with the header `X-Darkroom-Thumbnail: pending` (or
+    `failed`) and `Cache-Control: no-cache`: the address always gives a picture of the image.
+    The image's `thumbnails` list names only the sizes that exist."""
     if size not in THUMBNAIL_SIZES:
         raise Http404("No thumbnail of that size.")
     caller = _caller(request)
     access.image(caller, str(uuid))
-    thumbnail = thumbnail_for_viewer(user=caller.user, uuid=str(uuid), size=size)
-    return media.file_response(thumbnail.file.name, "image/webp")
+    return thumbnail_response(thumbnail_for_viewer(user=caller.user, uuid=str(uuid), size=size))
 
 
 @router.put("/images/{uuid}/star", response={200: schemas.Starred, **ERRORS}, auth=MANAGE)

@@ -26,6 +26,7 @@ from django.db.models import (
     PositiveIntegerField,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.expressions import RawSQL
@@ -91,7 +92,8 @@ class TileRow(NamedTuple):
     thumb_512_height: int | None
     thumb_1024_width: int | None  # None for images saved before this size was made
     thumb_1024_height: int | None
-    width: int  # the original's
+    width: int  # the original's, as stored (what a tile shows until its thumbnails exist)
+    height: int
     deleted_at: datetime | None = None  # these three only in the trash
     deleted_by_username: str | None = None
     deleted_by_display_name: str | None = None
@@ -140,6 +142,7 @@ TILE_COLUMNS = (
     "thumb_1024_width",
     "thumb_1024_height",
     "width",
+    "height",
 )
 TRASH_COLUMNS = ("deleted_at", "deleted_by__username", "deleted_by__profile__display_name")
 
@@ -383,11 +386,29 @@ def gallery_authors(
     return [Author(*row) for row in rows]
 
 
-def thumbnail_for_viewer(*, user: AbstractBaseUser, uuid: str, size: int) -> Thumbnail:
-    images = OutputImage.objects.filter(visible_to(user)).values("pk")
-    return get_object_or_404(
-        Thumbnail.objects.filter(image_id__in=images), image__uuid=uuid, size=size
+class ThumbnailFile(NamedTuple):
+    """What a thumbnail's address serves: the WebP thumbnail, or (`is_thumbnail` False) the
+    original while the image's thumbnails are not made yet, or cannot be
+    (generations/services/thumbnailing.py)."""
+
+    name: str
+    content_type: str
+    is_thumbnail: bool
+    renditions: str  # the image's Renditions state
+
+
+def thumbnail_for_viewer(*, user: AbstractBaseUser, uuid: str, size: int) -> ThumbnailFile:
+    """One query; Http404 unless the viewer may see the image."""
+    thumbnail = Thumbnail.objects.filter(image_id=OuterRef("pk"), size=size).values("file")[:1]
+    image = get_object_or_404(
+        OutputImage.objects.filter(visible_to(user))
+        .annotate(thumbnail_file=Subquery(thumbnail))
+        .only("pk", "file", "content_type", "renditions"),
+        uuid=uuid,
     )
+    if image.thumbnail_file:
+        return ThumbnailFile(image.thumbnail_file, "image/webp", True, image.renditions)
+    return ThumbnailFile(image.file.name, image.content_type, False, image.renditions)
 
 
 def images_for_viewer(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[OutputImage]:

@@ -21,7 +21,7 @@ class OutputImageInline(admin.TabularInline):
     model = OutputImage
     extra = 0
     can_delete = False
-    fields = ("uuid", "index", "width", "height", "format", "bytes", "nsfw", "sha256")
+    fields = ("uuid", "index", "width", "height", "format", "bytes", "nsfw", "renditions", "sha256")
     readonly_fields = fields
 
 
@@ -116,8 +116,20 @@ class GenerationAdmin(admin.ModelAdmin):
 
 @admin.register(OutputImage)
 class OutputImageAdmin(admin.ModelAdmin):
-    list_display = ("uuid", "generation", "owner", "width", "height", "format", "bytes", "nsfw")
-    list_filter = ("format", "nsfw")
+    list_display = (
+        "uuid",
+        "generation",
+        "owner",
+        "width",
+        "height",
+        "format",
+        "bytes",
+        "nsfw",
+        "renditions",
+    )
+    # "Being made" a minute after a save means a lost task (the sweeper queues it again);
+    # "Could not be made": the original would not decode (the worker's log says why).
+    list_filter = ("format", "nsfw", "renditions")
     list_select_related = ("generation", "owner")
     readonly_fields = [f.name for f in OutputImage._meta.get_fields() if f.concrete]
 

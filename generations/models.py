@@ -196,6 +196,16 @@ class Generation(ProviderJob):
         return self.price_per_image * self.billed_images
 
 
+class Renditions(models.TextChoices):
+    """Where an image's thumbnails and BlurHash stand. A save stores the original and shows it
+    at once (`PENDING`); a task of its own makes the rest (generations/services/thumbnailing.py).
+    Until they are `READY` every page shows the original in their place."""
+
+    PENDING = "pending", "Being made"
+    READY = "ready", "Made"
+    FAILED = "failed", "Could not be made"
+
+
 def original_upload_to(instance: OutputImage, filename: str) -> str:
     # Unguessable names; the original extension is kept only for the content type.
     token = uuid.uuid4().hex
@@ -232,8 +242,17 @@ class OutputImage(models.Model):
     content_type = models.CharField(max_length=40)
     sha256 = models.CharField(max_length=64)
     nsfw = models.BooleanField(default=False)
-    # A BlurHash of the image, computed when it is saved, drawn until the thumbnail arrives.
+    # A BlurHash of the image, made with its thumbnails, drawn until the thumbnail arrives.
     placeholder = models.CharField(max_length=64, blank=True)
+    # Thumbnails and placeholder are made after the original is stored and shown: see
+    # `Renditions`. Rows made before this field (and by the seed) have theirs: READY.
+    renditions = models.CharField(
+        max_length=8, choices=Renditions.choices, default=Renditions.READY
+    )
+    # The claim of the task making them (a lease: a dead worker's claim expires), and the names
+    # of the files it is writing, recorded before the first byte so a killed run's are deleted.
+    renditions_claimed_at = models.DateTimeField(null=True, blank=True)
+    renditions_pending_files = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # In the trash: hidden from galleries, restorable until the purge removes row and files.
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -260,10 +279,20 @@ class OutputImage(models.Model):
                 name="image_trashed",
                 condition=models.Q(deleted_at__isnull=False),
             ),
+            # The sweeper's look for thumbnails still to make: only the few pending rows.
+            models.Index(
+                fields=["created_at"],
+                name="image_renditions_pending",
+                condition=models.Q(renditions="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Image {self.index + 1} of {self.generation_id}"
+
+    @property
+    def renditions_ready(self) -> bool:
+        return self.renditions == Renditions.READY
 
     @property
     def download_name(self) -> str:

@@ -92,20 +92,19 @@ def runs_watched(*, user: AbstractBaseUser, uuids: Sequence[UUID]) -> list[Gener
     )
 
 
-def first_thumbnails(*, generations: Sequence[Generation], size: int) -> dict[int, Thumbnail]:
-    """Generation id → the `size` thumbnail of its first untrashed image (one query)."""
+def first_images(*, generations: Sequence[Generation]) -> dict[int, UUID]:
+    """Generation id → the uuid of its first untrashed image (one query). Its thumbnail's
+    address answers with the original until the thumbnails are made."""
     rows = (
-        Thumbnail.objects.filter(
-            image__generation__in=[g.pk for g in generations],
-            image__deleted_at__isnull=True,
-            size=size,
+        OutputImage.objects.filter(
+            generation__in=[g.pk for g in generations], deleted_at__isnull=True
         )
-        .select_related("image")
-        .order_by("image__generation_id", "image__index")
+        .order_by("generation_id", "index")
+        .values_list("generation_id", "uuid")
     )
-    first: dict[int, Thumbnail] = {}
-    for thumbnail in rows:
-        first.setdefault(thumbnail.image.generation_id, thumbnail)
+    first: dict[int, UUID] = {}
+    for generation_id, image_uuid in rows:
+        first.setdefault(generation_id, image_uuid)
     return first
 
 

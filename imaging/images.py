@@ -178,6 +178,44 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
     )
 
 
+@dataclass(frozen=True)
+class VerifiedImage:
+    format: str  # "PNG", "JPEG" or "WEBP", from the bytes
+    content_type: str
+    width: int  # as stored in the file (before EXIF orientation)
+    height: int
+
+
+def verify_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> VerifiedImage:
+    """Check `fp` (from the start) is a whole PNG, JPEG or WebP image without decoding its
+    pixels: what a save needs before it shows the original; `process_image` decodes it later.
+
+    The header gives format and size and is held to `max_pixels`; then Pillow's `verify()`:
+    for a PNG it reads every chunk and checks its CRC up to IEND (a truncated or corrupted file
+    fails): 0.5 ms for a 1k PNG and 8 ms for a 4k one, against 76 and 374 ms for the decode and
+    thumbnails (bench/verify_cost.py). For JPEG and WebP Pillow's verify reads nothing more: a
+    file damaged past its header passes here and fails in `process_image`, which marks the
+    image's thumbnails as impossible (its original is still served as the provider sent it).
+    Raises `NotAnImage` (or `ImageTooLarge`) like `process_image`.
+    """
+    fp.seek(0)
+    with open_image(fp, max_pixels=max_pixels) as im:
+        image_format = im.format
+        if image_format is None:
+            raise NotAnImage(_not_an_image_message())
+        width, height = im.size
+        try:
+            im.verify()
+        except DECODE_ERRORS as exc:
+            raise NotAnImage("The image file is damaged or incomplete.") from exc
+    return VerifiedImage(
+        format=image_format,
+        content_type=Image.MIME[image_format],
+        width=width,
+        height=height,
+    )
+
+
 def _not_an_image_message() -> str:
     names = [{"WEBP": "WebP"}.get(name, name) for name in ALLOWED_FORMATS]
     return f"The file is not a {', '.join(names[:-1])} or {names[-1]} image."

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config import media
 from config.csv_writer import csv_response
 from config.parsing import EARLIEST_DATE, LATEST_DATE
-from generations.models import Thumbnail
+from generations.models import OutputImage, Thumbnail
 from projects.selectors import project_for_member
 from spend import money
 from spend.models import Budget
@@ -231,6 +231,12 @@ def review_thumbnail(request: HttpRequest, uuid: str) -> HttpResponseBase:
         .order_by("image__index")
         .first()
     )
-    if thumbnail is None:
+    if thumbnail is not None:
+        return media.file_response(thumbnail.file.name, "image/webp")
+    # Thumbnails not made yet (or impossible): the first original stands in.
+    image = OutputImage.objects.filter(generation__uuid=uuid).order_by("index").first()
+    if image is None:
         raise Http404
-    return media.file_response(thumbnail.file.name, "image/webp")
+    response = media.file_response(image.file.name, image.content_type)
+    response["Cache-Control"] = "private, no-cache"
+    return response

@@ -173,6 +173,15 @@ class Pipeline:
                 time.sleep(tick)
             self.run_next()
 
+    def make_thumbnails(self) -> int:
+        """Run the queued thumbnail tasks (a save's second step); how many ran."""
+        tasks = [task for task in self.queued if task.name == "make_image_renditions"]
+        for task in tasks:
+            self.queued.remove(task)
+            task.task.run(*task.args)
+            self.ran.append(task)
+        return len(tasks)
+
 
 @pytest.fixture
 def pipeline(monkeypatch) -> Pipeline:
@@ -221,6 +230,7 @@ def done_generation(user, sim, pipeline):
         owner=user, params=GenerationParams(prompt="a quiet forest", num_images=2)
     )
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    assert pipeline.make_thumbnails() == 2
     generation.refresh_from_db()
     assert generation.status == Status.DONE
     return generation

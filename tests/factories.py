@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from generations.models import Generation, OutputImage, Status, Thumbnail
+from generations.models import Generation, OutputImage, Renditions, Status, Thumbnail
 from imaging.images import THUMBNAIL_SIZES, fit_within
 from projects.models import Membership, Project, Role
 
@@ -45,11 +45,13 @@ def make_image(
     size: tuple[int, int] = (64, 48),
     created_at: datetime | None = None,
     nsfw: bool = False,
+    thumbnails: bool = True,
     **generation_fields: object,
 ) -> OutputImage:
     """A finished image of `size` (as recorded; the stored file is small) with its thumbnails
     scaled as the pipeline scales them. `generation_fields` (aspect_ratio, resolution, ...) go
-    to its generation."""
+    to its generation. `thumbnails=False`: as a save leaves it before its thumbnails are made
+    (a real PNG of `size` as its original, no thumbnails, no placeholder, `pending`)."""
     generation = Generation.objects.create(
         owner=owner,
         project=project,
@@ -62,7 +64,7 @@ def make_image(
         cost=Decimal("0.028"),
         **generation_fields,
     )
-    data = image_bytes()
+    data = image_bytes() if thumbnails else image_bytes(size=size)
     original = default_storage.save("originals/test/original.png", ContentFile(data))
     image = OutputImage.objects.create(
         generation=generation,
@@ -77,10 +79,13 @@ def make_image(
         content_type="image/png",
         sha256="0" * 64,
         nsfw=nsfw,
+        renditions=Renditions.READY if thumbnails else Renditions.PENDING,
     )
     if created_at is not None:  # auto_now_add ignores a value given to create()
         OutputImage.objects.filter(pk=image.pk).update(created_at=created_at)
         image.created_at = created_at
+    if not thumbnails:
+        return image
     for longest in THUMBNAIL_SIZES:
         width, height = fit_within(*size, longest)
         name = default_storage.save("thumbnails/test/thumb.webp", ContentFile(b"RIFF0000WEBP"))

@@ -50,6 +50,7 @@ PROCFILE_LAYOUT: dict[str, dict[str, object]] = {
     "worker": {"queues": "celery"},
     "submitter": {"queues": "submit", "beat": False, "pool": "threads", "concurrency": 8},
     "images": {"queues": "images", "beat": False, "concurrency": 2},
+    "thumbnails": {"queues": "thumbnails", "beat": False, "concurrency": 2},
 }
 
 

@@ -426,7 +426,7 @@ PUBLIC_PATHS = (
 def test_media_is_shared_by_web_and_worker_and_never_public(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert "media" in compose["volumes"]
-    for name in ("web", "worker", "submitter", "images"):
+    for name in ("web", "worker", "submitter", "images", "thumbnails"):
         assert _media_mounts(services[name]) == [services[name]["environment"]["MEDIA_ROOT"]]
     for name, service in services.items():
         environment = service.get("environment") or {}
@@ -478,18 +478,24 @@ def make_run_processes() -> set[str]:
 
 def test_the_procfile_restarts_celery_processes_that_die() -> None:
     processes = procfile()
-    for name in ("worker", "submitter", "images", "beat"):
+    for name in ("worker", "submitter", "images", "thumbnails", "beat"):
         supervisor, celery = processes[name][:4], processes[name][4:]
         assert supervisor == [".venv/bin/python", "-m", "config.keepalive", "--"], name
+        if name == "thumbnails":
+            assert celery[:3] == ["nice", "-n", "10"], name
+            celery = celery[3:]
         assert celery[:3] == [".venv/bin/celery", "-A", "config"], name
     worker, submitter, images = (processes[name][4:] for name in ("worker", "submitter", "images"))
+    thumbnails = processes["thumbnails"][7:]
     assert consumed_queues(worker) == {"celery"}
     assert consumed_queues(submitter) == {"submit"}
     assert option(submitter, "--pool") == "threads"
     assert option(submitter, "--hostname") == "submitter@%h"  # not the worker's celery@%h
     assert_images_worker(images, concurrency="${IMAGE_CONCURRENCY:-2}")
-    assert set.union(*map(consumed_queues, (worker, submitter, images))) == celery_queues()
-    assert make_run_processes() == {"web", "worker", "submitter", "images", "beat"}
+    assert_thumbnails_worker(thumbnails, concurrency="${THUMBNAIL_CONCURRENCY:-2}")
+    every = (worker, submitter, images, thumbnails)
+    assert set.union(*map(consumed_queues, every)) == celery_queues()
+    assert make_run_processes() == {"web", "worker", "submitter", "images", "thumbnails", "beat"}
     assert set(processes) == make_run_processes() | {"simulator"}
 
 
@@ -503,31 +509,50 @@ def assert_images_worker(command: list[str], *, concurrency: str) -> None:
     assert option(command, "--hostname") == "images@%h"
 
 
+def assert_thumbnails_worker(command: list[str], *, concurrency: str) -> None:
+    """Thumbnails are CPU-bound too, made after the originals are shown: processes of their
+    own (started under `nice -n 10`, checked by the callers), under a name of their own."""
+    assert command[:4] == [command[0], "-A", "config", "worker"]
+    assert consumed_queues(command) == {"thumbnails"}
+    assert "--pool" not in command or option(command, "--pool") == "prefork"
+    assert option(command, "--concurrency") == concurrency
+    assert option(command, "--hostname") == "thumbnails@%h"
+
+
 def test_saves_go_to_the_images_queue_and_nothing_else_does() -> None:
     from django.conf import settings
 
-    routed_to_images = [
-        task for task, route in settings.CELERY_TASK_ROUTES.items() if route["queue"] == "images"
-    ]
-    assert routed_to_images == ["generations.tasks.save_generation_outputs"]
+    def routed_to(queue: str) -> list[str]:
+        return [
+            task for task, route in settings.CELERY_TASK_ROUTES.items() if route["queue"] == queue
+        ]
+
+    assert routed_to("images") == ["generations.tasks.save_generation_outputs"]
+    assert routed_to("thumbnails") == ["generations.tasks.make_image_renditions"]
 
 
 def test_compose_runs_a_submitter_and_an_images_worker(compose: dict[str, Any]) -> None:
     services = compose["services"]
     worker, submitter = services["worker"]["command"], services["submitter"]["command"]
     images = services["images"]["command"]
+    nice, thumbnails = services["thumbnails"]["command"][:3], services["thumbnails"]["command"][3:]
+    assert nice == ["nice", "-n", "10"]
+    assert_thumbnails_worker(thumbnails, concurrency="${THUMBNAIL_CONCURRENCY:-2}")
     assert submitter[:4] == ["celery", "-A", "config", "worker"]
     assert consumed_queues(worker) == {"celery"}
     assert consumed_queues(submitter) == {"submit"}
     assert option(submitter, "--pool") == "threads"
     assert option(submitter, "--hostname") == "submitter@%h"
     assert_images_worker(images, concurrency="${IMAGE_CONCURRENCY:-2}")
-    assert set.union(*map(consumed_queues, (worker, submitter, images))) == celery_queues()
+    every = (worker, submitter, images, thumbnails)
+    assert set.union(*map(consumed_queues, every)) == celery_queues()
     # Health checks ping each by the name it runs with ($$: compose's escape for $).
     assert "--destination submitter@$$HOSTNAME" in services["submitter"]["healthcheck"]["test"][1]
     assert "--destination images@$$HOSTNAME" in services["images"]["healthcheck"]["test"][1]
+    thumbnails_check = services["thumbnails"]["healthcheck"]["test"][1]
+    assert "--destination thumbnails@$$HOSTNAME" in thumbnails_check
     # compose starts a process that died again, as config.keepalive does under honcho.
-    for name in ("worker", "submitter", "images", "scheduler"):
+    for name in ("worker", "submitter", "images", "thumbnails", "scheduler"):
         assert services[name]["restart"] == "unless-stopped", name
 
 

@@ -370,13 +370,21 @@ def test_finding5_the_start_up_line_names_the_url_the_app_talks_to(settings) -> 
     assert provider.description == (
         "the WaveSpeed simulator at http://127.0.0.1:8765 (no WAVESPEED_API_KEY set)"
     )
-    assert run_processes(provider) == ["web", "worker", "submitter", "images", "beat", "simulator"]
+    assert run_processes(provider) == [
+        "web",
+        "worker",
+        "submitter",
+        "images",
+        "thumbnails",
+        "beat",
+        "simulator",
+    ]
 
     settings.WAVESPEED_USES_SIMULATOR = False
     settings.WAVESPEED_BASE_URL = "https://api.wavespeed.ai"
     provider = current_provider()
     assert provider.description == "the real WaveSpeed API at https://api.wavespeed.ai"
-    assert run_processes(provider) == ["web", "worker", "submitter", "images", "beat"]
+    assert run_processes(provider) == ["web", "worker", "submitter", "images", "thumbnails", "beat"]
 
     # A key, and WAVESPEED_BASE_URL elsewhere: that URL, never "the real WaveSpeed API".
     settings.WAVESPEED_BASE_URL = "https://staging.example.test/wavespeed"

@@ -183,6 +183,7 @@ def done_generation(db, user, sim, pipeline) -> Generation:
         owner=user, params=GenerationParams(prompt="a quiet forest", num_images=1)
     )
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    pipeline.make_thumbnails()
     generation.refresh_from_db()
     assert generation.status == Status.DONE
     return generation

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 # The Procfile entries `make run` always starts; the simulator joins them when it is used.
-RUN_PROCESSES = ("web", "worker", "submitter", "images", "beat")
+RUN_PROCESSES = ("web", "worker", "submitter", "images", "thumbnails", "beat")
 SIMULATOR_PROCESS = "simulator"
 
 

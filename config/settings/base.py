@@ -349,16 +349,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # never hold the slots that follow and sweep need. Saving outputs (download, verify,
 # thumbnails, placeholder) is CPU-bound, a few hundred ms for a 4k image: it has a queue and
 # processes of their own too (`--queues images`, IMAGE_CONCURRENCY), so a burst of saves never
-# delays a submit or a poll. Everything else uses the default queue. Every worker command (the
-# Procfile, docker-compose.yml) names its queues: a worker started without --queues takes only
-# the default one.
+# delays a submit or a poll. A save stores and shows the originals; their thumbnails and
+# placeholders (the decode and encodes, ~80 ms of CPU for a 1k PNG) are made afterwards by tasks
+# on a queue of their own, `thumbnails`, consumed by a worker that runs at a lower CPU priority
+# (`nice`, THUMBNAIL_CONCURRENCY processes): a burst of saves takes the CPU first and is never
+# queued behind thumbnails, which use what is left. Everything else uses the default queue.
+# Every worker command (the Procfile, docker-compose.yml) names its queues: a worker started
+# without --queues takes only the default one.
 SUBMIT_QUEUE = "submit"
 IMAGES_QUEUE = "images"
+THUMBNAILS_QUEUE = "thumbnails"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "wavespeed.tasks.submit_job": {"queue": SUBMIT_QUEUE},
     "wavespeed.tasks.reconcile_job": {"queue": SUBMIT_QUEUE},
     "generations.tasks.save_generation_outputs": {"queue": IMAGES_QUEUE},
+    "generations.tasks.make_image_renditions": {"queue": THUMBNAILS_QUEUE},
 }
 # Publishing from a web request must not hang on a broker that is down: a few quick tries,
 # then the step is left to the sweeper (its `next_step_at` is already recorded).

@@ -201,6 +201,9 @@ def _purge_batch(*, cutoff: datetime, limit: int) -> int:
     pks = [image.pk for image in images]
     names = {image.file.name for image in images}
     names.update(Thumbnail.objects.filter(image_id__in=pks).values_list("file", flat=True))
+    # Files a killed thumbnail task was writing (generations/services/thumbnailing.py).
+    for pending in (image.renditions_pending_files or [] for image in images):
+        names.update(pending)
     names.update(SharedRendition.objects.filter(image_id__in=pks).values_list("file", flat=True))
     _record(images, TrashAction.PURGED, actor=None)
     # Thumbnails, shared renditions, stars and share links cascade.

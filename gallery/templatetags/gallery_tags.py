@@ -140,13 +140,26 @@ def _img(
     placeholder: str,
     prompt: str,
     original: tuple[str, int] | None = None,
+    fallback: tuple[str, int, int] | None = None,
 ) -> str:
     """The `<img>` of a thumbnail: the stored size nearest `size`, every stored size in
     `srcset` (`url`: the image's thumbnail address up to its size; `sizes`: escaped already),
     then the `original` (address, width) where it is wider than the largest: a tile wider than
-    1024 device pixels (a 16:9 tile at 3x) is sharp only from it."""
+    1024 device pixels (a 16:9 tile at 3x) is sharp only from it. Without thumbnails (not made
+    yet, or impossible: generations/services/thumbnailing.py) the `fallback` original (address,
+    width, height) stands in, at its real shape."""
     if not thumbnails:
-        return ""
+        if fallback is None:
+            return ""
+        src, width, height = fallback
+        return IMG.format(
+            src=src,
+            srcset="",
+            width=width,
+            height=height,
+            blurhash="",
+            alt=escape(_cut(prompt, ALT_LENGTH)),
+        )
     chosen = next((t for t in thumbnails if t[0] == size), thumbnails[-1])
     srcset = ""
     if sizes:
@@ -174,6 +187,7 @@ def thumb_html(image: OutputImage, size: int = 256, sizes: str = "") -> SafeStri
         sizes=escape(sizes),
         placeholder=image.placeholder,
         prompt=image.generation.prompt,
+        fallback=(image_link(image, "image_original"), image.width, image.height),
     )
     nsfw = " nsfw" if image.nsfw else ""
     # Safe: every value put in was escaped (or is ours).
@@ -209,7 +223,8 @@ def tiles_html(rows: list[TileRow], *, trash: bool, next_url: str, csrf_token: s
     for row in rows:
         uuid = str(row.uuid)
         thumbnails = row.thumbnails()
-        ratio = ratio_class(*thumbnails[-1][1:]) if thumbnails else RATIO_CLASSES
+        ratio = ratio_class(*(thumbnails[-1][1:] if thumbnails else (row.width, row.height)))
+        original = f"{original_head}{uuid}{original_tail}"
         img = _img(
             url=f"{thumb_head}{uuid}{thumb_tail}",
             thumbnails=thumbnails,
@@ -217,7 +232,8 @@ def tiles_html(rows: list[TileRow], *, trash: bool, next_url: str, csrf_token: s
             sizes=tile_sizes(ratio),
             placeholder=row.placeholder,
             prompt=row.prompt,
-            original=(f"{original_head}{uuid}{original_tail}", row.width),
+            original=(original, row.width),
+            fallback=(original, row.width, row.height),
         )
         deleted = ""
         if trash:

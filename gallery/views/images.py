@@ -20,7 +20,7 @@ from imaging.images import THUMBNAIL_SIZES
 from projects.models import Membership
 from projects.selectors import memberships_of
 
-from ..selectors import image_neighbours, thumbnail_for_viewer
+from ..selectors import ThumbnailFile, image_neighbours, thumbnail_for_viewer
 from ..services import trash
 from ..services.moving import MoveRefused, project_for_moving
 from ..services.moving import generation_move as generation_move_service
@@ -113,8 +113,18 @@ def image_original(request: HttpRequest, uuid: str) -> HttpResponseBase:
 def image_thumbnail(request: HttpRequest, uuid: str, size: int) -> HttpResponseBase:
     if size not in THUMBNAIL_SIZES:
         raise Http404
-    thumbnail = thumbnail_for_viewer(user=request.user, uuid=uuid, size=size)
-    return media.file_response(thumbnail.file.name, "image/webp")
+    return thumbnail_response(thumbnail_for_viewer(user=request.user, uuid=uuid, size=size))
+
+
+def thumbnail_response(found: ThumbnailFile) -> HttpResponseBase:
+    """The thumbnail, or the original in its place until the thumbnails are made: then not to be
+    kept under this address (the thumbnail will replace it), and `X-Darkroom-Thumbnail` says
+    why (`pending`, or `failed` when they cannot be made)."""
+    response = media.file_response(found.name, found.content_type)
+    if not found.is_thumbnail:
+        response["Cache-Control"] = "private, no-cache"
+        response["X-Darkroom-Thumbnail"] = found.renditions
+    return response
 
 
 @login_required

@@ -14,14 +14,24 @@ from django.utils import timezone
 from wavespeed import timing
 
 from .. import scheduling
-from ..models import Generation, Status
+from ..models import Generation, OutputImage, Renditions, Status
 from .saving import SAVE_LEASE, remove_stale_downloads
+from .thumbnailing import RENDITIONS_LEASE
+
+# At most this many images a sweep queues thumbnails for (the rest at the next sweep).
+RENDITIONS_SWEEP_LIMIT = 1000
 
 
 def _save_task_name() -> str:
     from ..tasks import save_generation_outputs
 
     return save_generation_outputs.name
+
+
+def _renditions_task_name() -> str:
+    from ..tasks import make_image_renditions
+
+    return make_image_renditions.name
 
 
 def saves_sweep() -> dict[str, int]:
@@ -42,4 +52,23 @@ def saves_sweep() -> dict[str, int]:
     # A killed save's files are deleted when the save is taken again (every way out of saving
     # passes through a claim); temporary downloads of a killed worker are removed here.
     remove_stale_downloads()
-    return {"generation_save": saves}
+    return {"generation_save": saves, "image_renditions": renditions_sweep()}
+
+
+def renditions_sweep() -> int:
+    """Queue the thumbnails of images stored more than STALE_AFTER ago and still without them,
+    whose task was lost (a killed worker, a lost message); how many. Not while the thumbnails
+    queue holds messages: a late image is then most likely one of them, waiting its turn."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.STALE_AFTER_SECONDS)
+    late = OutputImage.objects.filter(renditions=Renditions.PENDING, created_at__lt=stale).filter(
+        Q(renditions_claimed_at__isnull=True) | Q(renditions_claimed_at__lt=now - RENDITIONS_LEASE)
+    )
+    if not late.exists():
+        return 0
+    if timing.messages_waiting(_renditions_task_name()):
+        return 0
+    pks = list(late.order_by("created_at").values_list("pk", flat=True)[:RENDITIONS_SWEEP_LIMIT])
+    for pk in pks:
+        scheduling.schedule_renditions(pk)
+    return len(pks)

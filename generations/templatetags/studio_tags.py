@@ -100,10 +100,17 @@ def until(moment: datetime) -> str:
 def run_thumb(image: OutputImage) -> SafeString:
     """An image of a run, uncropped, at its real shape: every stored thumbnail in srcset (the
     browser picks by the tile's laid-out width, `sizes="auto"`, lazy images only), the 512 px
-    one as `src`; from the prefetched thumbnails (no query)."""
+    one as `src`; from the prefetched thumbnails (no query). Until they are made (or when they
+    cannot be: generations/services/thumbnailing.py) the original stands in at its real shape."""
     thumbnails = sorted(image.thumbnails.all(), key=lambda t: t.size)
     if not thumbnails:
-        return format_html('<span class="run-image-missing">No preview</span>')
+        return format_html(
+            '<img src="{}" width="{}" height="{}" loading="lazy" decoding="async" alt="{}">',
+            reverse("gallery:image_original", args=[image.uuid]),
+            image.width,
+            image.height,
+            Truncator(image.generation.prompt).chars(120),
+        )
     largest = next((t for t in thumbnails if t.size == 512), thumbnails[-1])
     urls = {
         t.size: reverse("gallery:image_thumbnail", args=[image.uuid, t.size]) for t in thumbnails

@@ -131,16 +131,16 @@ def _reasons(form: GenerateForm, source: Generation) -> str:
 def runs_active(request: HttpRequest) -> JsonResponse:
     """For the tab title, the toasts and the notifications on every page: the person's runs in
     flight, and how those of `watch` (runs the page saw in flight) ended. One indexed query,
-    plus one for the first thumbnails of runs that finished."""
+    plus one for the first images of runs that finished."""
     watched = _uuids(request.GET.get("watch", ""))
     generations = selectors.runs_watched(user=request.user, uuids=watched)
     finished = [g for g in generations if not g.is_active]
     if len(finished) == len(generations):
         request.session.pop(RUNS_IN_FLIGHT_KEY, None)  # nothing left to poll for
-    thumbnails = selectors.first_thumbnails(generations=finished, size=256) if finished else {}
+    first_images = selectors.first_images(generations=finished) if finished else {}
     runs = []
     for generation in generations:
-        thumbnail = thumbnails.get(generation.pk)
+        first_image = first_images.get(generation.pk)
         runs.append(
             {
                 "uuid": str(generation.uuid),
@@ -148,10 +148,8 @@ def runs_active(request: HttpRequest) -> JsonResponse:
                 "prompt": Truncator(generation.prompt).chars(80),
                 "images": len(generation.output_urls),
                 "url": reverse("generations:generation_detail", args=[generation.uuid]),
-                "thumb": reverse(
-                    "gallery:image_thumbnail", args=[thumbnail.image.uuid, thumbnail.size]
-                )
-                if thumbnail
+                "thumb": reverse("gallery:image_thumbnail", args=[first_image, 256])
+                if first_image
                 else "",
             }
         )

@@ -1,6 +1,7 @@
 """Image work on its own queue (issue 13, item 4), through the Procfile's workers: while a burst
 of slow 4k saves holds every process of the images worker, a new run is still submitted and
-followed at once, and the saves all complete afterwards."""
+followed at once, and the saves all complete afterwards; their thumbnails are made by the
+thumbnails worker after that."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from generations.models import Generation, OutputImage, Status
+from generations.models import Generation, OutputImage, Renditions, Status
 from imaging.images import THUMBNAIL_SIZES
 from tests.e2e.test_outages import all_final, generate, statuses
 from tests.processes import PROCFILE_LAYOUT, wait_for
@@ -21,6 +22,9 @@ BURST = 6
 # long, so the burst keeps the images worker's two processes busy for three rounds.
 HELD = 10.0
 SAVE_RECEIVED = re.compile(r"Task generations\.tasks\.save_generation_outputs\[[^\]]+\] received")
+THUMBNAILS_RECEIVED = re.compile(
+    r"Task generations\.tasks\.make_image_renditions\[[^\]]+\] received"
+)
 
 
 def saves_claimed(generations: list[Generation]) -> int:
@@ -71,10 +75,19 @@ def test_a_burst_of_slow_saves_never_delays_a_new_runs_submit_and_polls(
     everything = [*burst, new]
     wait_for(lambda: all_final(everything), timeout=120, what="every run final")
     assert statuses(everything) == ["done"] * (BURST + 1)
+    # Their thumbnails come after, from the thumbnails worker.
+    wait_for(
+        lambda: not OutputImage.objects.exclude(renditions=Renditions.READY).exists(),
+        timeout=120,
+        what="every image's thumbnails made",
+    )
     for generation in burst:
         [image] = OutputImage.objects.filter(generation=generation)
         assert (image.width, image.height) == (4096, 4096)  # 1:1 at 4k, read from the file
         assert image.thumbnails.count() == len(THUMBNAIL_SIZES) and image.placeholder
+    assert len(THUMBNAILS_RECEIVED.findall(workers["thumbnails"].log())) >= BURST + 1
+    for name in ("worker", "submitter", "images"):
+        assert not THUMBNAILS_RECEIVED.search(workers[name].log()), name
     assert len(sim.submits()) == BURST + 1
     # Saved by the images worker, and only there.
     assert len(SAVE_RECEIVED.findall(workers["images"].log())) >= BURST + 1

@@ -139,6 +139,12 @@ def test_a_generation_with_a_reference_lives_and_dies_in_the_bucket(
     assert fetch(reference_url).content == kept
 
     # Originals and every thumbnail are objects in the bucket, and nothing went to a local disk.
+    # The thumbnails come after the run is done (a task of their own), read from the bucket.
+    wait_for(
+        lambda: not generation.images.exclude(renditions="ready").exists(),
+        timeout=45,
+        what="the thumbnails",
+    )
     images = list(generation.images.order_by("index"))
     assert len(images) == 2
     thumbnails = list(Thumbnail.objects.filter(image__in=images))

@@ -15,7 +15,7 @@ from PIL import Image
 
 from generations import services
 from generations.jobs import GENERATION
-from generations.models import Generation, OutputImage, Status
+from generations.models import Generation, OutputImage, Renditions, Status
 from generations.services.submission import GenerationParams
 from spend.models import LedgerEntry
 from wavespeed import runner
@@ -63,6 +63,20 @@ def test_a_generation_goes_from_queued_to_done_with_stored_images(user, sim, pip
         assert image.format == "PNG"
         with default_storage.open(image.file.name) as fp, Image.open(fp) as decoded:
             assert decoded.size == (1360, 768)
+        # Done and shown before its thumbnails: they are a task of their own, queued now.
+        assert image.renditions == Renditions.PENDING
+        assert not image.thumbnails.exists() and image.placeholder == ""
+    assert [t.args for t in pipeline.queued if t.name == "make_image_renditions"] == [
+        (images[0].pk,),
+        (images[1].pk,),
+    ]
+
+    assert pipeline.make_thumbnails() == 2
+    for image in images:
+        image.refresh_from_db()
+        assert image.renditions == Renditions.READY
+        assert image.placeholder  # the BlurHash comes with them
+        assert image.renditions_pending_files == []
         sizes = sorted((t.size, max(t.width, t.height)) for t in image.thumbnails.all())
         assert sizes == [(256, 256), (512, 512), (1024, 1024)]
     [submit] = sim.submits()

@@ -103,6 +103,11 @@ def test_a_saved_output_stores_its_placeholder(user, sim, pipeline) -> None:
         params=GenerationParams(prompt="a harbour at dawn", aspect_ratio="16:9", num_images=2),
     )
     pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).is_final)
+    # The placeholder is made with the thumbnails, after the originals are shown.
+    assert set(OutputImage.objects.filter(generation=generation).values_list("placeholder")) == {
+        ("",)
+    }
+    assert pipeline.make_thumbnails() == 2
 
     images = list(OutputImage.objects.filter(generation=generation).order_by("index"))
     assert len(images) == 2

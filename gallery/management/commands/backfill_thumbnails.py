@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
-from generations.models import OutputImage, Thumbnail
+from generations.models import OutputImage, Renditions, Thumbnail
 from imaging.images import THUMBNAIL_SIZES, NotAnImage, process_image
 
 
@@ -56,7 +56,9 @@ class Command(BaseCommand):
 def _next_batch(*, after_id: int, size: int) -> list[OutputImage]:
     have = Count("thumbnails", filter=Q(thumbnails__size__in=THUMBNAIL_SIZES))
     return list(
+        # Images whose thumbnails a save's task is still making are left to it.
         OutputImage.objects.filter(pk__gt=after_id)
+        .exclude(renditions=Renditions.PENDING)
         .annotate(have=have)
         .filter(have__lt=len(THUMBNAIL_SIZES))
         .order_by("pk")

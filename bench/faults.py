@@ -8,7 +8,8 @@ workers' WAVESPEED_BASE_URL points at the proxy; the simulator builds output URL
 header, so downloads go through it too), a redis-server of its own on a free port, a fresh
 PostgreSQL database, and the production processes, each in its own process group: a worker
 (`--queues celery --concurrency 2`), a submitter (`--queues submit --pool threads
---concurrency 8`), an images worker (`--queues images --concurrency 2`) and `celery beat`.
+--concurrency 8`), an images worker (`--queues images --concurrency 2`), a thumbnails worker
+(`nice -n 10 … --queues thumbnails`, as many processes as the images worker) and `celery beat`.
 DARKROOM_SWEEP_INTERVAL and DARKROOM_STALE_AFTER keep their defaults (30 s, 60 s) unless a flag
 (or the calling shell) sets them; the report says which.
 
@@ -818,6 +819,7 @@ def report(bench: Bench, result: dict, final_ok: bool, final_wait: float, swept:
     print(
         f"worker --queues celery --concurrency {args.concurrency}, submitter --queues submit "
         f"--pool threads --concurrency {args.submit_concurrency}, images --queues images "
+        f"--concurrency {args.image_concurrency}, thumbnails (nice 10) --queues thumbnails "
         f"--concurrency {args.image_concurrency}, celery beat; Redis "
         f"127.0.0.1:{bench.redis.port} (own, no persistence), PostgreSQL"
     )
@@ -1059,6 +1061,27 @@ def main() -> int:
                 "INFO",
                 "--hostname",
                 f"{tag}-images@%h",
+            ],
+            env,
+            logs,
+            " ready.",
+        )
+        procs["thumbnails"] = Managed(
+            "thumbnails",
+            [
+                "nice",
+                "-n",
+                "10",
+                *celery,
+                "worker",
+                "--queues",
+                "thumbnails",
+                "--concurrency",
+                str(args.image_concurrency),
+                "--loglevel",
+                "INFO",
+                "--hostname",
+                f"{tag}-thumbnails@%h",
             ],
             env,
             logs,

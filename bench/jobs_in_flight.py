@@ -51,7 +51,12 @@ from _services import (
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 20.0
 # The queue each Procfile worker consumes (config/settings/base.py routes the tasks to them).
-QUEUES = {"worker": "celery", "submitter": "submit", "images": "images"}
+QUEUES = {
+    "worker": "celery",
+    "submitter": "submit",
+    "images": "images",
+    "thumbnails": "thumbnails",
+}
 REDIS_URL = "redis://127.0.0.1:6379/14"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -101,6 +106,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--image-concurrency", type=int, default=2, help="processes of the images worker (2)"
+    )
+    parser.add_argument(
+        "--thumbnail-concurrency",
+        type=int,
+        default=2,
+        help="processes of the thumbnails worker, started under `nice -n 10` as the Procfile "
+        "does (2)",
     )
     parser.add_argument(
         "--set",
@@ -471,6 +483,18 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
             "--hostname",
             f"images-{host}",
         ],
+        "thumbnails": [
+            "nice",
+            "-n",
+            "10",
+            *celery,
+            "--queues",
+            QUEUES["thumbnails"],
+            "--concurrency",
+            str(args.thumbnail_concurrency),
+            "--hostname",
+            f"thumbnails-{host}",
+        ],
     }
 
 
@@ -485,7 +509,7 @@ def run(
     from django.db import connection
     from django.db.models import Count
 
-    from generations.models import FINAL_STATUSES, Generation
+    from generations.models import FINAL_STATUSES, Generation, OutputImage, Renditions
     from generations.services import generation_create
     from generations.services.submission import GenerationParams
 
@@ -544,6 +568,7 @@ def run(
     broker_start = broker_bytes(args.broker, Path(os.environ["DARKROOM_VAR_DIR"])) or 0
     var_dir = Path(os.environ["DARKROOM_VAR_DIR"])
     last_sample = 0.0
+    t_thumbnails = None  # when every image of the run had its thumbnails (or could not)
     while True:
         if time.monotonic() - last_sample >= 1.0:
             last_sample = time.monotonic()
@@ -559,11 +584,15 @@ def run(
         now = time.time() - t0
         timeline.append((now, counts))
         final = sum(n for status, n in counts.items() if status in FINAL_STATUSES)
+        thumbnails_pending = OutputImage.objects.filter(
+            generation_id__in=ids, renditions=Renditions.PENDING
+        ).count()
         if now - last_print >= 5:
             last_print = now
             shown = " ".join(f"{s}={n}" for s, n in sorted(counts.items()))
-            print(f"  t={now:5.1f}s  {shown}", flush=True)
-        if final >= len(ids):
+            print(f"  t={now:5.1f}s  {shown} thumbnails_pending={thumbnails_pending}", flush=True)
+        if final >= len(ids) and not thumbnails_pending:
+            t_thumbnails = now
             break
         if time.monotonic() > deadline:
             timed_out = True
@@ -602,6 +631,7 @@ def run(
     return {
         "t0": t0,
         "create_s": t_created - t0,
+        "thumbnails_s": t_thumbnails,
         "rows": rows,
         "timed_out": timed_out,
         "worker_exits": {name: w.poll() for name, w in workers.items() if w.poll() is not None},
@@ -634,7 +664,8 @@ def describe_layout(args: argparse.Namespace) -> str:
     return (
         f"worker --concurrency {args.concurrency} --beat, "
         f"submitter --pool threads --concurrency {args.submit_concurrency}, "
-        f"images --concurrency {args.image_concurrency}"
+        f"images --concurrency {args.image_concurrency}, "
+        f"thumbnails --concurrency {args.thumbnail_concurrency} (nice 10)"
     )
 
 
@@ -744,6 +775,10 @@ def print_report(args: argparse.Namespace, sim_url: str, r: dict) -> None:
     table = [
         ("wall time, t0 -> last done", f"{wall_last_done:.2f} s" if wall_last_done else "-"),
         ("wall time, t0 -> all final", f"{wall_all_final:.2f} s" if wall_all_final else "-"),
+        (
+            "wall time, t0 -> all thumbnails made",
+            f"{r['thumbnails_s']:.2f} s (±0.2)" if r["thumbnails_s"] else "-",
+        ),
         (f"creating the rows ({n} commits)", f"{r['create_s']:.2f} s"),
         (
             "per generation, created -> finished",

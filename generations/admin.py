@@ -21,7 +21,8 @@ class OutputImageInline(admin.TabularInline):
     model = OutputImage
     extra = 0
     can_delete = False
-    fields = ("uuid", "index", "width", "height", "format", "bytes", "nsfw", "renditions", "sha256")
+    # The thumbnails' state is on the image's own admin page (a column more overflows at 1440 px).
+    fields = ("uuid", "index", "width", "height", "format", "bytes", "nsfw", "sha256")
     readonly_fields = fields
 
 

@@ -335,3 +335,14 @@ def test_a_generation_is_done_and_shown_before_its_thumbnails(user, sim, pipelin
         assert fp.read(8) == b"\x89PNG\r\n\x1a\n"
     assert pipeline.make_thumbnails() == 1
     assert OutputImage.objects.get(pk=image.pk).renditions == Renditions.READY
+
+
+def test_the_admin_lists_images_by_the_state_of_their_thumbnails(client, staff, user) -> None:
+    failed = make_image(user, size=(64, 48), thumbnails=False)
+    OutputImage.objects.filter(pk=failed.pk).update(renditions=Renditions.FAILED)
+    ready = make_image(user, size=(64, 48))
+    client.force_login(staff)
+    url = reverse("admin:generations_outputimage_changelist")
+    page = client.get(url, {"renditions__exact": "failed"}).content.decode()
+    assert str(failed.uuid) in page and str(ready.uuid) not in page
+    assert "Could not be made" in page

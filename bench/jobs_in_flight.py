@@ -57,7 +57,8 @@ QUEUES = {
     "images": "images",
     "thumbnails": "thumbnails",
 }
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Another database with DARKROOM_BENCH_REDIS_URL: two benches at once must not flush each other's.
+REDIS_URL = os.environ.get("DARKROOM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 

@@ -55,6 +55,11 @@ def test_an_image_is_shown_before_its_thumbnails_exist(page, user, sim, start_wo
     page.wait_for_function(LOADED, arg=".tile img", timeout=15_000)
     assert page.locator(".tile img").get_attribute("src").endswith("/original/")
     page.screenshot(path=str(SCREENS / "gallery-before-thumbnails-desktop.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/generations/{image.generation.uuid}/")
+    page.wait_for_function(LOADED, arg=".run-tile img", timeout=15_000)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SCREENS / "run-before-thumbnails-phone.png"))
 
     # Its thumbnails task waits in the queue, once: the sweeper (every second here, a step late
     # after 3 s) has not queued it again while it waits.

@@ -109,6 +109,12 @@ def parse_args() -> argparse.Namespace:
         "--image-concurrency", type=int, default=2, help="processes of the images worker (2)"
     )
     parser.add_argument(
+        "--thumbnails-in-images",
+        action="store_true",
+        help="no thumbnails worker: the images worker consumes `images,thumbnails` (to compare "
+        "with the Procfile's niced worker of their own)",
+    )
+    parser.add_argument(
         "--thumbnail-concurrency",
         type=int,
         default=2,
@@ -453,7 +459,7 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
                 f"worker-{host}",
             ],
         }
-    return {
+    commands = {
         "worker": [
             *celery,
             *beat,
@@ -497,6 +503,11 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
             f"thumbnails-{host}",
         ],
     }
+    if args.thumbnails_in_images:
+        del commands["thumbnails"]
+        images = commands["images"]
+        images[images.index(QUEUES["images"])] = f"{QUEUES['images']},{QUEUES['thumbnails']}"
+    return commands
 
 
 def run(
@@ -666,7 +677,11 @@ def describe_layout(args: argparse.Namespace) -> str:
         f"worker --concurrency {args.concurrency} --beat, "
         f"submitter --pool threads --concurrency {args.submit_concurrency}, "
         f"images --concurrency {args.image_concurrency}, "
-        f"thumbnails --concurrency {args.thumbnail_concurrency} (nice 10)"
+        + (
+            "thumbnails in the images worker"
+            if args.thumbnails_in_images
+            else f"thumbnails --concurrency {args.thumbnail_concurrency} (nice 10)"
+        )
     )
 
 

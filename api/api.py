@@ -4,10 +4,14 @@ INSTALLED_APPS, so django-ninja serves its bundled copy instead of a CDN's)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Any, cast
 
+from django.http import HttpRequest
 from ninja import NinjaAPI, Swagger
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from . import errors
 from .endpoints import router
@@ -38,6 +42,24 @@ class DarkroomSwagger(Swagger):
     template = "api/docs.html"
 
 
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): Python decodes a lone one into a string
+# that cannot be written as UTF-8 (to the database, to a file's name).
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class JsonParser(Parser):
+    """ninja's JSON body parser, refusing a string that is not text: a lone surrogate, which
+    only a JSON escape can make (a form's body is decoded with replacement characters). Any
+    exception here is ninja's 400 "Cannot parse request body"."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if SURROGATE_ESCAPE.search(request.body):
+            # Raises UnicodeEncodeError where a surrogate is not half of a pair.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return cast(dict[str, Any], data)
+
+
 class DarkroomAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
@@ -55,6 +77,7 @@ api = DarkroomAPI(
     version="1",
     description=DESCRIPTION,
     urls_namespace="api-1",
+    parser=JsonParser(),
     openapi_url="/openapi.json",
     docs_url="/docs",
     docs=DarkroomSwagger(settings={"persistAuthorization": False, "tryItOutEnabled": False}),

@@ -359,7 +359,7 @@ def create_element(request: HttpRequest, payload: schemas.ElementIn) -> Status[d
         try:
             # Line breaks too, as `base64` writes them every 76 characters.
             picture = base64.b64decode("".join(payload.preview.split()), validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: a character outside ASCII
             raise ApiError(
                 422, "Some values are not valid.", field_errors={"preview": ["Not base64."]}
             ) from None

@@ -20,9 +20,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -132,6 +138,14 @@ def install(api: NinjaAPI) -> None:
         # A JSON body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (files go as multipart).
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
         return _answer(api, request, ApiError(413, f"The request body is over {limit:g} MB."))
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(SuspiciousOperation)
+    def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # As Django answers them on a page (a multipart body it cannot read, too many fields or
+        # files): 400, its message saying what it could not read.
+        return _answer(api, request, ApiError(400, f"The request cannot be read: {exc}"))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

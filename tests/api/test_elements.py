@@ -83,8 +83,10 @@ def test_bad_values_get_the_library_pages_own_messages(api, world, case):
     assert not Element.objects.filter(owner=world.users["erin"]).exists()
 
 
-def test_a_preview_that_is_not_base64_is_named(api, world):
-    response = api.post(f"{V1}/elements", _body(preview="not base64!"), as_="erin")
+@pytest.mark.parametrize("preview", ["not base64!", "é", "QUJD\u00e9"])
+def test_a_preview_that_is_not_base64_is_named(api, world, preview):
+    # Outside ASCII, base64 raises ValueError rather than binascii.Error: the same 422.
+    response = api.post(f"{V1}/elements", _body(preview=preview), as_="erin")
     assert response.status_code == 422
     assert response.json()["error"]["field_errors"] == {"preview": ["Not base64."]}
 

@@ -40,7 +40,13 @@ from generations.services.cancelling import generation_cancel
 from generations.services.submission import generation_create
 from projects.models import Project
 from projects.selectors import members_of
-from references.cleaning import MAX_REFERENCES, NormalisedImage, ReferenceRejected, normalise
+from references.cleaning import (
+    MAX_REFERENCES,
+    NormalisedImage,
+    ReferenceRejected,
+    normalise,
+    printable_name,
+)
 from references.services import reference_store
 from reports import selectors as reports
 from reports.forms import DateRangeForm
@@ -571,7 +577,10 @@ def _uploads_checked(
         }
     checked, errors = [], {}
     for index, upload in enumerate(uploads):
-        name = upload["filename"]
+        # As a page's upload is named: without a NUL or another character that is not printable.
+        if not (name := printable_name(upload["filename"])):
+            errors[f"reference_uploads.{index}"] = ["A file's name needs a printable character."]
+            continue
         try:
             content = base64.b64decode("".join(upload["content_base64"].split()), validate=True)
         except (binascii.Error, ValueError):

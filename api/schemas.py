@@ -104,7 +104,12 @@ class ReferenceFileIn(Schema):
     """A picture to keep as your reference and use in this run, as `POST /references` keeps
     one: a JPEG, PNG, WebP or HEIC of at most 20 MB, at least 300 px on the short side."""
 
-    filename: str = Field(min_length=1, max_length=200, description="Its name, for your list.")
+    filename: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Its name, for your list, without the characters that are not printable "
+        "(as a page's upload); a name of none of them is refused.",
+    )
     content_base64: str = Field(
         description="The file's bytes in base64 (the standard alphabet; line breaks are ignored)."
     )

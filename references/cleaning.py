@@ -49,6 +49,12 @@ class ReferenceRejected(ValueError):
     """The file cannot be a reference; the message names it and says why, for the person."""
 
 
+def printable_name(name: str) -> str:
+    """A file's name without the characters that are not printable (a NUL, a line break, a
+    direction override), as Django's multipart parser leaves the name of a page's upload."""
+    return "".join(char for char in name if char.isprintable())
+
+
 @dataclass(frozen=True)
 class NormalisedImage:
     data: bytes

@@ -36,19 +36,28 @@ def reference_store(
         content_type=image.content_type,
         sha256=image.sha256,
     )
-    reference.file.save(f"reference.{image.extension}", ContentFile(image.data), save=False)
-    if image.preview is not None:
-        reference.preview.save("preview.webp", ContentFile(image.preview), save=False)
     try:
+        reference.file.save(f"reference.{image.extension}", ContentFile(image.data), save=False)
+        if image.preview is not None:
+            reference.preview.save("preview.webp", ContentFile(image.preview), save=False)
         with transaction.atomic():
             reference.save()
     except IntegrityError:
         # The same picture arrived twice at once: keep the first, drop our copy of the files.
-        default_storage.delete(reference.file.name)
-        if reference.preview:
-            default_storage.delete(reference.preview.name)
+        _discard_files(reference)
         return ReferenceImage.objects.get(owner_id=owner.pk, sha256=image.sha256)
+    except BaseException:
+        # Any other failure (a value the database refuses, a storage error): no orphaned file.
+        _discard_files(reference)
+        raise
     return reference
+
+
+def _discard_files(reference: ReferenceImage) -> None:
+    """Delete the files stored for a reference that was not saved."""
+    for stored in (reference.file, reference.preview):
+        if stored:
+            default_storage.delete(stored.name)
 
 
 def reference_provider_url(*, reference: ReferenceImage) -> str:

@@ -77,6 +77,35 @@ def test_a_picture_kept_before_is_that_reference_again(api, world, pipeline):
     assert alices_references(world) == 1
 
 
+def test_a_files_name_loses_what_is_not_printable_as_a_pages_upload_does(api, world, pipeline):
+    # Multipart, as the Generate page and POST /references send one: Django's parser drops them.
+    file = io.BytesIO(png("navy"))
+    file.name = "a\x00\u202e.png"
+    sent = api.client.post(
+        f"{V1}/references", {"files": [file]}, headers=api._headers("alice", None)
+    )
+    assert sent.json()["items"][0]["name"] == "a.png"
+    body = {"prompt": "a kite", "reference_uploads": [upload("b\x00\n\u202e.png", png("red"))]}
+    response = api.post(f"{V1}/generations", body)
+    assert response.status_code == 201, response.content
+    kept = ReferenceImage.objects.get(uuid=response.json()["references"][0])
+    assert kept.original_name == "b.png"
+
+
+def test_a_name_with_nothing_printable_is_refused_by_its_index(api, world, pipeline):
+    before = kept_files()
+    body = {
+        "prompt": "a kite",
+        "reference_uploads": [upload("kite.png", png("red")), upload("\x00\x01", png("tan"))],
+    }
+    response = api.post(f"{V1}/generations", body)
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["field_errors"] == {
+        "reference_uploads.1": ["A file's name needs a printable character."]
+    }
+    assert kept_files() == before and alices_references(world) == 0
+
+
 def test_each_refused_file_is_named_by_its_index_and_nothing_is_kept(api, world, pipeline):
     files, runs = kept_files(), Generation.objects.count()
     body = {

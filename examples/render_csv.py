@@ -100,8 +100,12 @@ def read_rows(path: Path) -> list[Row]:
 def idempotency_key(path: Path, row: Row) -> str:
     """The same file name, row, values and reference files: the same key, on every run (a
     reference file changed since is another request, with another key)."""
-    files = [hashlib.sha256(p.read_bytes()).hexdigest() for p in row.references]
-    text = json.dumps([path.name, row.number, row.values, files], sort_keys=True)
+    parts: list[Any] = [path.name, row.number, row.values]
+    if row.references:
+        # Only then: a row without files keeps the key the script gave it before it uploaded
+        # references, so a re-run after an upgrade submits (and pays) nothing twice.
+        parts.append([hashlib.sha256(p.read_bytes()).hexdigest() for p in row.references])
+    text = json.dumps(parts, sort_keys=True)
     return f"csv-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 

@@ -5,11 +5,14 @@ nothing (404), as a stranger would."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
+from elements.models import GenerationElement
 from elements.selectors import project_for_editor
-from generations.models import Generation, OutputImage
-from generations.selectors import generation_for_viewer, image_for_viewer
+from generations.models import Generation, GenerationReference, OutputImage
+from generations.selectors import image_for_viewer, visible_to
 from projects import selectors as project_selectors
 from projects.models import Membership, Project
 
@@ -46,9 +49,32 @@ def projects_for_generating(caller: Caller) -> list[Project]:
     ]
 
 
+def project_ids(caller: Caller) -> list[int]:
+    """The ids of the caller's projects (only the token's, for a token limited to one)."""
+    return [m.project_id for m in memberships(caller)]
+
+
+def with_details(
+    found: QuerySet[Generation], caller: Caller, project_ids: list[int]
+) -> QuerySet[Generation]:
+    """Generations as the API answers one, read as generations.selectors.generation_for_viewer
+    reads one: the images the caller may see (`project_ids`: theirs, narrowed to the token's
+    project), references and elements, one query each for a whole page."""
+    images = OutputImage.objects.filter(visible_to(caller.user, project_ids=project_ids))
+    return found.select_related("project", "owner").prefetch_related(
+        Prefetch("images", images.order_by("index")),
+        Prefetch("reference_links", GenerationReference.objects.select_related("reference")),
+        Prefetch("element_links", GenerationElement.objects.select_related("element")),
+    )
+
+
 def generation(caller: Caller, uuid: str) -> Generation:
-    """A generation the person may see (generations.selectors), inside the token's project."""
-    found = generation_for_viewer(user=caller.user, uuid=uuid)
+    """A generation the person may see (generations.selectors.visible_to, as its page), inside
+    the token's project, with its details as `GET /generations` lists them (with_details): an
+    image moved out of the token's project is not among them."""
+    ids = project_ids(caller)
+    visible = Generation.objects.filter(visible_to(caller.user, project_ids=ids))
+    found = get_object_or_404(with_details(visible, caller, ids), uuid=uuid)
     if not _within(caller, found.project_id):
         raise Http404("No such generation.")
     return found

@@ -14,7 +14,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -25,17 +24,16 @@ from ninja.decorators import decorate_view
 from accounts.selectors import display_name_of
 from config.cursors import encode_cursor
 from elements.forms import ElementForm
-from elements.models import Element, GenerationElement
+from elements.models import Element
 from elements.selectors import elements_for_picker, libraries_for
 from elements.services import ElementNameTaken, element_create
 from gallery.forms import IMAGE_ONLY, RunFilterForm
 from gallery.selectors import generations_listed
 from generations import pricing
 from generations.forms import GenerateForm, QuoteForm
-from generations.models import Generation, GenerationReference, OutputImage
+from generations.models import Generation
 from generations.models import Status as RunStatus
 from generations.runs import run_of
-from generations.selectors import visible_to
 from generations.services.cancelling import generation_cancel
 from generations.services.submission import generation_create
 from projects.models import Project
@@ -763,23 +761,10 @@ def generations(request: HttpRequest, filters: Query[RunFilters]) -> dict[str, A
         after=data["after"],
         project_ids=found.project_ids,
     )
-    page = list(_with_details(runs, caller, found.project_ids)[: filters.limit + 1])
+    page = list(access.with_details(runs, caller, found.project_ids)[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
     return {
         "items": [_generation(g) for g in page],
         "next_cursor": encode_cursor(page[-1].created_at, page[-1].pk) if more else None,
     }
-
-
-def _with_details(
-    found: QuerySet[Generation], caller: Caller, project_ids: list[int]
-) -> QuerySet[Generation]:
-    """As generations.selectors.generation_for_viewer reads one: images the caller may see,
-    references and elements, one query each for the whole page."""
-    images = OutputImage.objects.filter(visible_to(caller.user, project_ids=project_ids))
-    return found.select_related("project", "owner").prefetch_related(
-        Prefetch("images", images.order_by("index")),
-        Prefetch("reference_links", GenerationReference.objects.select_related("reference")),
-        Prefetch("element_links", GenerationElement.objects.select_related("element")),
-    )

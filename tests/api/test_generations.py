@@ -301,6 +301,29 @@ def test_a_token_limited_to_a_project_lists_only_its_runs(api, world):
     assert [g["uuid"] for g in listed] == [str(mine.generation.uuid)]
 
 
+def test_a_token_limited_to_a_project_sees_only_its_images_of_a_run(api, world):
+    from generations.models import OutputImage
+    from tests.factories import make_image
+
+    # A run in dave's project (alice views it) whose second image was moved into alice's.
+    stays = make_image(world.users["dave"], project=world.other_project, prompt="elsewhere")
+    moved = make_image(world.users["dave"], project=world.other_project)
+    OutputImage.objects.filter(pk=moved.pk).update(
+        generation=stays.generation, index=1, project=world.project
+    )
+    run = f"{V1}/generations/{stays.generation.uuid}"
+
+    def outputs(answer: dict) -> list[str]:
+        return [o["uuid"] for o in answer["outputs"]]
+
+    detail = api.get(run, as_="alice:other-project").json()
+    assert outputs(detail) == [str(stays.uuid)]
+    listed = api.get(f"{V1}/generations", as_="alice:other-project").json()["items"]
+    assert [g for g in listed if g["uuid"] == detail["uuid"]] == [detail]
+    # Alice sees both with a token for all her work, as on the run's page.
+    assert outputs(api.get(run, as_="alice").json()) == [str(stays.uuid), str(moved.uuid)]
+
+
 def test_filtered_pages_cost_the_same_queries_at_any_depth(
     api, world, django_assert_max_num_queries
 ):

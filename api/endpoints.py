@@ -565,12 +565,14 @@ def _uploads_checked(
     (`reference_uploads.1`). Beyond the room the references by uuid leave, none is even
     decoded (as the Generate page does)."""
     uploads = data["reference_uploads"]
-    room = MAX_REFERENCES - len(dict.fromkeys(data["references"]))
-    if len(uploads) > room:
+    by_uuid = len(dict.fromkeys(data["references"]))
+    room = max(MAX_REFERENCES - by_uuid, 0)
+    # Too many by uuid alone is the form's refusal (`references`), not the uploads'.
+    if uploads and len(uploads) > room:
         return [], {
             "reference_uploads": [
                 f"A generation takes at most {MAX_REFERENCES} references: with "
-                f"{MAX_REFERENCES - room} by uuid, {room} may be uploaded, not {len(uploads)}."
+                f"{by_uuid} by uuid, {room} may be uploaded, not {len(uploads)}."
             ]
         }
     checked, errors = [], {}

@@ -118,8 +118,9 @@ class ReferenceFileIn(Schema):
 class GenerationIn(Schema):
     """Every parameter of the Generate form. Elements by uuid; references by uuid
     (`references`) and uploaded in the same request (`reference_uploads`): the run uses the
-    ones by uuid first, then the uploads, each in the order given; together at most 10 (a
-    picture given twice counts once)."""
+    ones by uuid first, then the uploads, each in the order given; together at most 10,
+    counted before anything is kept: a uuid given twice counts once, every upload counts (even
+    a picture given twice, which is then kept and used once)."""
 
     prompt: str
     prompt_original: str = Field("", description="Your own prompt, when `prompt` is enhanced.")

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import subprocess
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -159,6 +160,22 @@ def test_the_uploads_count_with_the_references_by_uuid_toward_ten(api, world, pi
     response = api.post(f"{V1}/generations", eleven)
     assert response.status_code == 422
     assert "reference_uploads" in response.json()["error"]["field_errors"]
+
+
+def test_eleven_by_uuid_are_the_forms_refusal_and_uploads_are_named_only_when_sent(
+    api, world, pipeline
+):
+    eleven = [str(uuid.uuid4()) for _ in range(11)]
+    response = api.post(f"{V1}/generations", {"prompt": "a kite", "references": eleven})
+    assert response.status_code == 422, response.content
+    errors = response.json()["error"]["field_errors"]
+    assert set(errors) == {"references"}  # no word on uploads that were not sent
+    assert "You picked 11 references" in errors["references"][0]
+
+    body = {"prompt": "a kite", "references": eleven, "reference_uploads": [upload("a.png", b"")]}
+    response = api.post(f"{V1}/generations", body)
+    (message,) = response.json()["error"]["field_errors"]["reference_uploads"]
+    assert "with 11 by uuid, 0 may be uploaded, not 1." in message
 
 
 def test_a_refused_create_keeps_no_upload(api, world, pipeline):

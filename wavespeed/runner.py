@@ -37,14 +37,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar, cast
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import Case, DateTimeField, F, Model, Q, QuerySet, Value, When
-from django.db.models.functions import Now
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -973,26 +972,36 @@ def _claim_due(kind: JobKind, now: datetime, limit: int) -> list[ProviderJob]:
 
 
 # The one statement an idle tick runs, compiled once per process: is any followed job of any
-# kind due (by the database's clock)?
-_due_check: dict[tuple[str, ...], tuple[str, tuple[Any, ...]]] = {}
+# kind due by the tick's `now` (the app's clock, as _claim_due's)? Compiled with _DUE_MARK in
+# place of `now`; the positions of its parameters are replaced by each call's `now`.
+_due_check: dict[tuple[str, ...], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
+_DUE_MARK = datetime(2000, 1, 1, 0, 0, 0, 424242, tzinfo=UTC)
 
 
-def _anything_due() -> bool:
-    """Whether any followed job of any kind is due: one small statement, so a tick with
-    nothing to do (most ticks, with webhooks) costs little."""
+def _anything_due(now: datetime) -> bool:
+    """Whether any followed job of any kind is due at `now`: one small statement, so a tick
+    with nothing to do (most ticks, with webhooks) costs little."""
     key = tuple(_kinds)
     compiled = _due_check.get(key)
     if compiled is None:
         parts: list[str] = []
         params: list[Any] = []
         for kind in kinds():
-            due = kind.rows().filter(kind.followed(), next_step_at__lte=Now()).values("pk")[:1]
-            sql, sql_params = due.query.sql_with_params()
+            due = kind.rows().filter(kind.followed(), next_step_at__lte=_DUE_MARK)
+            sql, sql_params = due.values("pk")[:1].query.sql_with_params()
             parts.append(f"EXISTS ({sql})")
             params.extend(sql_params)
-        compiled = _due_check[key] = ("SELECT " + " OR ".join(parts), tuple(params))
+        mark = connection.ops.adapt_datetimefield_value(_DUE_MARK)
+        at = tuple(i for i, value in enumerate(params) if value == mark)
+        if len(at) != len(parts):
+            raise RuntimeError(f"The due check has {len(at)} places for now, not {len(parts)}.")
+        compiled = _due_check[key] = ("SELECT " + " OR ".join(parts), tuple(params), at)
+    sql, fixed, at = compiled
+    params = list(fixed)
+    for index in at:
+        params[index] = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(*compiled)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return bool(row and row[0])
 
@@ -1029,9 +1038,9 @@ def poll_due() -> dict[str, int]:
     it, an error as a poll task's error, and the next polls of those still running recorded in
     one UPDATE per kind. Does nothing when POLL_BATCH is off."""
     counts = {"polled": 0, "ended": 0, "running": 0, "errors": 0, "not_asked": 0}
-    if not batch_polling() or not _anything_due():
-        return counts
     now = timezone.now()
+    if not batch_polling() or not _anything_due(now):
+        return counts
     limit = int(settings.POLL_BATCH_LIMIT)
     claimed: list[tuple[JobKind, ProviderJob]] = []
     for kind in kinds():

@@ -71,15 +71,25 @@ def event_emit(
     )
 
 
-def listening(*, kind: str, project_id: int | None, person_id: int | None) -> bool:
-    """Whether an active endpoint would take `kind` from this project (or else this person),
-    as `event_emit` chooses them: lets a caller skip building an event nobody receives (most
-    runs' ends). One small SELECT."""
+def receivers(
+    *, kind: str, project_id: int | None, person_id: int | None, fields: tuple[str, ...] = ()
+) -> list[Endpoint]:
+    """The endpoints an event of `kind` goes to: the project's (when `project_id`), else the
+    person's, not paused, that chose `kind`. `fields`: read only those (and the events)."""
     if not project_id and not person_id:
-        return False
+        return []
     owner = Q(project_id=project_id) if project_id else Q(person_id=person_id)
-    endpoints = Endpoint.objects.filter(owner, paused_at__isnull=True).only("pk", "events")
-    return any(endpoint.wants(kind) for endpoint in endpoints)
+    endpoints = Endpoint.objects.filter(owner, paused_at__isnull=True)
+    if fields:
+        endpoints = endpoints.only(*fields, "events")
+    return [endpoint for endpoint in endpoints if endpoint.wants(kind)]
+
+
+def listening(*, kind: str, project_id: int | None, person_id: int | None) -> bool:
+    """Whether an event of `kind` would reach an endpoint (receivers, as `event_emit` delivers
+    it): lets a caller skip building an event nobody receives (most runs' ends). One small
+    SELECT."""
+    return bool(receivers(kind=kind, project_id=project_id, person_id=person_id, fields=("pk",)))
 
 
 def _emit_now(
@@ -92,13 +102,9 @@ def _emit_now(
     path: str,
     image_path: str,
 ) -> list[int]:
-    if not project_id and not person_id:
-        return []
-    owner = Q(project_id=project_id) if project_id else Q(person_id=person_id)
-    endpoints = [e for e in Endpoint.objects.filter(owner, paused_at__isnull=True) if e.wants(kind)]
     return [
         _delivery_create(e, kind=kind, data=data, text=text, path=path, image_path=image_path)
-        for e in endpoints
+        for e in receivers(kind=kind, project_id=project_id, person_id=person_id)
     ]
 
 

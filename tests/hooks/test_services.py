@@ -72,6 +72,32 @@ def test_an_event_goes_to_the_matching_active_endpoints_after_the_commit(
     assert delivery.payload["data"]["x"] == 1
 
 
+@pytest.mark.parametrize("kind", [Event.GENERATION_FINISHED, Event.BUDGET_80])
+def test_listening_says_what_an_emit_delivers(
+    ada, outsider, queued, django_capture_on_commit_callbacks, kind
+) -> None:
+    # The project's endpoints (one paused, one for another event), ada's own, nobody's.
+    harbour, quiet = make_project(ada), make_project(ada, "Quiet")
+    endpoint_for(url="https://a.example.com/", project=harbour, events=[Event.BUDGET_80])
+    endpoint_for(url="https://b.example.com/", project=quiet, paused_at=timezone.now())
+    endpoint_for(url="https://c.example.com/", person=ada, events=[Event.GENERATION_FINISHED])
+    for project_id, person_id in [
+        (harbour.pk, ada.pk),
+        (quiet.pk, ada.pk),
+        (None, ada.pk),
+        (None, outsider.pk),
+        (None, None),
+    ]:
+        before = Delivery.objects.count()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.event_emit(
+                kind=kind, project_id=project_id, person_id=person_id, data={}, text="t"
+            )
+        delivered = Delivery.objects.count() > before
+        said = services.listening(kind=kind, project_id=project_id, person_id=person_id)
+        assert said == delivered, (project_id, person_id)
+
+
 def test_a_failed_generation_emits_generation_failed(
     ada, queued, pipeline, django_capture_on_commit_callbacks
 ) -> None:

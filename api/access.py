@@ -23,6 +23,13 @@ def _within(caller: Caller, project_id: int | None) -> bool:
     return caller.project_id is None or caller.project_id == project_id
 
 
+def _token_reaches(caller: Caller, uuid: str) -> None:
+    """Any other project than a restricted token's is not found (404), as a stranger's."""
+    restricted = caller.token.project
+    if restricted is not None and str(restricted.uuid) != str(uuid):
+        raise Http404("No such project.")
+
+
 def memberships(caller: Caller) -> list[Membership]:
     return [
         m for m in project_selectors.memberships_of(caller.user) if _within(caller, m.project_id)
@@ -34,9 +41,7 @@ def project(
 ) -> tuple[Project, Membership]:
     """As projects.selectors.project_for_member: 404 for a stranger, 403 for too small a role;
     any other project than a restricted token's is not found, before any role is looked at."""
-    restricted = caller.token.project
-    if restricted is not None and str(restricted.uuid) != str(uuid):
-        raise Http404("No such project.")
+    _token_reaches(caller, uuid)
     found, membership = project_selectors.project_for_member(
         caller.user, uuid, manage=manage, generate=generate
     )
@@ -97,10 +102,8 @@ def personal_allowed(caller: Caller) -> None:
 
 def element_library(caller: Caller, uuid: str) -> Project:
     """A project whose element library the person may add to (elements.selectors, the library
-    page's: owners and editors), inside the token's project."""
-    restricted = caller.token.project
-    if restricted is not None and str(restricted.uuid) != str(uuid):
-        raise Http404("No such project.")
+    page's: owners and editors), inside the token's project (as `project`)."""
+    _token_reaches(caller, uuid)
     return project_for_editor(user=caller.user, uuid=uuid)
 
 

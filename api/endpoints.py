@@ -254,12 +254,7 @@ def spend_review(request: HttpRequest, filters: Query[ReviewFilters]) -> dict[st
     generations and the people near their cap."""
     caller = _caller(request)
     access.staff(caller)
-    this_month = month_of(timezone.now())
-    form = DateRangeForm(
-        {"start": filters.start, "end": filters.end}
-        if filters.start is not None or filters.end is not None
-        else {"start": this_month, "end": reports.month_end(this_month)}
-    )
+    form = DateRangeForm.this_month_unless({"start": filters.start, "end": filters.end})
     if not form.is_valid():
         raise ApiError(422, "Some values are not valid.", field_errors=_form_errors(form))
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -94,12 +94,7 @@ def review(request: HttpRequest) -> HttpResponse:
     """Staff only; to everyone else the page does not exist."""
     if not request.user.is_staff:
         raise Http404("No such page.")
-    this_month = month_of(timezone.now())
-    form = DateRangeForm(
-        request.GET
-        if {"start", "end"} & set(request.GET)
-        else {"start": this_month, "end": selectors.month_end(this_month)}
-    )
+    form = DateRangeForm.this_month_unless(request.GET)
     if not form.is_valid():
         return render(request, "spend/review.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -168,3 +168,24 @@ def test_someone_who_stops_being_staff_stops_reading_it(api, world):
     staff.is_staff = False
     staff.save(update_fields=["is_staff"])
     assert api.get(V1, as_="staff").status_code == 404
+
+
+def test_the_page_and_the_api_read_the_range_alike(api, world, client):
+    from reports.selectors import month_end
+
+    client.force_login(world.users["staff"])
+    this_month = month_of(timezone.now())
+    page = client.get(reverse("spend:review"))
+    data = page.context["form"].cleaned_data
+    review = api.get(V1, as_="staff").json()
+    expected = (this_month.isoformat(), month_end(this_month).isoformat())
+    assert (data["start"].isoformat(), data["end"].isoformat()) == expected
+    assert (review["start"], review["end"]) == expected
+    # Either date alone is the range asked for, and the other is missing on both.
+    for given in ({"start": "2026-01-01"}, {"end": "2026-01-31"}, {"start": ""}):
+        missing = "end" if "start" in given else "start"
+        page = client.get(reverse("spend:review"), given)
+        assert page.status_code == 400 and missing in page.context["form"].errors, given
+        refused = api.get(V1, as_="staff", **given)
+        assert refused.status_code == 422, given
+        assert missing in refused.json()["error"]["field_errors"], given

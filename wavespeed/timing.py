@@ -35,7 +35,8 @@ def jittered(seconds: float, spread: float = 0.2) -> float:
 
 def backoff(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
     """Capped exponential backoff with jitter; a provider's Retry-After is a floor."""
-    delay = jittered(min(cap, base * (2 ** max(0, attempt - 1))))
+    # The exponent stops growing long after the cap is reached: 2 ** 1024 is no float.
+    delay = jittered(min(cap, base * (2 ** min(max(0, attempt - 1), 60))))
     if retry_after is not None:
         delay = max(delay, retry_after)
     return min(delay, max(cap, retry_after or 0))

@@ -11,6 +11,7 @@ How the bytes travel depends on the deployment; none of the ways is a public URL
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -21,6 +22,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
+
+logger = logging.getLogger(__name__)
 
 # Files never change under a name; only this browser may keep them (config/middleware.py lets
 # this through for signed-in people: the gallery would fetch every thumbnail again on each
@@ -111,3 +114,14 @@ def _check_name(name: str) -> None:
     parts = name.split("/")
     if "\\" in name or "\0" in name or any(part in {"", ".", ".."} for part in parts):
         raise SuspiciousFileOperation(f"Refusing to serve the stored name {name!r}.")
+
+
+def delete_files(names: list[str]) -> None:
+    """Remove stored files, going on past any that fail: a file left behind is only wasted
+    space (logged), and must not stop the others from being removed or hide the error that
+    brought us here."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("Could not delete %s from the storage", name)

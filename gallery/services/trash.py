@@ -13,20 +13,19 @@ step is also in the audit trail.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Action
 from audit.services import entry, record_all
+from config.media import delete_files
 from generations.models import (
     OutputImage,
     RevokeReason,
@@ -39,8 +38,6 @@ from generations.models import (
 from generations.rights import may_edit_image, memberships_for_images
 
 from .sharing import links_revoke_for_images
-
-logger = logging.getLogger(__name__)
 
 PURGE_BATCH = 500
 PROMPT_START = TrashRecord._meta.get_field("prompt").max_length
@@ -213,14 +210,3 @@ def _purge_batch(*, cutoff: datetime, limit: int) -> int:
     names -= set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))
     transaction.on_commit(partial(delete_files, sorted(names)))
     return len(images)
-
-
-def delete_files(names: list[str]) -> None:
-    """Removes the stored files, going on past any that fail."""
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except Exception:
-            # The rows are gone already: a file left behind is only wasted space, and must not
-            # stop the others from being removed.
-            logger.exception("Could not delete %s from the storage", name)

@@ -36,6 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.media import delete_files
 from imaging.images import NotAnImage, verify_image
 from wavespeed import timing
 from wavespeed.downloads import DownloadError, download_to_tempfile
@@ -142,11 +143,11 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
         return image
     except IntegrityError:
         # Another run saved this output first: keep theirs, drop our copy.
-        _delete_files(stored)
+        delete_files(stored)
         _set_pending(generation.pk, [])
         return None
     except BaseException:
-        _delete_files(stored)
+        delete_files(stored)
         _set_pending(generation.pk, [])
         raise
     finally:
@@ -176,7 +177,7 @@ def discard_pending_files(generation: Generation) -> int:
         Thumbnail.objects.filter(file__in=names).values_list("file", flat=True)
     )
     orphans = [name for name in names if name not in used]
-    _delete_files([name for name in orphans if default_storage.exists(name)])
+    delete_files([name for name in orphans if default_storage.exists(name)])
     Generation.objects.filter(pk=generation.pk).update(pending_files=[])
     generation.pending_files = []
     if orphans:
@@ -280,14 +281,6 @@ def generation_retry_saving(*, generation_id: int, by: AbstractBaseUser | None =
         if reopened:
             scheduling.schedule_save(generation_id)
     return reopened
-
-
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.exception("Could not delete %s", name)
 
 
 def _origin(url: str) -> str:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.media import delete_files
 from imaging.images import NotAnImage, process_image
 
 from ..models import OutputImage, Renditions, Thumbnail
@@ -119,14 +120,14 @@ def image_make_renditions(*, image_id: int) -> bool:
                 renditions_pending_files=[],
             )
         unused = sorted(set(stored) - {name for _, name in made})
-        _delete_files(unused)  # sizes another run had made already
+        delete_files(unused)  # sizes another run had made already
         return True
     except _Gone:
-        _delete_files(stored)
+        delete_files(stored)
         _set_pending(image_id, [])
         return False
     except BaseException:
-        _delete_files(stored)
+        delete_files(stored)
         _set_pending(image_id, [])
         raise
 
@@ -151,7 +152,7 @@ def discard_pending_renditions(image_id: int) -> int:
         return 0
     used = set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))
     orphans = [name for name in names if name not in used]
-    _delete_files([name for name in orphans if default_storage.exists(name)])
+    delete_files([name for name in orphans if default_storage.exists(name)])
     _set_pending(image_id, [])
     if orphans:
         logger.info("Image %s: removed %s orphan thumbnail file(s)", image_id, len(orphans))
@@ -160,11 +161,3 @@ def discard_pending_renditions(image_id: int) -> int:
 
 def _set_pending(image_id: int, names: list[str]) -> None:
     OutputImage.objects.filter(pk=image_id).update(renditions_pending_files=names)
-
-
-def _delete_files(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.exception("Could not delete %s", name)

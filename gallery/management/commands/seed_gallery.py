@@ -35,7 +35,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter
 
 from accounts.models import Profile
-from gallery.services.trash import PROMPT_START, delete_files
+from config.media import delete_files
+from gallery.services.trash import PROMPT_START
 from generations.models import (
     Favourite,
     Generation,

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 
-from generations.models import Thumbnail
+from generations.models import Renditions, Thumbnail
 from tests.factories import make_pictured_image
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +61,7 @@ def test_an_unreadable_original_is_reported_and_left(user) -> None:
     call_command("backfill_thumbnails", stdout=StringIO(), stderr=err)
     assert str(image.uuid) in err.getvalue()
     assert not Thumbnail.objects.filter(image=image, size=1024).exists()
+    # Marked failed by the thumbnails step, keeping the sizes it had for its pages.
+    image.refresh_from_db()
+    assert image.renditions == Renditions.FAILED
+    assert set(Thumbnail.objects.filter(image=image).values_list("size", flat=True)) == {256, 512}

@@ -5,21 +5,21 @@ THUMBNAIL_SIZES (the 1024 px rendition), images saved before it have none of tha
 
 Until then nothing breaks: pages list in `srcset` only the sizes an image has. Images are read
 in batches by id, so it can be stopped and run again at any time: a rerun picks up what is
-left. Each image's thumbnails are made in one decode (process_image, as a save makes them);
-only the missing sizes are stored. A row that appeared meanwhile (a race) keeps its own file
-and ours is deleted. An image whose original is missing or unreadable is reported and left.
+left. Each image goes through the thumbnails step a save queues
+(`generations.services.thumbnailing.image_make_renditions`: one decode, only the missing sizes
+recorded, its claim, its stray-file cleanup): the image is marked pending for that moment, as
+a new one is. An image whose original is missing or unreadable is reported and marked failed
+(its pages keep the sizes it has); a passing storage error leaves it pending, for the sweeper.
 """
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
 from generations.models import OutputImage, Renditions, Thumbnail
-from imaging.images import THUMBNAIL_SIZES, NotAnImage, process_image
+from generations.services.thumbnailing import image_make_renditions
+from imaging.images import THUMBNAIL_SIZES
 
 
 class Command(BaseCommand):
@@ -42,9 +42,13 @@ class Command(BaseCommand):
             for image in batch:
                 try:
                     count = make_missing_thumbnails(image)
-                except (OSError, NotAnImage) as exc:
+                except OSError as exc:
                     skipped += 1
-                    self.stderr.write(f"Image {image.uuid}: {exc}; left as it is.")
+                    self.stderr.write(f"Image {image.uuid}: {exc}; left for the sweeper.")
+                    continue
+                if count is None:
+                    skipped += 1
+                    self.stderr.write(f"Image {image.uuid}: its original cannot be read.")
                     continue
                 made += count
                 images += 1
@@ -66,31 +70,13 @@ def _next_batch(*, after_id: int, size: int) -> list[OutputImage]:
     )
 
 
-def make_missing_thumbnails(image: OutputImage) -> int:
-    """Store the sizes `image` has no thumbnail of; how many were made."""
-    present = set(Thumbnail.objects.filter(image=image).values_list("size", flat=True))
-    if present >= set(THUMBNAIL_SIZES):
-        return 0
-    with default_storage.open(image.file.name, "rb") as fp:
-        processed = process_image(fp)
-    made = 0
-    for thumb in processed.thumbnails:
-        if thumb.size in present:
-            continue
-        name = Thumbnail.file.field.generate_filename(None, "thumb.webp")
-        stored = default_storage.save(name, ContentFile(thumb.data))
-        try:
-            with transaction.atomic():
-                Thumbnail.objects.create(
-                    image=image,
-                    size=thumb.size,
-                    file=stored,
-                    width=thumb.width,
-                    height=thumb.height,
-                    bytes=len(thumb.data),
-                )
-        except IntegrityError:  # made meanwhile: that row keeps its file
-            default_storage.delete(stored)
-            continue
-        made += 1
-    return made
+def make_missing_thumbnails(image: OutputImage) -> int | None:
+    """Make the sizes `image` has no thumbnail of, through the thumbnails step; how many were
+    made, or None when its original cannot be read (the step marked it failed and logged why)."""
+    before = Thumbnail.objects.filter(image=image).count()
+    OutputImage.objects.filter(pk=image.pk).exclude(renditions=Renditions.PENDING).update(
+        renditions=Renditions.PENDING, renditions_claimed_at=None
+    )
+    if not image_make_renditions(image_id=image.pk):
+        return None
+    return Thumbnail.objects.filter(image=image).count() - before

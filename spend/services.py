@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -184,7 +183,8 @@ def reserve(*, subject: Model, amount: Decimal) -> LedgerEntry:
     found = [Standing(budget=b, used=spent_in(b, period)) for b in budgets]
     if refusal := first_exceeded(found, amount, **_paid(subject).wording):
         raise refusal
-    hold = _entry(subject, EntryKind.HOLD, amount)
+    hold = _new_entry(subject, EntryKind.HOLD, amount, project_id=subject.project_id)
+    hold.save(force_insert=True)
     for standing in found:
         _alert_if_crossed(standing.budget, period, standing.used + amount)
     return hold
@@ -364,38 +364,25 @@ def _release_hold(subject: Model) -> None:
         return
     if not _entries_of(subject).filter(kind=EntryKind.RELEASE).exists():
         # Where the hold went, as settle does (the run may have moved since).
-        _entry(
+        _new_entry(
             subject, EntryKind.RELEASE, hold.amount, period=hold.period, project_id=hold.project_id
-        )
-
-
-_UNSET: Any = object()
-
-
-def _entry(
-    subject: Model,
-    kind: str,
-    amount: Decimal,
-    period: date | None = None,
-    project_id: int | None = _UNSET,
-) -> LedgerEntry:
-    entry = _new_entry(subject, kind, amount, period, project_id=project_id)
-    entry.save(force_insert=True)
-    return entry
+        ).save(force_insert=True)
 
 
 def _new_entry(
     subject: Model,
     kind: str,
     amount: Decimal,
+    *,
+    project_id: int | None,
     period: date | None = None,
-    project_id: int | None = _UNSET,
 ) -> LedgerEntry:
-    """An entry of `subject`'s, in `project_id` (default: the subject's project now)."""
+    """An entry of `subject`'s, in `project_id`: the subject's project for its hold, the hold's
+    for everything after it (settle, _release_hold)."""
     return LedgerEntry(
         **{_paid(subject).column: subject},
         person_id=payer_id(subject),
-        project_id=subject.project_id if project_id is _UNSET else project_id,
+        project_id=project_id,
         kind=kind,
         amount=amount,
         period=period or month_of(subject.created_at),

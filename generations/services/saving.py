@@ -40,6 +40,7 @@ from config.media import delete_files
 from imaging.images import NotAnImage, verify_image
 from wavespeed import timing
 from wavespeed.downloads import DownloadError, download_to_tempfile
+from wavespeed.runner import update_returning
 
 from .. import scheduling, state
 from ..models import ErrorKind, Generation, OutputImage, Renditions, Status, Thumbnail
@@ -60,46 +61,68 @@ STALE_DOWNLOAD_SECONDS = 5 * 60
 
 def generation_save_outputs(*, generation_id: int) -> None:
     now = timezone.now()
-    claimed = (
-        Generation.objects.filter(pk=generation_id, status=Status.SAVING)
-        .filter(Q(save_claimed_at__isnull=True) | Q(save_claimed_at__lt=now - SAVE_LEASE))
-        .update(save_claimed_at=now, save_attempts=F("save_attempts") + 1, updated_at=now)
+    generation = update_returning(
+        Generation.objects.filter(pk=generation_id, status=Status.SAVING).filter(
+            Q(save_claimed_at__isnull=True) | Q(save_claimed_at__lt=now - SAVE_LEASE)
+        ),
+        save_claimed_at=now,
+        save_attempts=F("save_attempts") + 1,
+        updated_at=now,
     )
-    if not claimed:
+    if generation is None:
         return
-    generation = Generation.objects.get(pk=generation_id)
     discard_pending_files(generation)
     _discard_downloads_of(generation.pk)
     remove_stale_downloads()
-    saved = set(generation.images.values_list("index", flat=True))
+    # Images are stored only under a claim: on the first one nothing of this run is saved yet.
+    saved = (
+        set(generation.images.values_list("index", flat=True))
+        if generation.save_attempts > 1
+        else set()
+    )
     total = len(generation.output_urls)
+    last = max((i for i in range(total) if i not in saved), default=None)
+    finished = False
     for index, url in enumerate(generation.output_urls):
         if index in saved:
             continue
         try:
-            save_output(generation, index, url)
+            image = save_output(generation, index, url, finish=index == last)
         except (DownloadError, NotAnImage) as exc:
             _save_failed(generation, index, total, exc)
             return
+        if index == last:
+            finished = image is not None
+            break
         # Heartbeat: a long save of nine 4k images is not mistaken for a dead one.
         Generation.objects.filter(pk=generation_id).update(
             save_claimed_at=timezone.now(), save_gone=0
         )
         generation.save_gone = 0
-    state.move(
+    if not finished:  # nothing was left to save, or another run stored the last one
+        _finish(generation_id)
+
+
+def _finish(generation_id: int) -> bool:
+    return state.move(
         generation_id,
         Status.DONE,
         source=Status.SAVING,
         save_claimed_at=None,
+        save_gone=0,
+        pending_files=[],
         error_kind="",
         error_message="",
     )
 
 
-def save_output(generation: Generation, index: int, url: str) -> OutputImage | None:
+def save_output(
+    generation: Generation, index: int, url: str, *, finish: bool = False
+) -> OutputImage | None:
     """Step 1 of an output's save: download, verify without decoding, store the original and
     make its row, so it is shown at once. Its thumbnails and placeholder are made after the
-    commit by a task of their own (`thumbnailing.image_make_renditions`)."""
+    commit by a task of their own (`thumbnailing.image_make_renditions`). With `finish` (the
+    run's last output) the generation is done in the same transaction as the image's row."""
     downloaded = download_to_tempfile(
         url,
         client=download_client(),
@@ -138,7 +161,8 @@ def save_output(generation: Generation, index: int, url: str) -> OutputImage | N
                 nsfw=bool(nsfw_flags[index]) if index < len(nsfw_flags) else False,
                 renditions=Renditions.PENDING,
             )
-            Generation.objects.filter(pk=generation.pk).update(pending_files=[])
+            if not (finish and _finish(generation.pk)):
+                Generation.objects.filter(pk=generation.pk).update(pending_files=[])
             scheduling.schedule_renditions(image.pk)  # once this commits
         return image
     except IntegrityError:

@@ -343,3 +343,27 @@ def test_polls_come_closer_while_the_provider_is_working(settings) -> None:
     assert processing_poll_cap(0) <= 2 * 1.2
     assert 6 * 0.8 <= processing_poll_cap(30) <= 6 * 1.2
     assert processing_poll_cap(600) <= 15 * 1.2
+
+
+def test_a_first_save_of_one_image_is_a_few_statements(user, sim, pipeline) -> None:
+    """The claim returns the row, a first claim does not look for images saved before, and
+    the last image's row and the move to done share one transaction (with no heartbeat
+    between them)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    generation = create(user, num_images=1)
+    pipeline.run_until(lambda: Generation.objects.get(pk=generation.pk).status == Status.SAVING)
+    with CaptureQueriesContext(connection) as queries:
+        services.generation_save_outputs(generation_id=generation.pk)
+    statements = [
+        q["sql"].split()[0]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert statements == ["UPDATE", "UPDATE", "INSERT", "UPDATE"], statements
+    generation.refresh_from_db()
+    assert generation.status == Status.DONE
+    assert generation.pending_files == []
+    assert generation.save_claimed_at is None
+    assert generation.images.count() == 1

@@ -106,7 +106,19 @@ def parse_args() -> argparse.Namespace:
         "--submit-concurrency", type=int, default=8, help="threads of the submitter (8)"
     )
     parser.add_argument(
-        "--image-concurrency", type=int, default=2, help="processes of the images worker (2)"
+        "--image-concurrency", type=int, default=2, help="slots of the images worker (2)"
+    )
+    parser.add_argument(
+        "--thumbnail-nice",
+        type=int,
+        default=10,
+        help="niceness of the thumbnails worker (10, as the Procfile)",
+    )
+    parser.add_argument(
+        "--image-pool",
+        choices=["prefork", "threads"],
+        default="prefork",
+        help="pool of the images worker (prefork, as the Procfile)",
     )
     parser.add_argument(
         "--thumbnails-in-images",
@@ -192,6 +204,21 @@ def stop(proc: subprocess.Popen | None, grace: float = 15.0) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     if proc.poll() is None:
         proc.wait(timeout=10)
+
+
+def wait_for_http(url: str, timeout: float) -> None:
+    """Until `url` answers at all (any status)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not answer within {timeout:.0f} s") from None
+            time.sleep(0.1)
 
 
 def process_tree(root_pid: int) -> list[int]:
@@ -404,6 +431,9 @@ def main() -> int:
                 start_new_session=True,
             )
             wait_for_log(workers["web"], log, r"Booting worker", 60)
+            # "Booting worker" comes before the app is imported: wait for an answer, so the
+            # web's start-up is not counted as the run's CPU.
+            wait_for_http(f"http://127.0.0.1:{web_port}/hooks/wavespeed/", 60)
 
         # 4. this process: Django with the same environment, to create and watch generations
         os.environ.clear()
@@ -485,6 +515,8 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
             *celery,
             "--queues",
             QUEUES["images"],
+            "--pool",
+            args.image_pool,
             "--concurrency",
             str(args.image_concurrency),
             "--hostname",
@@ -493,7 +525,7 @@ def worker_commands(args: argparse.Namespace, tmp: Path) -> dict[str, list[str]]
         "thumbnails": [
             "nice",
             "-n",
-            "10",
+            str(args.thumbnail_nice),
             *celery,
             "--queues",
             QUEUES["thumbnails"],
@@ -676,11 +708,12 @@ def describe_layout(args: argparse.Namespace) -> str:
     return (
         f"worker --concurrency {args.concurrency} --beat, "
         f"submitter --pool threads --concurrency {args.submit_concurrency}, "
-        f"images --concurrency {args.image_concurrency}, "
+        f"images --pool {args.image_pool} --concurrency {args.image_concurrency}, "
         + (
             "thumbnails in the images worker"
             if args.thumbnails_in_images
-            else f"thumbnails --concurrency {args.thumbnail_concurrency} (nice 10)"
+            else f"thumbnails --concurrency {args.thumbnail_concurrency} "
+            f"(nice {args.thumbnail_nice})"
         )
     )
 

@@ -111,8 +111,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--thumbnail-nice",
         type=int,
-        default=10,
-        help="niceness of the thumbnails worker (10, as the Procfile)",
+        default=19,
+        help="niceness of the thumbnails worker (19, as the Procfile)",
     )
     parser.add_argument(
         "--image-pool",
@@ -130,7 +130,7 @@ def parse_args() -> argparse.Namespace:
         "--thumbnail-concurrency",
         type=int,
         default=2,
-        help="processes of the thumbnails worker, started under `nice -n 10` as the Procfile "
+        help="processes of the thumbnails worker, started under `nice -n 19` as the Procfile "
         "does (2)",
     )
     parser.add_argument(

@@ -482,7 +482,7 @@ def test_the_procfile_restarts_celery_processes_that_die() -> None:
         supervisor, celery = processes[name][:4], processes[name][4:]
         assert supervisor == [".venv/bin/python", "-m", "config.keepalive", "--"], name
         if name == "thumbnails":
-            assert celery[:3] == ["nice", "-n", "10"], name
+            assert celery[:3] == ["nice", "-n", "19"], name
             celery = celery[3:]
         assert celery[:3] == [".venv/bin/celery", "-A", "config"], name
     worker, submitter, images = (processes[name][4:] for name in ("worker", "submitter", "images"))
@@ -511,7 +511,7 @@ def assert_images_worker(command: list[str], *, concurrency: str) -> None:
 
 def assert_thumbnails_worker(command: list[str], *, concurrency: str) -> None:
     """Thumbnails are CPU-bound too, made after the originals are shown: processes of their
-    own (started under `nice -n 10`, checked by the callers), under a name of their own."""
+    own (started under `nice -n 19`, checked by the callers), under a name of their own."""
     assert command[:4] == [command[0], "-A", "config", "worker"]
     assert consumed_queues(command) == {"thumbnails"}
     assert "--pool" not in command or option(command, "--pool") == "prefork"
@@ -536,7 +536,7 @@ def test_compose_runs_a_submitter_and_an_images_worker(compose: dict[str, Any]) 
     worker, submitter = services["worker"]["command"], services["submitter"]["command"]
     images = services["images"]["command"]
     nice, thumbnails = services["thumbnails"]["command"][:3], services["thumbnails"]["command"][3:]
-    assert nice == ["nice", "-n", "10"]
+    assert nice == ["nice", "-n", "19"]
     assert_thumbnails_worker(thumbnails, concurrency="${THUMBNAIL_CONCURRENCY:-2}")
     assert submitter[:4] == ["celery", "-A", "config", "worker"]
     assert consumed_queues(worker) == {"celery"}

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from references.services import reference_provider_url
@@ -89,6 +89,10 @@ class GenerationJob(runner.JobKind):
 
     def followed(self) -> Q:
         return Q(status__in=FOLLOWED)
+
+    def batch_submittable(self) -> Q:
+        # References may need uploading first (`prepare`): those are sent one task each.
+        return ~Exists(GenerationReference.objects.filter(generation=OuterRef("pk")))
 
     def typical_run_seconds(self, job: Generation) -> float | None:
         return typical_run_seconds(job.resolution, job.num_images)

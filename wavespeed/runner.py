@@ -12,7 +12,10 @@ what to do with the result; everything between is here, once:
   that would rather not wait (`Timings.reconcile_lost_submits` off), the job fails with a word
   that it may have arrived. A refusal before anything was created (429, no connection) is sent
   again after a backoff, within the kind's attempts or window. The accepted prediction's id is
-  logged at once and recorded on a fresh connection if the first write fails.
+  logged at once and recorded on a fresh connection if the first write fails. A new job its
+  kind admits to batches (`batch_submittable`: a generation without references) queues no task
+  of its own: one `submit_due` task claims every such job due, SUBMIT_BATCH at a time, and
+  sends them concurrently, each claimed and answered as above.
 - Follow: with webhooks on (DARKROOM_PUBLIC_URL) every submit carries the receiver's URL and
   the first poll waits for the expected run time plus a grace; without, polls start soon and
   grow. Each poll (a task with a countdown, or a batched tick; nothing sleeps) claims the row
@@ -224,6 +227,11 @@ class JobKind(ABC):
         """The kind's own steps the periodic sweeper resumes (a generation's save)."""
         return {}
 
+    def batch_submittable(self) -> Q | None:
+        """The jobs of this kind whose first submit may be sent in a batch (`submit_due`): those
+        `prepare` has nothing to do for. None: every submit of this kind is a task of its own."""
+        return None
+
     def typical_run_seconds(self, job: Any) -> float | None:
         """How long jobs like this one have lately taken from submit to result, if the kind
         knows: without webhooks the first poll waits for most of it (timing.first_poll_delay),
@@ -283,6 +291,34 @@ def update_returning(rows: QuerySet[M], **fields: Any) -> M | None:
     return model.from_db(db, [f.attname for f in concrete], values)
 
 
+def update_returning_all(rows: QuerySet[M], **fields: Any) -> list[M]:
+    """`update_returning` for any number of rows: every row the UPDATE changed, as it is now."""
+    model = rows.model
+    db = rows.db
+    conn = connections[db]
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values(fields)
+    compiler = query.get_compiler(db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    concrete = list(model._meta.concrete_fields)
+    table = model._meta.db_table
+    sql += " RETURNING " + ", ".join(
+        f"{conn.ops.quote_name(table)}.{conn.ops.quote_name(f.column)}" for f in concrete
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = [list(row) for row in cursor.fetchall()]
+    if not found:
+        return []
+    reader = conn.ops.compiler("SQLCompiler")(query, conn, db)
+    converters = reader.get_converters([f.get_col(table) for f in concrete])
+    if converters:
+        found = [list(row) for row in reader.apply_converters(found, converters)]
+    names = [f.attname for f in concrete]
+    return [model.from_db(db, names, values) for values in found]
+
+
 # --- Queueing steps ---------------------------------------------------------------------------
 def schedule_submit(kind: JobKind, job_id: int, countdown: float = 0) -> None:
     from .tasks import submit_job
@@ -335,27 +371,124 @@ def submit(kind: JobKind, job_id: int) -> None:
     job = unclaimed.first()
     if job is None or not kind.prepare(job):
         return
-    job = update_returning(
-        unclaimed,
-        submit_claimed_at=timezone.now(),
-        submit_attempts=F("submit_attempts") + 1,
-        **kind.touch(),
-    )
+    job = update_returning(unclaimed, **_submit_claim(kind))
     if job is None:
         return
+    _sent(kind, job, _post(kind, job, webhooks.webhook_url()))
+
+
+def _submit_claim(kind: JobKind) -> dict[str, Any]:
+    return {
+        "submit_claimed_at": timezone.now(),
+        "submit_attempts": F("submit_attempts") + 1,
+        **kind.touch(),
+    }
+
+
+Sent = Prediction | WaveSpeedError | InputUnreadable
+
+
+def _post(kind: JobKind, job: ProviderJob, webhook: str | None) -> Sent:
+    """The submit request of a claimed job: WaveSpeed's answer, or why there is none."""
     try:
-        payload = kind.payload(job)
-        prediction = get_client().submit(
-            kind.model_of(job), payload, webhook=webhooks.webhook_url()
-        )
-    except WaveSpeedError as exc:
-        _submit_failed(kind, job, exc)
-        return
-    except InputUnreadable as exc:
-        logger.exception("%s %s: what it sends cannot be read", kind.name, job_id)
-        kind.on_failure(job_id, Failure(Reason.INPUT, "invalid", str(exc)))
-        return
-    adopt(kind, job, prediction)
+        return get_client().submit(kind.model_of(job), kind.payload(job), webhook=webhook)
+    except (WaveSpeedError, InputUnreadable) as exc:
+        return exc
+
+
+def _sent(kind: JobKind, job: ProviderJob, outcome: Sent) -> None:
+    if isinstance(outcome, WaveSpeedError):
+        _submit_failed(kind, job, outcome)
+    elif isinstance(outcome, InputUnreadable):
+        logger.error("%s %s: what it sends cannot be read", kind.name, job.pk, exc_info=outcome)
+        kind.on_failure(job.pk, Failure(Reason.INPUT, "invalid", str(outcome)))
+    else:
+        adopt(kind, job, outcome)
+
+
+# A burst of new jobs is sent by one `submit_due` task, not a task each: while one is queued or
+# running (this key is set) a new job queues nothing, and the running one takes it. The key
+# lapses after SUBMIT_KICK_SECONDS, so a task lost with its worker (or one held up by a slow
+# WaveSpeed) delays new jobs that long at most: the next one queues another.
+SUBMIT_KICK_KEY = "wavespeed:submit-due"
+SUBMIT_KICK_SECONDS = 15
+
+
+def queue_first_submit_batched(kind: JobKind, job_id: int) -> None:
+    """A new job that `kind.batch_submittable()` admits (due from its creation): sent by a
+    `submit_due` task, queued after the commit unless one is already queued or running."""
+    from .tasks import submit_due
+
+    timing.after_commit_once(submit_due, SUBMIT_KICK_KEY, SUBMIT_KICK_SECONDS)
+
+
+def submit_due() -> int:
+    """Send every new job that is due and may be sent in a batch, SUBMIT_BATCH at a time, the
+    requests concurrent through the pooled client; how many were sent. Each job is claimed as
+    `submit` claims one, so what follows (a lost answer, a worker killed mid-request, a retry)
+    is the same. Runs until none is left; a job committed while it runs is found by it."""
+    from django.core.cache import cache
+
+    sent = 0
+    try:
+        while True:
+            claimed = _claim_submits()
+            if not claimed:
+                # A job whose kick found the key set committed before this delete: one more look.
+                cache.delete(SUBMIT_KICK_KEY)
+                claimed = _claim_submits()
+                if not claimed:
+                    return sent
+                cache.add(SUBMIT_KICK_KEY, 1, timeout=SUBMIT_KICK_SECONDS)
+            sent += _send_claimed(claimed)
+    finally:
+        cache.delete(SUBMIT_KICK_KEY)
+
+
+def _send_claimed(claimed: list[tuple[JobKind, ProviderJob]]) -> int:
+    webhook = webhooks.webhook_url()
+    kinds_of, jobs = zip(*claimed, strict=True)
+    with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="submit") as pool:
+        outcomes = list(pool.map(_post, kinds_of, jobs, [webhook] * len(jobs)))
+    for (kind, job), outcome in zip(claimed, outcomes, strict=True):
+        _sent(kind, job, outcome)
+    return len(claimed)
+
+
+def _claim_submits() -> list[tuple[JobKind, ProviderJob]]:
+    now = timezone.now()
+    limit = int(settings.SUBMIT_BATCH)
+    claimed: list[tuple[JobKind, ProviderJob]] = []
+    for kind in kinds():
+        batchable = kind.batch_submittable()
+        if batchable is None or len(claimed) >= limit:
+            continue
+        with transaction.atomic():
+            due = list(
+                kind.rows()
+                .select_for_update(skip_locked=True)
+                .filter(
+                    batchable,
+                    kind.awaiting_submit(),
+                    provider_id__isnull=True,
+                    submit_claimed_at__isnull=True,
+                    next_step_at__lte=now,
+                )
+                .order_by("next_step_at")
+                .values_list("pk", flat=True)[: limit - len(claimed)]
+            )
+            if due:
+                jobs = update_returning_all(
+                    kind.rows().filter(
+                        kind.awaiting_submit(),
+                        pk__in=due,
+                        provider_id__isnull=True,
+                        submit_claimed_at__isnull=True,
+                    ),
+                    **_submit_claim(kind),
+                )
+                claimed += [(kind, job) for job in jobs]
+    return claimed
 
 
 def _submit_failed(kind: JobKind, job: ProviderJob, exc: WaveSpeedError) -> None:

@@ -17,6 +17,11 @@ def submit_job(kind: str, job_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
+def submit_due() -> None:
+    runner.submit_due()
+
+
+@shared_task(ignore_result=True)
 def reconcile_job(kind: str, job_id: int) -> None:
     runner.reconcile(runner.kind_named(kind), job_id)
 

@@ -131,6 +131,30 @@ def after_commit(task: Task, countdown: float, *args: int | str | dict[str, Any]
     transaction.on_commit(publish)
 
 
+def after_commit_once(task: Task, key: str, seconds: float) -> None:
+    """Queue `task` (no arguments) once the surrounding transaction commits, unless `key` says
+    one is queued or running already: the key is set (in the cache, for `seconds` at most)
+    when it is queued, and the task deletes it once it has nothing left to do. A broker that is
+    down is treated as `after_commit` treats it, and leaves the key unset."""
+    from django.core.cache import cache
+
+    def publish() -> None:
+        if not cache.add(key, 1, timeout=seconds):
+            return  # one is queued or running: it will find this work
+        try:
+            task.apply_async()
+        except Exception:
+            cache.delete(key)
+            logger.warning(
+                "Could not queue %s (the broker is unreachable); the sweeper will queue its "
+                "work when it is back",
+                task.name,
+                exc_info=True,
+            )
+
+    transaction.on_commit(publish)
+
+
 def queue_of(task_name: str) -> str:
     """The queue CELERY_TASK_ROUTES sends `task_name` to (the default queue when unrouted)."""
     route: dict[str, str] = settings.CELERY_TASK_ROUTES.get(task_name, {})

@@ -362,6 +362,7 @@ THUMBNAILS_QUEUE = "thumbnails"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "wavespeed.tasks.submit_job": {"queue": SUBMIT_QUEUE},
+    "wavespeed.tasks.submit_due": {"queue": SUBMIT_QUEUE},
     "wavespeed.tasks.reconcile_job": {"queue": SUBMIT_QUEUE},
     "generations.tasks.save_generation_outputs": {"queue": IMAGES_QUEUE},
     "generations.tasks.make_image_renditions": {"queue": THUMBNAILS_QUEUE},
@@ -503,6 +504,9 @@ POLL_BATCH = env_bool("DARKROOM_POLL_BATCH", True)
 POLL_TICK_SECONDS = env_float("DARKROOM_POLL_TICK", 1.0)
 POLL_CONCURRENCY = int(env_float("DARKROOM_POLL_CONCURRENCY", 16))
 POLL_BATCH_LIMIT = int(env_float("DARKROOM_POLL_BATCH_LIMIT", 500))
+# Batched submits (`submit_due`): a new generation without references queues no task of its own;
+# one task sends every such generation due, SUBMIT_BATCH requests at a time, concurrently.
+SUBMIT_BATCH = int(env_float("DARKROOM_SUBMIT_BATCH", 16))
 # A tick not started within its interval is dropped, so a busy worker never finds a pile.
 CELERY_BEAT_SCHEDULE["poll-due-jobs"] = {
     "task": "wavespeed.tasks.poll_due_jobs",

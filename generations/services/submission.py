@@ -101,7 +101,10 @@ def generation_create(
             "held": f"${generation.quoted_cost:.3f}",
         },
     )
-    runner.schedule_submit(GENERATION, generation.pk)
+    if params.references:
+        runner.schedule_submit(GENERATION, generation.pk)
+    else:
+        runner.queue_first_submit_batched(GENERATION, generation.pk)
     return generation
 
 

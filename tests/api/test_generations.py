@@ -50,7 +50,7 @@ def test_a_create_records_every_form_parameter_and_the_request_sent(api, world, 
     assert made["status"] == "queued" and made["state"] == "active"
     assert made["held"] == "0.1680"
     assert Entry.objects.filter(action=Action.GENERATION_CREATED).count() == 1
-    assert [t.task.name for t in pipeline.queued] == ["wavespeed.tasks.submit_job"]
+    assert [t.task.name for t in pipeline.queued] == ["wavespeed.tasks.submit_due"]
 
 
 def test_the_forms_refusals_come_back_as_field_errors(api, world, pipeline):

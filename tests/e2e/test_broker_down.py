@@ -38,7 +38,7 @@ def test_a_run_made_while_the_broker_is_down_is_queued_and_sent_later(
     assert answered < 10, f"the form took {answered:.1f} s with the broker down"
     # The submit really met the dead broker, and was let go with a warning.
     (failed,) = [r for r in caplog.records if r.getMessage().startswith("Could not queue")]
-    assert "submit_job" in failed.getMessage()
+    assert "submit_due" in failed.getMessage()
     assert isinstance(failed.exc_info[1], OperationalError), failed.exc_info
 
     generation = Generation.objects.get()

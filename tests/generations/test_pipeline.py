@@ -48,7 +48,7 @@ def test_a_generation_goes_from_queued_to_done_with_stored_images(user, sim, pip
         "result_type": "single",
         "num_images": 2,
     }
-    assert pipeline.names() == ["submit_job"]
+    assert pipeline.names() == ["submit_due"]
 
     generation = finish(pipeline, generation)
 

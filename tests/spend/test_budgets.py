@@ -28,7 +28,7 @@ def test_a_submit_over_the_persons_cap_is_refused_with_what_is_left(user, pipeli
     assert "costs $0.03" in message and "$0.02 is left" in message
     assert "your monthly budget" in message and "Ask an admin" in message
     assert Generation.objects.count() == 1  # nothing reached the provider or the database
-    assert pipeline.names() == ["submit_job"]
+    assert pipeline.names() == ["submit_due"]
 
 
 def test_the_projects_cap_and_the_organisations_cap_apply_too(user, pipeline) -> None:

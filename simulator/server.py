@@ -374,6 +374,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True  # a hung client never blocks shutdown
+    # socketserver's default backlog is 5: with the CPU busy, bursts of new connections
+    # overflowed it and the kernel reset them after the request was sent, which a client must
+    # read as "may have arrived". The service this stands in for does not reset a burst.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], config: SimulatorConfig, clock: Clock | None = None

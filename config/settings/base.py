@@ -505,8 +505,10 @@ POLL_TICK_SECONDS = env_float("DARKROOM_POLL_TICK", 1.0)
 POLL_CONCURRENCY = int(env_float("DARKROOM_POLL_CONCURRENCY", 16))
 POLL_BATCH_LIMIT = int(env_float("DARKROOM_POLL_BATCH_LIMIT", 500))
 # Batched submits (`submit_due`): a new generation without references queues no task of its own;
-# one task sends every such generation due, SUBMIT_BATCH requests at a time, concurrently.
-SUBMIT_BATCH = int(env_float("DARKROOM_SUBMIT_BATCH", 16))
+# one task sends every such generation due, SUBMIT_BATCH requests at a time, concurrently. At
+# most the client's kept-alive connections (10, wavespeed/client.py), so a batch reuses them
+# instead of opening new ones each time.
+SUBMIT_BATCH = int(env_float("DARKROOM_SUBMIT_BATCH", 8))
 # A tick not started within its interval is dropped, so a busy worker never finds a pile.
 CELERY_BEAT_SCHEDULE["poll-due-jobs"] = {
     "task": "wavespeed.tasks.poll_due_jobs",

@@ -23,7 +23,7 @@ from django.utils import timezone
 from references.services import reference_provider_url
 from spend import services as spend
 from wavespeed import runner
-from wavespeed.client import Prediction, WaveSpeedError
+from wavespeed.client import Prediction, Timeouts, WaveSpeedError
 from wavespeed.runner import Failure, Timings
 from wavespeed.specs import KLING_IMAGE_O3
 
@@ -42,9 +42,11 @@ POLL_ERROR_CAP_SECONDS = 300.0
 
 
 def submit_lease_seconds() -> float:
-    """Longer than a submit can take (connect + answer): a claim this old belongs to a worker
-    that died mid-request. References are uploaded before the claim."""
-    return float(settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_SUBMIT_TIMEOUT + 15)
+    """Longer than a submit can take (a free connection, connect, answer): a claim this old
+    belongs to a worker that died mid-request. References are uploaded before the claim."""
+    return float(
+        Timeouts.pool + settings.WAVESPEED_CONNECT_TIMEOUT + settings.WAVESPEED_SUBMIT_TIMEOUT + 15
+    )
 
 
 # The runs a typical time is taken from (the latest of the same shape), and how long it is kept

@@ -185,6 +185,10 @@ class Timeouts:
     read: float = 30.0
     submit: float = 60.0
     upload: float = 120.0
+    # The longest wait for one of the pool's connections: short, and counted in the submit
+    # lease, so a claimed submit never waits past it for a connection (a wait that ends in
+    # PoolTimeout sent nothing, and is retried as such).
+    pool: float = 5.0
 
 
 class WaveSpeedClient:
@@ -203,7 +207,9 @@ class WaveSpeedClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": "darkroom/0.1"},
-            timeout=httpx.Timeout(self.timeouts.read, connect=self.timeouts.connect),
+            timeout=httpx.Timeout(
+                self.timeouts.read, connect=self.timeouts.connect, pool=self.timeouts.pool
+            ),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             transport=transport,
         )
@@ -286,7 +292,9 @@ class WaveSpeedClient:
     # Transport
     def _call(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
         if timeout is not None:
-            kwargs["timeout"] = httpx.Timeout(timeout, connect=self.timeouts.connect)
+            kwargs["timeout"] = httpx.Timeout(
+                timeout, connect=self.timeouts.connect, pool=self.timeouts.pool
+            )
         try:
             response = self._http.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

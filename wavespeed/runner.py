@@ -388,20 +388,25 @@ def _submit_claim(kind: JobKind) -> dict[str, Any]:
 Sent = Prediction | WaveSpeedError | InputUnreadable
 
 
-def _post(kind: JobKind, job: ProviderJob, webhook: str | None) -> Sent:
-    """The submit request of a claimed job: WaveSpeed's answer, or why there is none."""
+def _post(kind: JobKind, job: ProviderJob, webhook: str | None) -> Sent | Exception:
+    """The submit request of a claimed job: WaveSpeed's answer, or why there is none (an
+    unexpected error is returned too, so that one job's never stops a batch's others)."""
     try:
         return get_client().submit(kind.model_of(job), kind.payload(job), webhook=webhook)
-    except (WaveSpeedError, InputUnreadable) as exc:
+    except Exception as exc:  # WaveSpeedError, InputUnreadable, or unexpected (`_sent`)
         return exc
 
 
-def _sent(kind: JobKind, job: ProviderJob, outcome: Sent) -> None:
+def _sent(kind: JobKind, job: ProviderJob, outcome: Sent | Exception) -> None:
     if isinstance(outcome, WaveSpeedError):
         _submit_failed(kind, job, outcome)
     elif isinstance(outcome, InputUnreadable):
         logger.error("%s %s: what it sends cannot be read", kind.name, job.pk, exc_info=outcome)
         kind.on_failure(job.pk, Failure(Reason.INPUT, "invalid", str(outcome)))
+    elif isinstance(outcome, Exception):
+        # Sent or not, nobody knows: the claim stays, and once it is older than the lease the
+        # sweeper has the history asked, as for a worker that died mid-request.
+        raise outcome
     else:
         adopt(kind, job, outcome)
 
@@ -412,6 +417,7 @@ def _sent(kind: JobKind, job: ProviderJob, outcome: Sent) -> None:
 # WaveSpeed) delays new jobs that long at most: the next one queues another.
 SUBMIT_KICK_KEY = "wavespeed:submit-due"
 SUBMIT_KICK_SECONDS = 15
+SUBMIT_DUE_RETRY_SECONDS = 10.0
 
 
 def queue_first_submit_batched(kind: JobKind, job_id: int) -> None:
@@ -423,26 +429,33 @@ def queue_first_submit_batched(kind: JobKind, job_id: int) -> None:
 
 
 def submit_due() -> int:
-    """Send every new job that is due and may be sent in a batch, SUBMIT_BATCH at a time, the
-    requests concurrent through the pooled client; how many were sent. Each job is claimed as
-    `submit` claims one, so what follows (a lost answer, a worker killed mid-request, a retry)
-    is the same. Runs until none is left; a job committed while it runs is found by it."""
+    """Send every new job that may be sent in a batch, SUBMIT_BATCH at a time, the requests
+    concurrent through the pooled client; how many were sent. Each job is claimed as `submit`
+    claims one, so what follows (a lost answer, a worker killed mid-request, a retry) is the
+    same. Runs until none is left; a job committed while it runs is found by it. If it fails,
+    another is queued, so jobs whose kick found it running are not left to the sweeper."""
     from django.core.cache import cache
+
+    from .tasks import submit_due as task
 
     sent = 0
     try:
         while True:
-            claimed = _claim_submits()
+            claimed = _claim_submits(skip_locked=True)
             if not claimed:
-                # A job whose kick found the key set committed before this delete: one more look.
+                # A job whose kick found the key set committed before this delete: one more look,
+                # waiting for rows another transaction holds rather than passing them by.
                 cache.delete(SUBMIT_KICK_KEY)
-                claimed = _claim_submits()
+                claimed = _claim_submits(skip_locked=False)
                 if not claimed:
                     return sent
                 cache.add(SUBMIT_KICK_KEY, 1, timeout=SUBMIT_KICK_SECONDS)
             sent += _send_claimed(claimed)
-    finally:
-        cache.delete(SUBMIT_KICK_KEY)
+    except Exception:
+        with contextlib.suppress(Exception):
+            cache.delete(SUBMIT_KICK_KEY)
+        timing.publish_once(task, SUBMIT_KICK_KEY, SUBMIT_KICK_SECONDS, SUBMIT_DUE_RETRY_SECONDS)
+        raise
 
 
 def _send_claimed(claimed: list[tuple[JobKind, ProviderJob]]) -> int:
@@ -451,41 +464,41 @@ def _send_claimed(claimed: list[tuple[JobKind, ProviderJob]]) -> int:
     with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="submit") as pool:
         outcomes = list(pool.map(_post, kinds_of, jobs, [webhook] * len(jobs)))
     for (kind, job), outcome in zip(claimed, outcomes, strict=True):
-        _sent(kind, job, outcome)
+        try:
+            _sent(kind, job, outcome)
+        except Exception:
+            # As a submit task that fails: logged, its claim left for the sweeper's reconcile;
+            # the batch's other answers are still recorded.
+            logger.exception("submit of %s %s failed", kind.name, job.pk)
     return len(claimed)
 
 
-def _claim_submits() -> list[tuple[JobKind, ProviderJob]]:
-    now = timezone.now()
+def _claim_submits(*, skip_locked: bool) -> list[tuple[JobKind, ProviderJob]]:
+    """Claim up to SUBMIT_BATCH new jobs (never tried: a retry waits for its own task) of the
+    kinds that send in batches."""
     limit = int(settings.SUBMIT_BATCH)
     claimed: list[tuple[JobKind, ProviderJob]] = []
     for kind in kinds():
         batchable = kind.batch_submittable()
         if batchable is None or len(claimed) >= limit:
             continue
+        new = Q(
+            kind.awaiting_submit(),
+            provider_id__isnull=True,
+            submit_claimed_at__isnull=True,
+            submit_attempts=0,
+        )
         with transaction.atomic():
             due = list(
                 kind.rows()
-                .select_for_update(skip_locked=True)
-                .filter(
-                    batchable,
-                    kind.awaiting_submit(),
-                    provider_id__isnull=True,
-                    submit_claimed_at__isnull=True,
-                    next_step_at__lte=now,
-                )
+                .select_for_update(skip_locked=skip_locked)
+                .filter(batchable, new)
                 .order_by("next_step_at")
                 .values_list("pk", flat=True)[: limit - len(claimed)]
             )
             if due:
                 jobs = update_returning_all(
-                    kind.rows().filter(
-                        kind.awaiting_submit(),
-                        pk__in=due,
-                        provider_id__isnull=True,
-                        submit_claimed_at__isnull=True,
-                    ),
-                    **_submit_claim(kind),
+                    kind.rows().filter(new, pk__in=due), **_submit_claim(kind)
                 )
                 claimed += [(kind, job) for job in jobs]
     return claimed

@@ -7,6 +7,7 @@ Celery task once the surrounding transaction commits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from datetime import datetime, timedelta
@@ -133,26 +134,34 @@ def after_commit(task: Task, countdown: float, *args: int | str | dict[str, Any]
 
 def after_commit_once(task: Task, key: str, seconds: float) -> None:
     """Queue `task` (no arguments) once the surrounding transaction commits, unless `key` says
-    one is queued or running already: the key is set (in the cache, for `seconds` at most)
-    when it is queued, and the task deletes it once it has nothing left to do. A broker that is
-    down is treated as `after_commit` treats it, and leaves the key unset."""
+    one is queued or running already (`publish_once`)."""
+    transaction.on_commit(lambda: publish_once(task, key, seconds))
+
+
+def publish_once(task: Task, key: str, seconds: float, countdown: float = 0) -> None:
+    """Queue `task` (no arguments) unless `key` says one is queued or running already: the key
+    is set (in the cache, for `seconds` at most) when it is queued, and the task deletes it once
+    it has nothing left to do. Never raises: a cache or broker that is down (one Redis, often)
+    is logged, as `after_commit` does, and the sweeper queues the work when it is back."""
     from django.core.cache import cache
 
-    def publish() -> None:
+    try:
         if not cache.add(key, 1, timeout=seconds):
             return  # one is queued or running: it will find this work
-        try:
-            task.apply_async()
-        except Exception:
+    except Exception:
+        logger.warning("Could not check %s in the cache; queueing it", key, exc_info=True)
+    options: dict[str, float] = {"countdown": countdown} if countdown > 0 else {}
+    try:
+        task.apply_async(**options)
+    except Exception:
+        with contextlib.suppress(Exception):
             cache.delete(key)
-            logger.warning(
-                "Could not queue %s (the broker is unreachable); the sweeper will queue its "
-                "work when it is back",
-                task.name,
-                exc_info=True,
-            )
-
-    transaction.on_commit(publish)
+        logger.warning(
+            "Could not queue %s (the broker is unreachable); the sweeper will queue its work "
+            "when it is back",
+            task.name,
+            exc_info=True,
+        )
 
 
 def queue_of(task_name: str) -> str:

@@ -58,7 +58,8 @@ def test_a_refusal_in_a_batch_is_handled_for_that_job_alone(user, sim, pipeline)
     [retry] = [task for task in pipeline.queued if task.name.startswith("submit")]
     assert retry.name == "submit_job" and retry.args == ("generation", waiting[0].pk)
     assert retry.countdown >= 3
-    pipeline.run_next()
+    pipeline.queued.remove(retry)
+    retry.task.run(*retry.args)
     waiting[0].refresh_from_db()
     assert waiting[0].status == Status.SUBMITTED
     assert len(sim.submits()) == 4  # one refused, three accepted
@@ -148,3 +149,67 @@ def test_batches_running_at_once_send_each_job_once(user, sim, settings) -> None
     rows = Generation.objects.filter(pk__in=[g.pk for g in made])
     assert {row.submit_attempts for row in rows} == {1}
     assert len({row.provider_id for row in rows}) == 24
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_for_one_job_leaves_the_batchs_others_sent(
+    user, sim, pipeline, monkeypatch, caplog
+) -> None:
+    from generations.jobs import GENERATION
+
+    made = [create(user, f"one of three {n}") for n in range(3)]
+    broken = made[1].pk
+    payload = type(GENERATION).payload
+
+    def payload_or_bug(self, job):
+        if job.pk == broken:
+            raise RuntimeError("a bug in what is sent")
+        return payload(self, job)
+
+    monkeypatch.setattr(type(GENERATION), "payload", payload_or_bug)
+
+    assert runner.submit_due() == 3
+
+    rows = {row.pk: row for row in Generation.objects.filter(pk__in=[g.pk for g in made])}
+    assert [rows[g.pk].status for g in made] == [Status.SUBMITTED, Status.QUEUED, Status.SUBMITTED]
+    # Its claim stays: once older than the lease, the sweeper has the history asked.
+    assert rows[broken].submit_claimed_at is not None and not rows[broken].provider_id
+    assert len(sim.submits()) == 2
+    assert any(f"generation {broken} failed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_queues_another(user, sim, monkeypatch) -> None:
+    purge_every_queue()
+    try:
+        create(user)
+        purge_every_queue()  # the kick it queued: this test runs the batch itself
+
+        def broken(claimed):
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(runner, "_send_claimed", broken)
+        with pytest.raises(RuntimeError):
+            runner.submit_due()
+        # Jobs whose kick found this one running are not left to the sweeper.
+        assert timing.messages_waiting(submit_due.name) == 1
+    finally:
+        purge_every_queue()
+        cache.delete(runner.SUBMIT_KICK_KEY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cache_that_is_down_still_lets_the_run_be_queued(settings) -> None:
+    """One Redis is often both: a cache that fails must not turn a committed run into a 500."""
+    purge_every_queue()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+        }
+    }
+    try:
+        timing.publish_once(submit_due, runner.SUBMIT_KICK_KEY, 15)
+        assert timing.messages_waiting(submit_due.name) == 1
+    finally:
+        purge_every_queue()

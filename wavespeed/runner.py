@@ -265,30 +265,8 @@ def update_returning(rows: QuerySet[M], **fields: Any) -> M | None:
     (None when nothing matched). For claims that need the claimed row: one statement instead of
     an UPDATE and a SELECT, and the row read is exactly the one the claim changed. `rows`
     must match one row at most (a filter on the primary key). PostgreSQL and SQLite (3.35+)."""
-    model = rows.model
-    db = rows.db
-    conn = connections[db]
-    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-    query.add_update_values(fields)
-    compiler = query.get_compiler(db)
-    compiler.pre_sql_setup()
-    sql, params = compiler.as_sql()
-    concrete = list(model._meta.concrete_fields)
-    table = model._meta.db_table
-    sql += " RETURNING " + ", ".join(
-        f"{conn.ops.quote_name(table)}.{conn.ops.quote_name(f.column)}" for f in concrete
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    reader = conn.ops.compiler("SQLCompiler")(query, conn, db)
-    converters = reader.get_converters([f.get_col(table) for f in concrete])
-    values = list(row)
-    if converters:
-        values = next(iter(reader.apply_converters([values], converters)))
-    return model.from_db(db, [f.attname for f in concrete], values)
+    changed = update_returning_all(rows, **fields)
+    return changed[0] if changed else None
 
 
 def update_returning_all(rows: QuerySet[M], **fields: Any) -> list[M]:

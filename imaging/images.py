@@ -91,11 +91,15 @@ class Thumbnail:
 
 
 @dataclass(frozen=True)
-class ProcessedImage:
+class VerifiedImage:
     format: str  # "PNG", "JPEG" or "WEBP", from the bytes
     content_type: str
     width: int  # as stored in the file (before EXIF orientation)
     height: int
+
+
+@dataclass(frozen=True)
+class ProcessedImage(VerifiedImage):
     thumbnails: tuple[Thumbnail, ...]  # in THUMBNAIL_SIZES order
     placeholder: str = ""  # a BlurHash of the upright image (imaging/placeholders.py)
 
@@ -176,14 +180,6 @@ def process_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> ProcessedIma
         thumbnails=tuple(thumbnails),
         placeholder=placeholder,
     )
-
-
-@dataclass(frozen=True)
-class VerifiedImage:
-    format: str  # "PNG", "JPEG" or "WEBP", from the bytes
-    content_type: str
-    width: int  # as stored in the file (before EXIF orientation)
-    height: int
 
 
 def verify_image(fp: BinaryIO, *, max_pixels: int = 40_000_000) -> VerifiedImage:

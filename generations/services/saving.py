@@ -197,15 +197,22 @@ def discard_pending_files(generation: Generation) -> int:
     names = list(generation.pending_files or [])
     if not names:
         return 0
+    orphans = delete_unrecorded(names)
+    Generation.objects.filter(pk=generation.pk).update(pending_files=[])
+    generation.pending_files = []
+    if orphans:
+        logger.info("Generation %s: removed %s orphan file(s)", generation.pk, orphans)
+    return orphans
+
+
+def delete_unrecorded(names: list[str]) -> int:
+    """Delete those of `names` (recorded before a run wrote them) that no image or thumbnail
+    row uses: what a killed save or thumbnails run left behind. How many were orphans."""
     used = set(OutputImage.objects.filter(file__in=names).values_list("file", flat=True)) | set(
         Thumbnail.objects.filter(file__in=names).values_list("file", flat=True)
     )
     orphans = [name for name in names if name not in used]
     delete_files([name for name in orphans if default_storage.exists(name)])
-    Generation.objects.filter(pk=generation.pk).update(pending_files=[])
-    generation.pending_files = []
-    if orphans:
-        logger.info("Generation %s: removed %s orphan file(s)", generation.pk, len(orphans))
     return len(orphans)
 
 

@@ -31,8 +31,10 @@ from django.utils import timezone
 
 from config.media import delete_files
 from imaging.images import NotAnImage, process_image
+from wavespeed.runner import update_returning
 
 from ..models import OutputImage, Renditions, Thumbnail
+from .saving import delete_unrecorded
 
 logger = logging.getLogger(__name__)
 
@@ -48,20 +50,16 @@ class _Gone(Exception):
 def image_make_renditions(*, image_id: int) -> bool:
     """Make and record an image's thumbnails and placeholder; True if this run made them."""
     now = timezone.now()
-    claimed = (
-        OutputImage.objects.filter(pk=image_id, renditions=Renditions.PENDING)
-        .filter(
+    image = update_returning(
+        OutputImage.objects.filter(pk=image_id, renditions=Renditions.PENDING).filter(
             Q(renditions_claimed_at__isnull=True)
             | Q(renditions_claimed_at__lt=now - RENDITIONS_LEASE)
-        )
-        .update(renditions_claimed_at=now)
+        ),
+        renditions_claimed_at=now,
     )
-    if not claimed:
+    if image is None:
         return False
-    image = OutputImage.objects.filter(pk=image_id).only("pk", "uuid", "file").first()
-    if image is None:  # purged since the claim
-        return False
-    discard_pending_renditions(image_id)
+    discard_pending_renditions(image)
     try:
         with default_storage.open(image.file.name, "rb") as fp:
             processed = process_image(fp)
@@ -141,22 +139,16 @@ def _failed(image: OutputImage, reason: str) -> None:
     )
 
 
-def discard_pending_renditions(image_id: int) -> int:
+def discard_pending_renditions(image: OutputImage) -> int:
     """Delete the files a killed run wrote for the image but no row uses; how many."""
-    names = (
-        OutputImage.objects.filter(pk=image_id)
-        .values_list("renditions_pending_files", flat=True)
-        .first()
-    )
+    names = list(image.renditions_pending_files or [])
     if not names:
         return 0
-    used = set(Thumbnail.objects.filter(file__in=names).values_list("file", flat=True))
-    orphans = [name for name in names if name not in used]
-    delete_files([name for name in orphans if default_storage.exists(name)])
-    _set_pending(image_id, [])
+    orphans = delete_unrecorded(names)
+    _set_pending(image.pk, [])
     if orphans:
-        logger.info("Image %s: removed %s orphan thumbnail file(s)", image_id, len(orphans))
-    return len(orphans)
+        logger.info("Image %s: removed %s orphan thumbnail file(s)", image.pk, orphans)
+    return orphans
 
 
 def _set_pending(image_id: int, names: list[str]) -> None:

@@ -10,9 +10,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from generations import services
 from generations.models import Generation, Status
-from generations.services.submission import GenerationParams
+from tests.wavespeed.test_batched_polling import submitted
 from wavespeed import runner
 
 pytestmark = pytest.mark.django_db
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.django_db
 def _batched(settings) -> None:
     settings.POLL_BATCH = True
     settings.POLL_CONCURRENCY = 4
-
-
-def submitted(user, pipeline, count: int) -> list[Generation]:
-    generations = [
-        services.generation_create(owner=user, params=GenerationParams(prompt=f"kite {n}"))
-        for n in range(count)
-    ]
-    while pipeline.queued:
-        pipeline.run_next()  # the submits
-    return generations
 
 
 def due_at(generation: Generation, when: datetime) -> None:
